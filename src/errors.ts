@@ -1,0 +1,93 @@
+/**
+ * Every failure shard-session reports is a {@link SessionError} with a stable `code`, so callers can
+ * branch on `err.code` (or `instanceof`) instead of parsing messages. Errors raised inside a shard
+ * worker cross the thread boundary as `{ code, message }` and are rebuilt here by {@link errorFromCode}.
+ */
+export class SessionError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The id does not have the shape of a session id (43 base64url characters), or its signature is wrong. */
+export class InvalidSessionIdError extends SessionError {
+  constructor(message = 'invalid session id') {
+    super('ERR_INVALID_SESSION_ID', message);
+  }
+}
+
+/** `init` or `rename` named an id that already holds a live session. */
+export class SessionExistsError extends SessionError {
+  constructor(message = 'a session with this id already exists') {
+    super('ERR_SESSION_EXISTS', message);
+  }
+}
+
+/** A value, a session or its key count is over a configured limit. Nothing was written. */
+export class SessionTooLargeError extends SessionError {
+  constructor(message: string) {
+    super('ERR_SESSION_TOO_LARGE', message);
+  }
+}
+
+/** `incr` found a value under the key that is not a number. Nothing was written. */
+export class NotANumberError extends SessionError {
+  constructor(message = 'the value under this key is not a number') {
+    super('ERR_NOT_A_NUMBER', message);
+  }
+}
+
+/** A shard's queue of pending operations is full. HTTP adapters answer 503 with Retry-After. */
+export class OverloadedError extends SessionError {
+  constructor(message = 'session store overloaded: too many queued operations') {
+    super('ERR_OVERLOADED', message);
+  }
+}
+
+/** The shard that owns the id died while the operation was pending; it is being restarted. */
+export class ShardUnavailableError extends SessionError {
+  constructor(message = 'session shard unavailable') {
+    super('ERR_SHARD_UNAVAILABLE', message);
+  }
+}
+
+/** The provider or manager was closed. */
+export class ClosedError extends SessionError {
+  constructor(message = 'session store is closed') {
+    super('ERR_CLOSED', message);
+  }
+}
+
+/** An option passed to a provider or the manager is invalid. Thrown at construction. */
+export class InvalidOptionError extends SessionError {
+  constructor(message: string) {
+    super('ERR_INVALID_OPTION', message);
+  }
+}
+
+/** No provider is registered under the name. */
+export class UnknownProviderError extends SessionError {
+  constructor(name: string) {
+    super('ERR_UNKNOWN_PROVIDER', `unknown provider ${JSON.stringify(name)} (forgotten import?)`);
+  }
+}
+
+const byCode: Record<string, new (message: string) => SessionError> = {
+  ERR_INVALID_SESSION_ID: InvalidSessionIdError,
+  ERR_SESSION_EXISTS: SessionExistsError,
+  ERR_SESSION_TOO_LARGE: SessionTooLargeError,
+  ERR_NOT_A_NUMBER: NotANumberError,
+  ERR_OVERLOADED: OverloadedError,
+  ERR_SHARD_UNAVAILABLE: ShardUnavailableError,
+  ERR_CLOSED: ClosedError,
+  ERR_INVALID_OPTION: InvalidOptionError,
+};
+
+/** Rebuilds a typed error from the `{ code, message }` a shard worker sent. Unknown codes stay SessionErrors. */
+export function errorFromCode(code: string, message: string): SessionError {
+  const ErrorClass = Object.hasOwn(byCode, code) ? byCode[code] : undefined;
+  return ErrorClass ? new ErrorClass(message) : new SessionError(code, message);
+}
