@@ -19,6 +19,13 @@ export class InvalidSessionIdError extends SessionError {
   }
 }
 
+/** An argument has the wrong type or range (a key that is not a string, a value that is not bytes, …). */
+export class InvalidArgumentError extends SessionError {
+  constructor(message: string) {
+    super('ERR_INVALID_ARGUMENT', message);
+  }
+}
+
 /** `init` or `rename` named an id that already holds a live session. */
 export class SessionExistsError extends SessionError {
   constructor(message = 'a session with this id already exists') {
@@ -77,6 +84,7 @@ export class UnknownProviderError extends SessionError {
 
 const byCode: Record<string, new (message: string) => SessionError> = {
   ERR_INVALID_SESSION_ID: InvalidSessionIdError,
+  ERR_INVALID_ARGUMENT: InvalidArgumentError,
   ERR_SESSION_EXISTS: SessionExistsError,
   ERR_SESSION_TOO_LARGE: SessionTooLargeError,
   ERR_NOT_A_NUMBER: NotANumberError,

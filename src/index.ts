@@ -18,3 +18,7 @@ export type {
 } from './providers/provider.js';
 export { createProvider, register, registeredProviders } from './registry.js';
 export { generateSid, isValidSid, SID_LENGTH } from './sid.js';
+
+import './providers/builtin.js';
+
+export { createMemoryProvider, MemoryProvider } from './providers/memory.js';

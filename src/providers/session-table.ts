@@ -1,0 +1,330 @@
+import { decodeValue, encodeValue } from '../codec.js';
+import {
+  InvalidArgumentError,
+  InvalidSessionIdError,
+  NotANumberError,
+  SessionExistsError,
+  SessionTooLargeError,
+} from '../errors.js';
+import { isValidSid } from '../sid.js';
+import { ExpiryIndex } from './expiry-index.js';
+import type { ResolvedLimits } from './limits.js';
+import type { SessionDelta, SessionMeta, SessionPolicy } from './provider.js';
+
+/** One stored session. Values stay encoded: the table never decodes them (except for `incr`). */
+export interface SessionRecord {
+  values: Map<string, Uint8Array>;
+  /** Bytes of keys plus encoded values, kept up to date to enforce `maxSessionBytes` in O(changed keys). */
+  bytes: number;
+  readonly createdAt: number;
+  readonly idleTimeoutMs: number;
+  idleExpiresAt: number;
+  readonly absoluteExpiresAt: number;
+  /** The expiry-index bucket the record is filed under. */
+  bucket: number;
+}
+
+/** Counters a table keeps about itself; the GC tick adds its own. */
+export interface TableCounters {
+  ops: number;
+  expired: number;
+  evicted: number;
+  gcSweeps: number;
+  gcMaxSliceMs: number;
+}
+
+// How many sessions the sweep removes between two looks at the clock: reading performance.now() per
+// session would cost more than the removal itself.
+const SWEEP_CLOCK_STRIDE = 64;
+
+/**
+ * The synchronous heart of every built-in store: a Map of sessions with limits, an expiry index and
+ * incremental GC. The 'memory' provider wraps one table; each shard worker of 'sharded' owns one. Keeping
+ * one implementation is what makes both providers answer the same operations with the same results.
+ * Every method takes `now` from its caller, so time is controllable in tests.
+ */
+export class SessionTable {
+  private readonly sessions = new Map<string, SessionRecord>();
+  private readonly expiry: ExpiryIndex;
+  readonly counters: TableCounters = { ops: 0, expired: 0, evicted: 0, gcSweeps: 0, gcMaxSliceMs: 0 };
+
+  constructor(
+    private readonly limits: ResolvedLimits,
+    bucketMs = 1000,
+  ) {
+    this.expiry = new ExpiryIndex(bucketMs);
+  }
+
+  /** Sessions held, including expired ones not yet swept. */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  init(sid: string, policy: SessionPolicy, initial: SessionDelta | undefined, now: number): SessionMeta {
+    this.counters.ops++;
+    checkSid(sid);
+    checkPolicy(policy);
+    if (this.live(sid, now)) throw new SessionExistsError();
+    const record: SessionRecord = {
+      values: new Map(),
+      bytes: 0,
+      createdAt: now,
+      idleTimeoutMs: policy.idleTimeoutMs,
+      idleExpiresAt: now + policy.idleTimeoutMs,
+      absoluteExpiresAt: now + policy.absoluteTimeoutMs,
+      bucket: 0,
+    };
+    if (initial) this.applyDelta(record, initial);
+    this.makeRoom(now);
+    this.insert(sid, record);
+    return meta(record);
+  }
+
+  /** The live record, or undefined. The caller must not keep or mutate it across operations. */
+  read(sid: string, now: number): SessionRecord | undefined {
+    this.counters.ops++;
+    checkSid(sid);
+    return this.live(sid, now);
+  }
+
+  commit(sid: string, delta: SessionDelta, now: number): SessionMeta | null {
+    this.counters.ops++;
+    checkSid(sid);
+    const record = this.live(sid, now);
+    if (!record) return null;
+    this.applyDelta(record, delta);
+    this.slide(sid, record, now);
+    return meta(record);
+  }
+
+  incr(sid: string, key: string, by: number, now: number): number | null {
+    this.counters.ops++;
+    checkSid(sid);
+    checkKey(key);
+    if (typeof by !== 'number' || !Number.isFinite(by)) {
+      throw new InvalidArgumentError('incr: the increment must be a finite number');
+    }
+    const record = this.live(sid, now);
+    if (!record) return null;
+    const current = record.values.get(key);
+    const before = current === undefined ? 0 : decodeValue(current);
+    if (typeof before !== 'number')
+      throw new NotANumberError(`incr: the value under "${key}" is not a number`);
+    const after = before + by;
+    this.applyDelta(record, { set: [[key, encodeValue(after)]] });
+    this.slide(sid, record, now);
+    return after;
+  }
+
+  /** Removes the live record under `sid` and hands it over (the first half of a rename across shards). */
+  take(sid: string, now: number): SessionRecord | undefined {
+    this.counters.ops++;
+    checkSid(sid);
+    const record = this.live(sid, now);
+    if (record) this.remove(sid, record);
+    return record;
+  }
+
+  /** Stores a record taken from another table under a new id (the second half of a rename). */
+  put(sid: string, record: SessionRecord, now: number): SessionMeta {
+    this.counters.ops++;
+    checkSid(sid);
+    if (this.live(sid, now)) throw new SessionExistsError();
+    this.makeRoom(now);
+    this.insert(sid, record);
+    this.slide(sid, record, now);
+    return meta(record);
+  }
+
+  /** Tells whether a live session holds `sid` (so a rename can refuse before it takes anything). */
+  has(sid: string, now: number): boolean {
+    checkSid(sid);
+    return this.live(sid, now) !== undefined;
+  }
+
+  rename(oldSid: string, newSid: string, now: number): SessionMeta | null {
+    checkSid(newSid);
+    if (oldSid !== newSid && this.has(newSid, now)) {
+      this.counters.ops++;
+      throw new SessionExistsError();
+    }
+    const record = this.take(oldSid, now);
+    if (!record) return null;
+    return this.put(newSid, record, now);
+  }
+
+  destroy(sid: string, now: number): boolean {
+    this.counters.ops++;
+    checkSid(sid);
+    const record = this.live(sid, now);
+    if (!record) return false;
+    this.remove(sid, record);
+    return true;
+  }
+
+  /**
+   * Removes expired sessions, oldest deadline first, until none is due or `budgetMs` has passed (then the
+   * caller yields and calls again). Returns how many it removed and whether it got through them all.
+   */
+  sweep(now: number, budgetMs = Number.POSITIVE_INFINITY): { removed: number; done: boolean } {
+    const started = performance.now();
+    let removed = 0;
+    let due = this.expiry.firstDueBucket(now);
+    while (due) {
+      for (const sid of due.sids) {
+        const record = this.sessions.get(sid);
+        if (record && expiresAt(record) <= now) {
+          this.remove(sid, record);
+          this.counters.expired++;
+          removed++;
+          if (removed % SWEEP_CLOCK_STRIDE === 0 && performance.now() - started >= budgetMs) {
+            return { removed, done: false };
+          }
+        }
+      }
+      due = this.expiry.nextDueBucket(due.bucket, now);
+    }
+    return { removed, done: true };
+  }
+
+  /** Live sessions: sweeps every expired one first, so the answer is exact. */
+  count(now: number): number {
+    this.sweep(now);
+    return this.sessions.size;
+  }
+
+  /** The record under `sid` if it is alive at `now`; an expired one is removed on the spot. */
+  private live(sid: string, now: number): SessionRecord | undefined {
+    const record = this.sessions.get(sid);
+    if (!record) return undefined;
+    if (expiresAt(record) <= now) {
+      this.remove(sid, record);
+      this.counters.expired++;
+      return undefined;
+    }
+    return record;
+  }
+
+  /** Applies a delta all or nothing: every limit is checked before the record changes. */
+  private applyDelta(record: SessionRecord, delta: SessionDelta): void {
+    if (delta === null || typeof delta !== 'object')
+      throw new InvalidArgumentError('delta must be an object');
+    const sets = delta.set ?? [];
+    const deletes = delta.delete ?? [];
+    if (!Array.isArray(sets) || !Array.isArray(deletes)) {
+      throw new InvalidArgumentError('delta.set and delta.delete must be arrays');
+    }
+    let bytes = record.bytes;
+    let keys = record.values.size;
+    // Work out sizes on a scratch view first, so a rejected delta leaves the record untouched.
+    const changed = new Map<string, Uint8Array | undefined>();
+    const current = (key: string) => (changed.has(key) ? changed.get(key) : record.values.get(key));
+    for (const key of deletes) {
+      checkKey(key);
+      const old = current(key);
+      if (old !== undefined) {
+        bytes -= Buffer.byteLength(key) + old.byteLength;
+        keys--;
+      }
+      changed.set(key, undefined);
+    }
+    for (const entry of sets) {
+      if (!Array.isArray(entry) || entry.length !== 2) {
+        throw new InvalidArgumentError('delta.set entries must be [key, value] pairs');
+      }
+      const [key, value] = entry as [unknown, unknown];
+      checkKey(key);
+      if (!(value instanceof Uint8Array)) {
+        throw new InvalidArgumentError(`the value of "${key}" must be encoded bytes (Uint8Array)`);
+      }
+      if (value.byteLength > this.limits.maxValueBytes) {
+        throw new SessionTooLargeError(
+          `the value of "${key}" is ${value.byteLength} bytes, over the limit of ${this.limits.maxValueBytes}`,
+        );
+      }
+      const old = current(key);
+      if (old === undefined) keys++;
+      else bytes -= Buffer.byteLength(key) + old.byteLength;
+      bytes += Buffer.byteLength(key) + value.byteLength;
+      changed.set(key, value);
+    }
+    if (keys > this.limits.maxKeys) {
+      throw new SessionTooLargeError(
+        `the session would hold ${keys} keys, over the limit of ${this.limits.maxKeys}`,
+      );
+    }
+    if (bytes > this.limits.maxSessionBytes) {
+      throw new SessionTooLargeError(
+        `the session would be ${bytes} bytes, over the limit of ${this.limits.maxSessionBytes}`,
+      );
+    }
+    for (const [key, value] of changed) {
+      if (value === undefined) record.values.delete(key);
+      // Copy out of the caller's (or the frame's) buffer: a stored value must not pin a whole frame.
+      else record.values.set(key, value.slice());
+    }
+    record.bytes = bytes;
+  }
+
+  /** Slides the idle deadline (never past the absolute one) and refiles the record in the expiry index. */
+  private slide(sid: string, record: SessionRecord, now: number): void {
+    record.idleExpiresAt = now + record.idleTimeoutMs;
+    this.expiry.remove(sid, record.bucket);
+    record.bucket = this.expiry.add(sid, expiresAt(record));
+  }
+
+  /** Before a new session goes in: at `maxSessions`, drop the one closest to expiry. */
+  private makeRoom(now: number): void {
+    while (this.sessions.size >= this.limits.maxSessions) {
+      const victim = this.expiry.soonest();
+      const record = victim === undefined ? undefined : this.sessions.get(victim);
+      if (victim === undefined || !record) return;
+      this.remove(victim, record);
+      if (expiresAt(record) <= now) this.counters.expired++;
+      else this.counters.evicted++;
+    }
+  }
+
+  private insert(sid: string, record: SessionRecord): void {
+    this.sessions.set(sid, record);
+    record.bucket = this.expiry.add(sid, expiresAt(record));
+  }
+
+  private remove(sid: string, record: SessionRecord): void {
+    this.sessions.delete(sid);
+    this.expiry.remove(sid, record.bucket);
+  }
+}
+
+function expiresAt(record: SessionRecord): number {
+  return Math.min(record.idleExpiresAt, record.absoluteExpiresAt);
+}
+
+/** The timestamps the contract reports for a record. */
+export function meta(record: SessionRecord): SessionMeta {
+  return {
+    createdAt: record.createdAt,
+    idleExpiresAt: record.idleExpiresAt,
+    absoluteExpiresAt: record.absoluteExpiresAt,
+    expiresAt: expiresAt(record),
+  };
+}
+
+function checkSid(sid: unknown): asserts sid is string {
+  if (!isValidSid(sid)) throw new InvalidSessionIdError();
+}
+
+function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key === '') {
+    throw new InvalidArgumentError('a session key must be a non-empty string');
+  }
+}
+
+function checkPolicy(policy: SessionPolicy): void {
+  const ok = (ms: unknown) => typeof ms === 'number' && Number.isFinite(ms) && ms > 0;
+  if (!policy || !ok(policy.idleTimeoutMs) || !ok(policy.absoluteTimeoutMs)) {
+    throw new InvalidArgumentError(
+      'policy.idleTimeoutMs and policy.absoluteTimeoutMs must be positive numbers',
+    );
+  }
+}
