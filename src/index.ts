@@ -22,3 +22,10 @@ export { generateSid, isValidSid, SID_LENGTH } from './sid.js';
 import './providers/builtin.js';
 
 export { createMemoryProvider, MemoryProvider } from './providers/memory.js';
+export {
+  createShardedProvider,
+  DEFAULT_MAX_QUEUED_OPS,
+  defaultShardCount,
+  ShardedProvider,
+  type ShardedProviderOptions,
+} from './providers/sharded/provider.js';

@@ -1,0 +1,194 @@
+import { availableParallelism } from 'node:os';
+import { ClosedError, InvalidOptionError, InvalidSessionIdError, SessionExistsError } from '../../errors.js';
+import { isValidSid } from '../../sid.js';
+import { DEFAULT_GC_INTERVAL_MS, DEFAULT_GC_SLICE_MS, integerOption, resolveLimits } from '../limits.js';
+import type {
+  ProviderOptions,
+  SessionDelta,
+  SessionMeta,
+  SessionPolicy,
+  SessionProvider,
+  SessionSnapshot,
+  ShardStats,
+} from '../provider.js';
+import { decodeMeta, decodeSnapshot, encodeDelta, Op } from './protocol.js';
+import { shardOf } from './shard-hash.js';
+import { ShardLink } from './shard-link.js';
+import { workerFilename } from './worker-path.js';
+
+/** Options of the 'sharded' provider. */
+export interface ShardedProviderOptions extends ProviderOptions {
+  /** Worker threads, each owning a slice of the id space. Default `max(1, availableParallelism() - 1)`. */
+  readonly shards?: number;
+  /** Operations queued or in flight per shard; past it, calls reject with `OverloadedError`. Default 65,536. */
+  readonly maxQueuedOps?: number;
+  /** A frame leaves early once it holds this many operations. Default 1,024. */
+  readonly maxOpsPerFrame?: number;
+}
+
+export const DEFAULT_MAX_QUEUED_OPS = 65_536;
+export const DEFAULT_MAX_OPS_PER_FRAME = 1024;
+/** More shards than this only adds threads fighting over the same cores. */
+export const MAX_SHARDS = 256;
+
+/** The default shard count: every core but one, which stays with the main thread. */
+export function defaultShardCount(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+/**
+ * The 'sharded' provider: the session-id space is split across worker threads, each the only owner of
+ * its sessions (an actor), so nothing is shared and nothing is locked. The main thread hashes the id to
+ * its shard and sends the operation down that shard's ordered channel, batched per event-loop turn.
+ * Because each shard applies its operations in the order sent, a commit that is sent before a later read
+ * of the same id is seen by that read, even if nobody awaited the commit.
+ */
+export class ShardedProvider implements SessionProvider {
+  private readonly links: ShardLink[];
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(options: ShardedProviderOptions = {}) {
+    const shards = integerOption('shards', options.shards, defaultShardCount(), 1);
+    if (shards > MAX_SHARDS)
+      throw new InvalidOptionError(`shards must be at most ${MAX_SHARDS}, got ${shards}`);
+    const limits = resolveLimits(options);
+    const gcIntervalMs = integerOption('gcIntervalMs', options.gcIntervalMs, DEFAULT_GC_INTERVAL_MS, 0);
+    const gcSliceMs = integerOption('gcSliceMs', options.gcSliceMs, DEFAULT_GC_SLICE_MS, 1);
+    const maxQueuedOps = integerOption('maxQueuedOps', options.maxQueuedOps, DEFAULT_MAX_QUEUED_OPS, 1);
+    const maxOpsPerFrame = integerOption(
+      'maxOpsPerFrame',
+      options.maxOpsPerFrame,
+      DEFAULT_MAX_OPS_PER_FRAME,
+      1,
+    );
+    this.now = options.now ?? Date.now;
+    const filename = workerFilename();
+    this.links = Array.from(
+      { length: shards },
+      (_, shard) =>
+        new ShardLink({
+          shard,
+          filename,
+          limits,
+          gcIntervalMs,
+          gcSliceMs,
+          maxQueuedOps,
+          maxOpsPerFrame,
+          now: this.now,
+        }),
+    );
+  }
+
+  /** How many shards (threads) this provider runs. */
+  get shardCount(): number {
+    return this.links.length;
+  }
+
+  async init(sid: string, policy: SessionPolicy, initial?: SessionDelta): Promise<SessionMeta> {
+    const [sets, deletes] = encodeDelta(initial);
+    const op = [Op.Init, sid, policy?.idleTimeoutMs, policy?.absoluteTimeoutMs, sets, deletes];
+    return decodeMeta(await this.owner(sid).call(op)) as SessionMeta;
+  }
+
+  async read(sid: string): Promise<SessionSnapshot | null> {
+    return decodeSnapshot(await this.owner(sid).call([Op.Read, sid]));
+  }
+
+  async commit(sid: string, delta: SessionDelta): Promise<SessionMeta | null> {
+    const [sets, deletes] = encodeDelta(delta);
+    return decodeMeta(await this.owner(sid).call([Op.Commit, sid, sets, deletes]));
+  }
+
+  async incr(sid: string, key: string, by: number): Promise<number | null> {
+    return (await this.owner(sid).call([Op.Incr, sid, key, by])) as number | null;
+  }
+
+  /**
+   * Same shard: one atomic operation. Across shards: the old shard hands the record over (the old id is
+   * dead from that moment) and the new shard stores it; if the new id turns out to be taken, the record
+   * goes back under the old id. Operations on the new id must wait for this to resolve.
+   */
+  async rename(oldSid: string, newSid: string): Promise<SessionMeta | null> {
+    const from = this.owner(oldSid);
+    const to = this.owner(newSid);
+    if (from === to) return decodeMeta(await from.call([Op.Rename, oldSid, newSid]));
+    const record = await from.call([Op.Take, oldSid]);
+    if (record === null) return null;
+    try {
+      return decodeMeta(await to.call([Op.Put, newSid, record]));
+    } catch (error) {
+      if (error instanceof SessionExistsError) await from.call([Op.Put, oldSid, record]);
+      throw error;
+    }
+  }
+
+  async destroy(sid: string): Promise<boolean> {
+    return (await this.owner(sid).call([Op.Destroy, sid])) as boolean;
+  }
+
+  async gc(now?: number): Promise<number> {
+    const at = now ?? this.now();
+    const removed = await this.everyShard([Op.Gc, at]);
+    return removed.reduce((sum: number, n) => sum + (n as number), 0);
+  }
+
+  async count(): Promise<number> {
+    const counts = await this.everyShard([Op.Count]);
+    return counts.reduce((sum: number, n) => sum + (n as number), 0);
+  }
+
+  async stats(): Promise<ShardStats[]> {
+    const answers = await this.everyShard([Op.Stats]);
+    return answers.map((answer, shard) => {
+      const [threadId, sessions, ops, batches, gcSweeps, gcMaxSliceMs, expired, evicted, heapUsedBytes] =
+        answer as number[];
+      return {
+        shard,
+        threadId: threadId as number,
+        sessions: sessions as number,
+        ops: ops as number,
+        batches: batches as number,
+        queueDepth: (this.links[shard] as ShardLink).queueDepth,
+        gcSweeps: gcSweeps as number,
+        gcMaxSliceMs: gcMaxSliceMs as number,
+        expired: expired as number,
+        evicted: evicted as number,
+        heapUsedBytes: heapUsedBytes as number,
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.links.map((link) => link.close()));
+  }
+
+  /**
+   * Ends a shard's thread the way a crash would (its sessions are lost; the shard restarts empty).
+   * For fault-injection tests and operators; resolves once the thread has exited.
+   */
+  async terminateShard(shard: number): Promise<void> {
+    const thread = this.links[shard]?.thread;
+    if (!thread) throw new RangeError(`no shard ${shard}`);
+    await thread.terminate();
+  }
+
+  private owner(sid: string): ShardLink {
+    if (this.closed) throw new ClosedError();
+    // The id's shape is checked here, before any shard sees it (and before hashing it).
+    if (!isValidSid(sid)) throw new InvalidSessionIdError();
+    return this.links[shardOf(sid, this.links.length)] as ShardLink;
+  }
+
+  private everyShard(op: readonly unknown[]): Promise<unknown[]> {
+    if (this.closed) return Promise.reject(new ClosedError());
+    return Promise.all(this.links.map((link) => link.call(op)));
+  }
+}
+
+/** Builds a 'sharded' provider. */
+export function createShardedProvider(options?: ShardedProviderOptions): ShardedProvider {
+  return new ShardedProvider(options);
+}

@@ -1,0 +1,173 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { ClosedError, errorFromCode, OverloadedError, ShardUnavailableError } from '../../errors.js';
+import type { ResolvedLimits } from '../limits.js';
+import { decodeFrame, encodeFrame, FAILED, type WireOp } from './protocol.js';
+import type { ShardSetup } from './worker.js';
+
+/** An operation waiting for its answer. */
+interface Pending {
+  readonly op: WireOp;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+export interface ShardLinkOptions {
+  readonly shard: number;
+  readonly filename: string;
+  readonly limits: ResolvedLimits;
+  readonly gcIntervalMs: number;
+  readonly gcSliceMs: number;
+  /** Operations queued or in flight at once; past it, `OverloadedError` at once. */
+  readonly maxQueuedOps: number;
+  /** A frame is sent as soon as it holds this many operations, without waiting for the end of the turn. */
+  readonly maxOpsPerFrame: number;
+  readonly now: () => number;
+}
+
+/**
+ * The main thread's side of one shard: its mailbox, its ordered channel and its thread. Operations that
+ * arrive in one event-loop turn leave as one frame. The flush runs from `setImmediate`, i.e. after the
+ * poll phase: node:http emits each request from its own callback and drains microtasks in between, so a
+ * microtask flush would send one operation per frame under load, while `setImmediate` collects what the
+ * whole I/O phase produced.
+ */
+export class ShardLink {
+  private readonly pool: Piscina;
+  private port!: MessagePort;
+  private mailbox: Pending[] = [];
+  /** Frames sent and not yet answered, oldest first; answers come back in the same order. */
+  private readonly inflight: Pending[][] = [];
+  private inflightOps = 0;
+  private flushScheduled = false;
+  private closed = false;
+  private drained: (() => void) | undefined;
+  /** Frames sent (batches) and restarts, for stats. */
+  framesSent = 0;
+  restarts = 0;
+
+  constructor(private readonly options: ShardLinkOptions) {
+    // One pool of exactly one thread per shard: a shard's frames always reach the same thread, in order.
+    // atomics 'disabled': piscina's default 'sync' parks an idle worker in Atomics.wait, which would freeze
+    // the shard's event loop and with it the GC tick and the port.
+    this.pool = new Piscina({
+      filename: options.filename,
+      minThreads: 1,
+      maxThreads: 1,
+      concurrentTasksPerWorker: 1,
+      atomics: 'disabled',
+      idleTimeout: Number.POSITIVE_INFINITY,
+    });
+    // Errors of a dead thread surface through the shard's task; the pool's own event must not crash us.
+    this.pool.on('error', () => {});
+    this.start();
+  }
+
+  /** Operations queued or in flight. */
+  get queueDepth(): number {
+    return this.mailbox.length + this.inflightOps;
+  }
+
+  /** The thread running this shard (for fault injection and diagnostics). */
+  get thread() {
+    return this.pool.threads[0];
+  }
+
+  /** Queues an operation; it leaves with the rest of this turn's operations for the shard. */
+  call(op: WireOp): Promise<unknown> {
+    if (this.closed) return Promise.reject(new ClosedError());
+    if (this.queueDepth >= this.options.maxQueuedOps) {
+      return Promise.reject(
+        new OverloadedError(
+          `session shard ${this.options.shard} has ${this.queueDepth} queued operations (maxQueuedOps)`,
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.mailbox.push({ op, resolve, reject });
+      if (this.mailbox.length >= this.options.maxOpsPerFrame) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flush);
+      }
+    });
+  }
+
+  /** Sends what is pending, waits for every answer, ends the thread. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.flush();
+    if (this.inflightOps > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    this.port.close();
+    await this.pool.destroy();
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const batch = this.mailbox;
+    if (batch.length === 0) return;
+    this.mailbox = [];
+    const frame: unknown[] = [this.options.now()];
+    for (const pending of batch) frame.push(pending.op);
+    const buffer = encodeFrame(frame);
+    this.inflight.push(batch);
+    this.inflightOps += batch.length;
+    this.framesSent++;
+    this.port.postMessage(buffer, [buffer]);
+  };
+
+  private readonly onAnswer = (buffer: ArrayBuffer): void => {
+    const batch = this.inflight.shift();
+    if (!batch) return;
+    this.inflightOps -= batch.length;
+    const answers = decodeFrame(buffer);
+    for (let i = 0; i < batch.length; i++) {
+      const pending = batch[i] as Pending;
+      const value = answers[2 * i + 1];
+      if (answers[2 * i] === FAILED) {
+        const [code, message] = value as [string, string];
+        pending.reject(errorFromCode(code, message));
+      } else pending.resolve(value);
+    }
+    if (this.inflightOps === 0) this.drained?.();
+  };
+
+  /** Starts (or restarts) the thread: a fresh channel, handed over as piscina's one long task. */
+  private start(): void {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    port1.on('message', this.onAnswer);
+    const { shard, limits, gcIntervalMs, gcSliceMs } = this.options;
+    const setup: ShardSetup = { port: port2, shard, limits, gcIntervalMs, gcSliceMs };
+    this.pool.run(setup, { transferList: [port2] }).then(
+      () => {},
+      () => this.onDeath(port1),
+    );
+  }
+
+  /**
+   * The thread died: every operation it held is rejected at once (nothing hangs), and a new, empty shard
+   * takes its place. Operations still in the mailbox were never sent; they go to the new shard.
+   */
+  private onDeath(deadPort: MessagePort): void {
+    if (deadPort !== this.port) return;
+    deadPort.close();
+    const lost = this.inflight.splice(0);
+    this.inflightOps = 0;
+    const error = new ShardUnavailableError(
+      `session shard ${this.options.shard} died; it is being restarted`,
+    );
+    for (const batch of lost) for (const pending of batch) pending.reject(error);
+    if (this.closed) {
+      this.drained?.();
+      return;
+    }
+    this.restarts++;
+    this.start();
+    if (this.mailbox.length > 0 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+}
