@@ -21,6 +21,23 @@ export { generateSid, isValidSid, SID_LENGTH } from './sid.js';
 
 import './providers/builtin.js';
 
+export { parseDuration } from './duration.js';
+export type { HeaderSink } from './http/before-headers.js';
+export { isOverloaded, RETRY_AFTER_SECONDS, sendSessionError } from './http/errors.js';
+export { createExpressMiddleware, type RequestWithSession, type SessionMiddleware } from './http/express.js';
+export {
+  type FastifySessionData,
+  type FastifySessionPluginOptions,
+  fastifySessionPlugin,
+} from './http/fastify.js';
+export { type SessionHandler, withSession } from './http/node.js';
+export {
+  createSessionManager,
+  type SessionManager,
+  type SessionManagerOptions,
+  TOUCH_FRACTION,
+  type TransportName,
+} from './manager.js';
 export { createMemoryProvider, MemoryProvider } from './providers/memory.js';
 export {
   createShardedProvider,
@@ -29,3 +46,14 @@ export {
   ShardedProvider,
   type ShardedProviderOptions,
 } from './providers/sharded/provider.js';
+export {
+  type NumericKey,
+  type RegenerateOptions,
+  Session,
+  type SessionData,
+  SessionDestroyedError,
+  type SessionKey,
+} from './session.js';
+export type { SessionCookieOptions } from './transport/cookie.js';
+export { createIdSigner, type IdSigner } from './transport/signing.js';
+export { addSessionParam, rewriteLinks } from './transport/url.js';

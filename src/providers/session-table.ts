@@ -125,31 +125,28 @@ export class SessionTable {
     return record;
   }
 
-  /** Stores a record taken from another table under a new id (the second half of a rename). */
-  put(sid: string, record: SessionRecord, now: number): SessionMeta {
+  /**
+   * Stores a record taken from another table under a new id (the second half of a rename), sliding its
+   * idle deadline as any access does. `slide: false` puts a record back unchanged after a failed rename.
+   */
+  put(sid: string, record: SessionRecord, now: number, slide = true): SessionMeta {
     this.counters.ops++;
     checkSid(sid);
     if (this.live(sid, now)) throw new SessionExistsError();
     this.makeRoom(now);
     this.insert(sid, record);
-    this.slide(sid, record, now);
+    if (slide) this.slide(sid, record, now);
     return meta(record);
-  }
-
-  /** Tells whether a live session holds `sid` (so a rename can refuse before it takes anything). */
-  has(sid: string, now: number): boolean {
-    checkSid(sid);
-    return this.live(sid, now) !== undefined;
   }
 
   rename(oldSid: string, newSid: string, now: number): SessionMeta | null {
     checkSid(newSid);
-    if (oldSid !== newSid && this.has(newSid, now)) {
-      this.counters.ops++;
-      throw new SessionExistsError();
-    }
     const record = this.take(oldSid, now);
     if (!record) return null;
+    if (this.live(newSid, now)) {
+      this.insert(oldSid, record);
+      throw new SessionExistsError();
+    }
     return this.put(newSid, record, now);
   }
 
@@ -207,20 +204,15 @@ export class SessionTable {
 
   /** Applies a delta all or nothing: every limit is checked before the record changes. */
   private applyDelta(record: SessionRecord, delta: SessionDelta): void {
-    if (delta === null || typeof delta !== 'object')
-      throw new InvalidArgumentError('delta must be an object');
+    checkDeltaShape(delta);
     const sets = delta.set ?? [];
     const deletes = delta.delete ?? [];
-    if (!Array.isArray(sets) || !Array.isArray(deletes)) {
-      throw new InvalidArgumentError('delta.set and delta.delete must be arrays');
-    }
     let bytes = record.bytes;
     let keys = record.values.size;
     // Work out sizes on a scratch view first, so a rejected delta leaves the record untouched.
     const changed = new Map<string, Uint8Array | undefined>();
     const current = (key: string) => (changed.has(key) ? changed.get(key) : record.values.get(key));
     for (const key of deletes) {
-      checkKey(key);
       const old = current(key);
       if (old !== undefined) {
         bytes -= Buffer.byteLength(key) + old.byteLength;
@@ -228,15 +220,7 @@ export class SessionTable {
       }
       changed.set(key, undefined);
     }
-    for (const entry of sets) {
-      if (!Array.isArray(entry) || entry.length !== 2) {
-        throw new InvalidArgumentError('delta.set entries must be [key, value] pairs');
-      }
-      const [key, value] = entry as [unknown, unknown];
-      checkKey(key);
-      if (!(value instanceof Uint8Array)) {
-        throw new InvalidArgumentError(`the value of "${key}" must be encoded bytes (Uint8Array)`);
-      }
+    for (const [key, value] of sets) {
       if (value.byteLength > this.limits.maxValueBytes) {
         throw new SessionTooLargeError(
           `the value of "${key}" is ${value.byteLength} bytes, over the limit of ${this.limits.maxValueBytes}`,
@@ -314,7 +298,31 @@ function checkSid(sid: unknown): asserts sid is string {
   if (!isValidSid(sid)) throw new InvalidSessionIdError();
 }
 
-function checkKey(key: unknown): asserts key is string {
+/**
+ * Checks a delta's shape (arrays of string keys and byte values), not its limits. The sharded router runs
+ * it before queuing, so a malformed delta is refused alone instead of failing the frame it would travel in.
+ */
+export function checkDeltaShape(delta: SessionDelta): void {
+  if (delta === null || typeof delta !== 'object') throw new InvalidArgumentError('delta must be an object');
+  const sets = delta.set ?? [];
+  const deletes = delta.delete ?? [];
+  if (!Array.isArray(sets) || !Array.isArray(deletes)) {
+    throw new InvalidArgumentError('delta.set and delta.delete must be arrays');
+  }
+  for (const key of deletes) checkKey(key);
+  for (const entry of sets) {
+    if (!Array.isArray(entry) || entry.length !== 2) {
+      throw new InvalidArgumentError('delta.set entries must be [key, value] pairs');
+    }
+    const [key, value] = entry as [unknown, unknown];
+    checkKey(key);
+    if (!(value instanceof Uint8Array)) {
+      throw new InvalidArgumentError(`the value of "${key}" must be encoded bytes (Uint8Array)`);
+    }
+  }
+}
+
+export function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string' || key === '') {
     throw new InvalidArgumentError('a session key must be a non-empty string');
   }

@@ -1,5 +1,11 @@
 import { availableParallelism } from 'node:os';
-import { ClosedError, InvalidOptionError, InvalidSessionIdError, SessionExistsError } from '../../errors.js';
+import {
+  ClosedError,
+  InvalidArgumentError,
+  InvalidOptionError,
+  InvalidSessionIdError,
+  SessionExistsError,
+} from '../../errors.js';
 import { isValidSid } from '../../sid.js';
 import { DEFAULT_GC_INTERVAL_MS, DEFAULT_GC_SLICE_MS, integerOption, resolveLimits } from '../limits.js';
 import type {
@@ -11,6 +17,7 @@ import type {
   SessionSnapshot,
   ShardStats,
 } from '../provider.js';
+import { checkDeltaShape, checkKey } from '../session-table.js';
 import { decodeMeta, decodeSnapshot, encodeDelta, Op } from './protocol.js';
 import { shardOf } from './shard-hash.js';
 import { ShardLink } from './shard-link.js';
@@ -86,6 +93,7 @@ export class ShardedProvider implements SessionProvider {
   }
 
   async init(sid: string, policy: SessionPolicy, initial?: SessionDelta): Promise<SessionMeta> {
+    if (initial !== undefined) checkDeltaShape(initial);
     const [sets, deletes] = encodeDelta(initial);
     const op = [Op.Init, sid, policy?.idleTimeoutMs, policy?.absoluteTimeoutMs, sets, deletes];
     return decodeMeta(await this.owner(sid).call(op)) as SessionMeta;
@@ -96,11 +104,14 @@ export class ShardedProvider implements SessionProvider {
   }
 
   async commit(sid: string, delta: SessionDelta): Promise<SessionMeta | null> {
+    checkDeltaShape(delta);
     const [sets, deletes] = encodeDelta(delta);
     return decodeMeta(await this.owner(sid).call([Op.Commit, sid, sets, deletes]));
   }
 
   async incr(sid: string, key: string, by: number): Promise<number | null> {
+    checkKey(key);
+    if (typeof by !== 'number') throw new InvalidArgumentError('incr: the increment must be a finite number');
     return (await this.owner(sid).call([Op.Incr, sid, key, by])) as number | null;
   }
 
@@ -118,7 +129,8 @@ export class ShardedProvider implements SessionProvider {
     try {
       return decodeMeta(await to.call([Op.Put, newSid, record]));
     } catch (error) {
-      if (error instanceof SessionExistsError) await from.call([Op.Put, oldSid, record]);
+      // Put back as it was (no slide): a refused rename changes nothing.
+      if (error instanceof SessionExistsError) await from.call([Op.Put, oldSid, record, false]);
       throw error;
     }
   }

@@ -110,7 +110,14 @@ export class ShardLink {
     this.mailbox = [];
     const frame: unknown[] = [this.options.now()];
     for (const pending of batch) frame.push(pending.op);
-    const buffer = encodeFrame(frame);
+    let buffer: ArrayBuffer;
+    try {
+      buffer = encodeFrame(frame);
+    } catch (error) {
+      // Arguments are checked before they are queued, so this is a bug; fail the batch, never the process.
+      for (const pending of batch) pending.reject(error as Error);
+      return;
+    }
     this.inflight.push(batch);
     this.inflightOps += batch.length;
     this.framesSent++;

@@ -97,7 +97,7 @@ class Shard {
         return record ? encodeRecord(record) : null;
       }
       case Op.Put:
-        return encodeMeta(table.put(op[1] as string, decodeRecord(op[2] as unknown[]), now));
+        return encodeMeta(table.put(op[1] as string, decodeRecord(op[2] as unknown[]), now, op[3] !== false));
       case Op.Destroy:
         return table.destroy(op[1] as string, now);
       case Op.Gc:

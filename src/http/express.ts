@@ -1,0 +1,48 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SessionManager } from '../manager.js';
+import type { Session, SessionData } from '../session.js';
+import { isOverloaded, RETRY_AFTER_SECONDS } from './errors.js';
+
+/** A request after the middleware ran: `req.session` is the request's session. */
+export type RequestWithSession<Data extends object = SessionData> = IncomingMessage & {
+  session: Session<Data>;
+};
+
+/** A Connect/Express middleware: `(req, res, next)`. */
+export type SessionMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => void;
+
+/**
+ * Express/Connect middleware that sets `req.session`. The store's overload is answered with 503 and
+ * Retry-After; any other failure goes to `next(err)` (the app's error handler).
+ *
+ * ```ts
+ * app.use(createExpressMiddleware(manager));
+ * app.get('/', async (req, res) => res.send(String(await (req as RequestWithSession).session.incr('n'))));
+ * ```
+ */
+export function createExpressMiddleware<Data extends object = SessionData>(
+  manager: SessionManager<Data>,
+): SessionMiddleware {
+  return (req, res, next) => {
+    manager.start(req, res).then(
+      (session) => {
+        (req as RequestWithSession<Data>).session = session;
+        next();
+      },
+      (error: unknown) => {
+        if (isOverloaded(error) && !res.headersSent) {
+          res.statusCode = 503;
+          res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+          res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+          res.end('Service Unavailable: session store overloaded\n');
+          return;
+        }
+        next(error);
+      },
+    );
+  };
+}
