@@ -1,0 +1,295 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ClosedError,
+  createSessionManager,
+  generateSid,
+  InvalidOptionError,
+  type SessionManager,
+  type SessionManagerOptions,
+  UnknownProviderError,
+} from '../src/index.js';
+import { Browser, Clock, type Listening, listen, sessionApp } from './session-helpers.js';
+
+const IDLE = 30 * 60_000;
+const ABSOLUTE = 24 * 3_600_000;
+
+let server: Listening | undefined;
+let manager: SessionManager | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  await manager?.close();
+  server = undefined;
+  manager = undefined;
+});
+
+async function start(options: SessionManagerOptions = {}) {
+  const clock = new Clock();
+  manager = createSessionManager({
+    provider: 'memory',
+    providerOptions: { gcIntervalMs: 0 },
+    now: clock.now,
+    ...options,
+  });
+  server = await listen(sessionApp(manager));
+  return { clock, manager, browser: new Browser(server.url), url: server.url };
+}
+
+function parseSetCookie(line: string): Record<string, string | true> {
+  const attrs: Record<string, string | true> = {};
+  for (const [i, part] of line.split(';').entries()) {
+    const [name, ...rest] = part.trim().split('=');
+    attrs[i === 0 ? 'cookie' : (name as string).toLowerCase()] =
+      i === 0 ? part.trim() : rest.join('=') || true;
+  }
+  return attrs;
+}
+
+describe('manager options', () => {
+  it('rejects invalid options with InvalidOptionError at construction', () => {
+    const bad: SessionManagerOptions[] = [
+      { idleTimeout: '10 minutes' },
+      { idleTimeout: -5 },
+      { absoluteTimeout: 'soon' },
+      { cookieName: 'bad name' },
+      { cookie: { sameSite: 'sideways' as never } },
+      { cookie: { sameSite: 'none', secure: false } },
+      { cookie: { path: 'relative' } },
+      { secrets: [] },
+      { secrets: [''] },
+      { transports: [] },
+      { transports: ['cookie', 'cookie'] },
+      { transports: ['pigeon' as never] },
+      { headerName: 'x session' },
+      { trustProxy: 'yes' as never },
+      { provider: {} as never },
+    ];
+    for (const options of bad) {
+      expect(() => createSessionManager({ provider: 'memory', ...options }), JSON.stringify(options)).toThrow(
+        InvalidOptionError,
+      );
+    }
+    expect(() => createSessionManager({ provider: 'nope' })).toThrow(UnknownProviderError);
+  });
+
+  it('parses durations and exposes the policy', async () => {
+    manager = createSessionManager({ provider: 'memory', idleTimeout: '15m', absoluteTimeout: '1h30m' });
+    expect(manager.policy).toEqual({ idleTimeoutMs: 15 * 60_000, absoluteTimeoutMs: 90 * 60_000 });
+  });
+
+  it('rejects start after close with ClosedError', async () => {
+    const m = createSessionManager({ provider: 'memory' });
+    await m.close();
+    await expect(m.start({} as never, {} as never)).rejects.toBeInstanceOf(ClosedError);
+  });
+});
+
+describe('session lifecycle over node:http', () => {
+  it('does not store or send a cookie for a session nothing was set in', async () => {
+    const { browser, manager } = await start();
+    const response = await browser.fetch('/nothing');
+    expect(await response.json()).toMatchObject({ isNew: true });
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(response.headers.get('vary')).toBe('Cookie');
+    expect(await manager.count()).toBe(0);
+  });
+
+  it('sends a secure-by-default cookie once something is set, and reads it back', async () => {
+    const { browser, manager } = await start();
+    const first = await browser.fetch('/set?key=user&value=ann');
+    const { id } = (await first.json()) as { id: string };
+    const [line] = first.headers.getSetCookie();
+    const attrs = parseSetCookie(line as string);
+    expect(attrs.cookie).toBe(`sid=${id}`);
+    expect(attrs.httponly).toBe(true);
+    expect(attrs.samesite).toBe('Lax');
+    expect(attrs.path).toBe('/');
+    expect(attrs['max-age']).toBe(String(IDLE / 1000));
+    expect(attrs.secure).toBeUndefined();
+    expect(await manager.count()).toBe(1);
+
+    const second = await browser.fetch('/get?key=user');
+    expect(await second.json()).toEqual({ id, isNew: false, value: 'ann' });
+    // Unchanged id, expiry not due to move: no cookie on this response.
+    expect(second.headers.getSetCookie()).toEqual([]);
+  });
+
+  it('honours cookie options: name, domain, path, sameSite, partitioned, session cookies, secure', async () => {
+    const { browser } = await start({
+      cookieName: 'app.sid',
+      cookie: {
+        path: '/',
+        domain: '127.0.0.1',
+        sameSite: 'strict',
+        partitioned: true,
+        persistent: false,
+        secure: false,
+      },
+    });
+    const response = await browser.fetch('/set?value=1');
+    const attrs = parseSetCookie(response.headers.getSetCookie()[0] as string);
+    expect(String(attrs.cookie).startsWith('app.sid=')).toBe(true);
+    expect(attrs.domain).toBe('127.0.0.1');
+    expect(attrs.samesite).toBe('Strict');
+    expect(attrs.partitioned).toBe(true);
+    expect(attrs['max-age']).toBeUndefined();
+    expect(attrs.secure).toBeUndefined();
+  });
+
+  it("sets Secure under 'auto' only for a trusted proxy's https", async () => {
+    const trusted = await start({ trustProxy: true });
+    const viaProxy = await fetch(`${trusted.url}/set?value=1`, { headers: { 'x-forwarded-proto': 'https' } });
+    expect(parseSetCookie(viaProxy.headers.getSetCookie()[0] as string).secure).toBe(true);
+    await server?.close();
+    await manager?.close();
+
+    const untrusted = await start();
+    const spoofed = await fetch(`${untrusted.url}/set?value=1`, {
+      headers: { 'x-forwarded-proto': 'https' },
+    });
+    expect(parseSetCookie(spoofed.headers.getSetCookie()[0] as string).secure).toBeUndefined();
+  });
+
+  it('never adopts an id the store does not know (fixation)', async () => {
+    const { url, manager } = await start();
+    const madeUp = generateSid();
+    const response = await fetch(`${url}/set?value=x`, { headers: { cookie: `sid=${madeUp}` } });
+    const { id } = (await response.json()) as { id: string };
+    expect(id).not.toBe(madeUp);
+    expect(response.headers.getSetCookie()[0]).toContain(`sid=${id}`);
+    expect(await manager.provider.read(madeUp)).toBeNull();
+  });
+
+  it('regenerate keeps the data under a new id and kills the old id at once', async () => {
+    const { browser, url } = await start();
+    const { id: oldId } = (await (await browser.fetch('/set?key=user&value=ann')).json()) as { id: string };
+    const regenerated = await browser.fetch('/regenerate?key=user');
+    const body = (await regenerated.json()) as { before: string; after: string; value: string };
+    expect(body.before).toBe(oldId);
+    expect(body.after).not.toBe(oldId);
+    expect(body.value).toBe('ann');
+    expect(regenerated.headers.getSetCookie()[0]).toContain(`sid=${body.after}`);
+    expect(await browser.fetch('/get?key=user').then((r) => r.json())).toMatchObject({
+      id: body.after,
+      value: 'ann',
+    });
+    // Whoever still holds the old id gets a new, empty session.
+    const stale = await fetch(`${url}/get?key=user`, { headers: { cookie: `sid=${oldId}` } });
+    expect(await stale.json()).toMatchObject({ isNew: true, value: null });
+  });
+
+  it('regenerate({ keep: false }) starts empty under a new id', async () => {
+    const { browser, manager } = await start();
+    await browser.fetch('/set?key=user&value=ann');
+    const body = (await (await browser.fetch('/regenerate?key=user&keep=0')).json()) as { value: unknown };
+    expect(body.value).toBeNull();
+    expect(await manager.count()).toBe(0);
+  });
+
+  it('destroy expires the cookie and the id; a start after it in the same request is genuinely new', async () => {
+    const { browser, url, manager } = await start();
+    const { id } = (await (await browser.fetch('/set?key=user&value=ann')).json()) as { id: string };
+
+    const destroyed = await browser.fetch('/destroy');
+    const attrs = parseSetCookie(destroyed.headers.getSetCookie()[0] as string);
+    expect(attrs.cookie).toBe('sid=');
+    expect(attrs['max-age']).toBe('0');
+    expect(await browser.cookie('sid')).toBeUndefined();
+    expect(await manager.provider.read(id)).toBeNull();
+
+    const { id: id2 } = (await (await browser.fetch('/set?key=user&value=bob')).json()) as { id: string };
+    const restarted = await fetch(`${url}/restart`, { headers: { cookie: `sid=${id2}` } });
+    const body = (await restarted.json()) as { before: string; after: string };
+    expect(body.before).toBe(id2);
+    expect(body.after).not.toBe(id2);
+    expect(restarted.headers.getSetCookie()[0]).toContain(`sid=${body.after}`);
+    expect(await manager.provider.read(id2)).toBeNull();
+  });
+
+  it('kills a session at the idle timeout, slides it when used, and re-sends the cookie when it slid', async () => {
+    const { browser, clock } = await start();
+    const { id } = (await (await browser.fetch('/set?value=1')).json()) as { id: string };
+
+    clock.advance(IDLE / 20); // under the touch fraction: no write, no cookie
+    const early = await browser.fetch('/get');
+    expect(early.headers.getSetCookie()).toEqual([]);
+
+    clock.advance(IDLE / 2); // over it: a touch slides the deadline and the cookie gets a new Max-Age
+    const due = await browser.fetch('/get');
+    expect(due.headers.getSetCookie()[0]).toContain(`sid=${id}`);
+
+    clock.advance(IDLE * 0.9); // past the original deadline, within the slid one
+    expect(await browser.fetch('/get').then((r) => r.json())).toMatchObject({ id, isNew: false });
+
+    clock.advance(IDLE + 1);
+    expect(await browser.fetch('/get').then((r) => r.json())).toMatchObject({ isNew: true, value: null });
+  });
+
+  it('kills a session at the absolute timeout however often it is used', async () => {
+    const { browser, clock } = await start({ idleTimeout: '1h', absoluteTimeout: '3h' });
+    const { id } = (await (await browser.fetch('/set?value=1')).json()) as { id: string };
+    for (let i = 0; i < 5; i++) {
+      clock.advance(30 * 60_000);
+      expect(await browser.fetch('/get').then((r) => r.json())).toMatchObject({ id });
+    }
+    clock.advance(31 * 60_000);
+    expect(await browser.fetch('/get').then((r) => r.json())).toMatchObject({ isNew: true });
+  });
+
+  it('touch() slides the deadline and re-sends the cookie with the new Max-Age', async () => {
+    const { browser, clock } = await start({ idleTimeout: '10m', absoluteTimeout: '15m' });
+    await browser.fetch('/set?value=1');
+    clock.advance(60_000);
+    const touched = await browser.fetch('/touch');
+    expect(parseSetCookie(touched.headers.getSetCookie()[0] as string)['max-age']).toBe('600');
+    // Near the absolute deadline the cookie's Max-Age follows it, not the idle timeout.
+    clock.advance(9 * 60_000);
+    const late = await browser.fetch('/touch');
+    expect(parseSetCookie(late.headers.getSetCookie()[0] as string)['max-age']).toBe('300');
+  });
+
+  it('keeps both changes when two concurrent requests set different keys', async () => {
+    const { browser } = await start();
+    await browser.fetch('/set?key=a&value=0');
+    await Promise.all([browser.fetch('/set?key=a&value=1'), browser.fetch('/set?key=b&value=2')]);
+    expect(await browser.fetch('/get?key=a').then((r) => r.json())).toMatchObject({ value: '1' });
+    expect(await browser.fetch('/get?key=b').then((r) => r.json())).toMatchObject({ value: '2' });
+  });
+
+  it('creates a session on incr and counts atomically', async () => {
+    const { browser } = await start();
+    const first = await browser.fetch('/incr?key=n');
+    expect(await first.json()).toMatchObject({ value: 1 });
+    expect(first.headers.getSetCookie()).toHaveLength(1);
+    const values = await Promise.all(
+      Array.from({ length: 20 }, () => browser.fetch('/incr?key=n').then((r) => r.json())),
+    );
+    expect(values.map((v) => (v as { value: number }).value).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 2),
+    );
+  });
+
+  it('commits before flushHeaders and merges with Set-Cookie passed to writeHead (SSE)', async () => {
+    const { browser } = await start();
+    const flushed = await browser.fetch('/flush?key=f');
+    expect(await flushed.text()).toBe('ok');
+    expect(flushed.headers.getSetCookie()).toHaveLength(1);
+    expect(await browser.fetch('/get?key=f').then((r) => r.json())).toMatchObject({ value: 'flushed' });
+
+    const fresh = new Browser(browser.base);
+    const sse = await fresh.fetch('/sse?key=s');
+    expect(await sse.text()).toBe('data: one\n\ndata: two\n\n');
+    const lines = sse.headers.getSetCookie();
+    expect(lines.some((l) => l.startsWith('other=1'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('sid='))).toBe(true);
+    expect(await fresh.fetch('/get?key=s').then((r) => r.json())).toMatchObject({ value: 'sse' });
+  });
+
+  it('answers HEAD with the cookie and no body', async () => {
+    const { browser } = await start();
+    const head = await browser.fetch('/set?value=1', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.getSetCookie()).toHaveLength(1);
+    expect(await head.text()).toBe('');
+  });
+});
