@@ -11,7 +11,6 @@ import {
 import { Browser, Clock, type Listening, listen, sessionApp } from './session-helpers.js';
 
 const IDLE = 30 * 60_000;
-const ABSOLUTE = 24 * 3_600_000;
 
 let server: Listening | undefined;
 let manager: SessionManager | undefined;

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { CookieJar } from 'tough-cookie';
 
 /** A real HTTP server on 127.0.0.1, on a free port. */
@@ -133,4 +133,28 @@ export function sessionApp(manager: SessionManager) {
         res.end();
     }
   });
+}
+
+/**
+ * Sends one raw HTTP/1.1 GET with `cookieBytes` as the Cookie header, byte for byte (fetch refuses invalid
+ * header values), and resolves the response's status code.
+ */
+export async function rawCookieRequest(url: string, path: string, cookieBytes: Buffer): Promise<number> {
+  const { port, hostname } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await once(socket, 'connect');
+  socket.write(
+    Buffer.concat([
+      Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\nCookie: `, 'latin1'),
+      cookieBytes,
+      Buffer.from('\r\n\r\n', 'latin1'),
+    ]),
+  );
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await once(socket, 'close');
+  const head = Buffer.concat(chunks).toString('latin1');
+  const match = /^HTTP\/1\.1 (\d{3})/.exec(head);
+  if (!match) throw new Error(`no HTTP status in the answer: ${JSON.stringify(head.slice(0, 80))}`);
+  return Number(match[1]);
 }

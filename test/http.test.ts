@@ -1,0 +1,199 @@
+import { createServer } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createExpressMiddleware,
+  createSessionManager,
+  fastifySessionPlugin,
+  generateSid,
+  OverloadedError,
+  type RequestWithSession,
+  SessionError,
+  type SessionManager,
+  type SessionProvider,
+} from '../src/index.js';
+import { Browser, type Listening, listenServer } from './session-helpers.js';
+
+type Data = { count: number; user: string };
+
+let server: Listening | undefined;
+let fastify: FastifyInstance | undefined;
+let manager: SessionManager<Data> | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  await fastify?.close();
+  await manager?.close();
+  server = undefined;
+  fastify = undefined;
+  manager = undefined;
+});
+
+/** A provider whose reads fail with `error` for one chosen id and otherwise defers to memory. */
+function failingProvider(base: SessionProvider, failingSid: string, error: Error): SessionProvider {
+  return {
+    ...base,
+    init: base.init.bind(base),
+    commit: base.commit.bind(base),
+    incr: base.incr.bind(base),
+    rename: base.rename.bind(base),
+    destroy: base.destroy.bind(base),
+    gc: base.gc.bind(base),
+    count: base.count.bind(base),
+    stats: base.stats.bind(base),
+    close: base.close.bind(base),
+    read: (sid) => (sid === failingSid ? Promise.reject(error) : base.read(sid)),
+  };
+}
+
+describe('Express adapter', () => {
+  async function startExpress(provider: SessionProvider | 'memory' = 'memory') {
+    manager = createSessionManager<Data>({ provider });
+    const app = express();
+    app.use(createExpressMiddleware(manager));
+    app.get('/count', async (req, res, next) => {
+      try {
+        const { session } = req as unknown as RequestWithSession<Data>;
+        res.type('text/plain').send(String(await session.incr('count')));
+      } catch (error) {
+        next(error);
+      }
+    });
+    app.post('/login', async (req, res) => {
+      const { session } = req as unknown as RequestWithSession<Data>;
+      await session.regenerate();
+      session.set('user', 'ann');
+      res.redirect(302, '/');
+    });
+    app.get('/', (req, res) => {
+      const { session } = req as unknown as RequestWithSession<Data>;
+      res.send(`user=${session.get('user') ?? ''}`);
+    });
+    app.post('/logout', async (req, res) => {
+      await (req as unknown as RequestWithSession<Data>).session.destroy();
+      res.redirect(302, '/');
+    });
+    app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      res.status(418).send(error instanceof SessionError ? error.code : 'other');
+    });
+    server = await listenServer(createServer(app));
+    return new Browser(server.url);
+  }
+
+  it('counts, logs in with a regenerated id, and logs out', async () => {
+    const browser = await startExpress();
+    expect(await browser.text('/count')).toBe('1');
+    expect(await browser.text('/count')).toBe('2');
+    const before = await browser.cookie('sid');
+    const login = await browser.fetch('/login', { method: 'POST' });
+    expect(login.status).toBe(302);
+    const after = await browser.cookie('sid');
+    expect(after).not.toBe(before);
+    expect(await browser.text('/')).toBe('user=ann');
+    expect(await browser.text('/count')).toBe('3');
+    const logout = await browser.fetch('/logout', { method: 'POST' });
+    expect(logout.status).toBe(302);
+    expect(await browser.cookie('sid')).toBeUndefined();
+    expect(await browser.text('/')).toBe('user=');
+  });
+
+  it('answers 503 with Retry-After on overload and passes other store errors to next(err)', async () => {
+    const memory = createSessionManager({ provider: 'memory' }).provider;
+    const overloadedSid = generateSid();
+    const brokenSid = generateSid();
+    const provider = failingProvider(
+      failingProvider(memory, overloadedSid, new OverloadedError()),
+      brokenSid,
+      new SessionError('ERR_BROKEN', 'broken'),
+    );
+    const browser = await startExpress(provider);
+    const overloaded = await fetch(`${browser.base}/`, { headers: { cookie: `sid=${overloadedSid}` } });
+    expect(overloaded.status).toBe(503);
+    expect(overloaded.headers.get('retry-after')).toBe('1');
+    const broken = await fetch(`${browser.base}/`, { headers: { cookie: `sid=${brokenSid}` } });
+    expect(broken.status).toBe(418);
+    expect(await broken.text()).toBe('ERR_BROKEN');
+  });
+});
+
+describe('Fastify plugin', () => {
+  async function startFastify(provider: SessionProvider | 'memory' = 'memory') {
+    manager = createSessionManager<Data>({ provider });
+    const app = Fastify();
+    fastify = app;
+    // Registered through register(), which encapsulates: like a fastify-plugin plugin it must still decorate
+    // the registering context, so routes of the root and of sibling contexts all get request.session.
+    await app.register(fastifySessionPlugin, { manager });
+    app.get('/count', async (request, reply) => {
+      reply.type('text/plain');
+      return String(await request.session.incr('count'));
+    });
+    await app.register(async (sibling) => {
+      sibling.post('/login', async (request, reply) => {
+        await request.session.regenerate();
+        request.session.set('user', 'ann');
+        return reply.redirect('/', 302);
+      });
+    });
+    app.get('/', async (request) => `user=${request.session.get('user') ?? ''}`);
+    app.get('/other-cookie', async (request, reply) => {
+      request.session.set('user', 'bob');
+      reply.header('set-cookie', 'theme=dark; Path=/');
+      return 'ok';
+    });
+    app.post('/logout', async (request, reply) => {
+      await request.session.destroy();
+      return reply.redirect('/', 302);
+    });
+    app.setErrorHandler((error, _request, reply) => {
+      reply.code(418).send(error instanceof SessionError ? error.code : 'other');
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    return new Browser(`http://127.0.0.1:${port}`);
+  }
+
+  it('counts, logs in with a regenerated id, and logs out, in every encapsulation context', async () => {
+    const browser = await startFastify();
+    expect(await browser.text('/count')).toBe('1');
+    expect(await browser.text('/count')).toBe('2');
+    const before = await browser.cookie('sid');
+    const login = await browser.fetch('/login', { method: 'POST' });
+    expect(login.status).toBe(302);
+    expect(await browser.cookie('sid')).not.toBe(before);
+    expect(await browser.text('/')).toBe('user=ann');
+    expect(await browser.text('/count')).toBe('3');
+    await browser.fetch('/logout', { method: 'POST' });
+    expect(await browser.cookie('sid')).toBeUndefined();
+    expect(await browser.text('/')).toBe('user=');
+  });
+
+  it("keeps the app's own Set-Cookie next to the session cookie", async () => {
+    const browser = await startFastify();
+    const response = await browser.fetch('/other-cookie');
+    const lines = response.headers.getSetCookie();
+    expect(lines.some((l) => l.startsWith('theme=dark'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('sid='))).toBe(true);
+    expect(await browser.text('/')).toBe('user=bob');
+  });
+
+  it('answers 503 with Retry-After on overload and sends other store errors to the error handler', async () => {
+    const memory = createSessionManager({ provider: 'memory' }).provider;
+    const overloadedSid = generateSid();
+    const brokenSid = generateSid();
+    const provider = failingProvider(
+      failingProvider(memory, overloadedSid, new OverloadedError()),
+      brokenSid,
+      new SessionError('ERR_BROKEN', 'broken'),
+    );
+    const browser = await startFastify(provider);
+    const overloaded = await fetch(`${browser.base}/`, { headers: { cookie: `sid=${overloadedSid}` } });
+    expect(overloaded.status).toBe(503);
+    expect(overloaded.headers.get('retry-after')).toBe('1');
+    const broken = await fetch(`${browser.base}/`, { headers: { cookie: `sid=${brokenSid}` } });
+    expect(broken.status).toBe(418);
+    expect(await broken.text()).toBe('ERR_BROKEN');
+  });
+});

@@ -1,0 +1,211 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createSessionManager,
+  NotANumberError,
+  OverloadedError,
+  type Session,
+  SessionDestroyedError,
+  type SessionManager,
+  SessionTooLargeError,
+  withSession,
+} from '../src/index.js';
+import { Browser, type Listening, listen, sessionApp } from './session-helpers.js';
+
+type Data = { count: number; user: string; tags: string[]; when: Date; big: string };
+
+describe('Session API', () => {
+  let manager: SessionManager<Data>;
+  let server: Listening;
+  let run: (session: Session<Data>) => Promise<unknown>;
+
+  beforeAll(async () => {
+    manager = createSessionManager<Data>({
+      provider: 'memory',
+      providerOptions: { gcIntervalMs: 0, maxSessionBytes: 4096 },
+      limits: { maxValueBytes: 2048 },
+    });
+    server = await listen(
+      withSession(manager, async (_req, res, session) => {
+        try {
+          res.end(JSON.stringify({ ok: await run(session) }));
+        } catch (error) {
+          res.end(JSON.stringify({ error: (error as Error).name }));
+        }
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await manager.close();
+  });
+
+  async function call(browser: Browser, body: (session: Session<Data>) => unknown): Promise<unknown> {
+    run = async (session) => body(session);
+    return browser.fetch('/').then((r) => r.json());
+  }
+
+  it('keeps typed values of every structured-clone kind across requests', async () => {
+    const browser = new Browser(server.url);
+    const when = new Date('2026-11-26T22:00:00Z');
+    await call(browser, (s) => {
+      s.set('user', 'ann');
+      s.set('tags', ['a', 'b']);
+      s.set('when', when);
+      return s.keys();
+    });
+    expect(
+      await call(browser, (s) => {
+        const user: string | undefined = s.get('user');
+        return [user, s.get('tags'), s.get('when') instanceof Date, s.get('when')?.getTime(), s.has('count')];
+      }),
+    ).toEqual({ ok: ['ann', ['a', 'b'], true, when.getTime(), false] });
+    await call(browser, (s) => s.delete('tags'));
+    expect(await call(browser, (s) => s.keys().sort())).toEqual({ ok: ['user', 'when'] });
+  });
+
+  it('refuses a value over maxValueBytes at set(), and reports a session over its limit at save()', async () => {
+    const browser = new Browser(server.url);
+    expect(await call(browser, (s) => s.set('big', 'x'.repeat(4000)))).toEqual({
+      error: 'SessionTooLargeError',
+    });
+    await call(browser, (s) => s.set('user', 'ann'));
+    const result = await call(browser, async (s) => {
+      s.set('big', 'x'.repeat(2000));
+      s.set('user', 'y'.repeat(2000));
+      s.set('tags', ['z'.repeat(1000)]);
+      await s.save();
+    });
+    expect(result).toEqual({ error: SessionTooLargeError.name });
+    // Nothing of the refused delta was written.
+    expect(await call(browser, (s) => s.get('user'))).toEqual({ ok: 'ann' });
+  });
+
+  it('rejects incr on a value that is not a number, and writes after destroy', async () => {
+    const browser = new Browser(server.url);
+    await call(browser, (s) => s.set('user', 'ann'));
+    expect(await call(browser, (s) => s.incr('user' as never))).toEqual({ error: NotANumberError.name });
+    expect(
+      await call(browser, async (s) => {
+        await s.destroy();
+        return s.get('user') ?? 'gone';
+      }),
+    ).toEqual({ ok: 'gone' });
+    expect(
+      await call(browser, async (s) => {
+        await s.destroy();
+        s.set('user', 'x');
+      }),
+    ).toEqual({ error: SessionDestroyedError.name });
+  });
+
+  it('incr sends pending changes first and continues in a new session if the old one vanished', async () => {
+    const browser = new Browser(server.url);
+    expect(
+      await call(browser, async (s) => {
+        s.set('count', 10);
+        return s.incr('count', 5);
+      }),
+    ).toEqual({ ok: 15 });
+    const result = (await call(browser, async (s) => {
+      const before = s.id;
+      await manager.provider.destroy(before); // a concurrent logout
+      const n = await s.incr('count');
+      return [before !== s.id, n, s.isNew];
+    })) as { ok: unknown[] };
+    expect(result.ok).toEqual([true, 1, true]);
+  });
+});
+
+describe('concurrency on the sharded provider', () => {
+  let manager: SessionManager;
+  let server: Listening;
+
+  beforeAll(async () => {
+    manager = createSessionManager({ provider: 'sharded', providerOptions: { shards: 2 } });
+    server = await listen(sessionApp(manager));
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await manager.close();
+  });
+
+  it('500 concurrent incr on one session give each value from 1 to 500 exactly once', async () => {
+    const browser = new Browser(server.url);
+    await browser.fetch('/set?key=user&value=ann');
+    const cookie = await browser.jar.getCookieString(server.url);
+    const values = await Promise.all(
+      Array.from({ length: 500 }, () =>
+        fetch(`${server.url}/incr?key=count`, { headers: { cookie } })
+          .then((r) => r.json())
+          .then((body) => (body as { value: number }).value),
+      ),
+    );
+    expect(values.sort((a, b) => a - b)).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+  });
+
+  it('keeps both changes of concurrent requests that set different keys', async () => {
+    for (let round = 0; round < 10; round++) {
+      const browser = new Browser(server.url);
+      await browser.fetch('/set?key=user&value=ann');
+      await Promise.all([
+        browser.fetch(`/set?key=a&value=a${round}`),
+        browser.fetch(`/set?key=b&value=b${round}`),
+      ]);
+      expect(await browser.fetch('/get?key=a').then((r) => r.json())).toMatchObject({ value: `a${round}` });
+      expect(await browser.fetch('/get?key=b').then((r) => r.json())).toMatchObject({ value: `b${round}` });
+    }
+  });
+
+  it('reads its own writes on the next request without save() (the redirect after login)', async () => {
+    for (let round = 0; round < 20; round++) {
+      const browser = new Browser(server.url);
+      await browser.fetch(`/set?key=user&value=u${round}`);
+      expect(await browser.fetch('/get?key=user').then((r) => r.json())).toMatchObject({
+        value: `u${round}`,
+      });
+    }
+  });
+});
+
+describe('store failures', () => {
+  const overloaded = Object.assign(Object.create(null), {
+    init: async () => Promise.reject(new OverloadedError()),
+    read: async () => Promise.reject(new OverloadedError()),
+    commit: async () => null,
+    incr: async () => null,
+    rename: async () => null,
+    destroy: async () => false,
+    gc: async () => 0,
+    count: async () => 0,
+    stats: async () => [],
+    close: async () => undefined,
+  });
+  let manager: SessionManager;
+  let server: Listening;
+
+  afterEach(async () => {
+    await server.close();
+    await manager.close();
+  });
+
+  it('answers 503 with Retry-After on overload through withSession', async () => {
+    manager = createSessionManager({ provider: overloaded });
+    server = await listen(sessionApp(manager));
+    const response = await fetch(`${server.url}/get`, { headers: { cookie: `sid=${'A'.repeat(43)}` } });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('1');
+  });
+
+  it('reports a failed background commit to onError, never as an unhandled rejection', async () => {
+    const errors: unknown[] = [];
+    manager = createSessionManager({ provider: overloaded, onError: (e) => errors.push(e) });
+    server = await listen(sessionApp(manager));
+    const response = await fetch(`${server.url}/set?value=1`);
+    expect(response.status).toBe(200);
+    await response.arrayBuffer();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(errors[0]).toBeInstanceOf(OverloadedError);
+  });
+});
