@@ -1,0 +1,40 @@
+import type { AddressInfo } from 'node:net';
+import { createDemoServer } from './app.js';
+
+// `npm start`: the demo on PORT (default 3000), with SHARDS shard threads (default: the provider's).
+function integerFromEnv(name: string, fallback: number | undefined, min: number): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) {
+    console.error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const port = integerFromEnv('PORT', 3000, 0) as number;
+const shards = integerFromEnv('SHARDS', undefined, 1);
+const demo = createDemoServer(shards === undefined ? {} : { shards });
+
+demo.server.listen(port, () => {
+  const { port: actual } = demo.server.address() as AddressInfo;
+  const stats = demo.manager.stats();
+  stats.then(
+    (s) => console.log(`shard-session demo on http://localhost:${actual}/ (${s.length} shard(s))`),
+    () => console.log(`shard-session demo on http://localhost:${actual}/`),
+  );
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: closing`);
+  // In-flight requests finish; if something hangs, do not wait forever.
+  setTimeout(() => process.exit(1), 5000).unref();
+  await demo.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
