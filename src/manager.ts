@@ -248,7 +248,9 @@ class Manager<Data extends object> implements SessionManager<Data> {
       context.hooked = true;
       const ctx = context;
       if (!beforeHeaders(res, (sink) => this.#beforeHeaders(req, ctx, sink))) ctx.headersWritten = true;
+      // The answer depends on the id the request carried: caches must not share it across clients.
       if (this.#transports.includes('cookie')) addVary(res, 'Cookie');
+      if (this.#transports.includes('header')) addVary(res, this.#headerName);
     }
     return context;
   }

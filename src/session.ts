@@ -83,6 +83,8 @@ export class Session<Data extends object = SessionData> {
   #slid = false;
   #touchRequested = false;
   #absoluteExpiresAt: number;
+  /** The idle deadline as last known: the snapshot's, until this request slides it. */
+  #idleExpiresAt: number;
   readonly #host: SessionHost;
   readonly #link: RequestLink;
   #lateFlushQueued = false;
@@ -111,11 +113,13 @@ export class Session<Data extends object = SessionData> {
       const lastSlide = snapshot.idleExpiresAt - host.policy.idleTimeoutMs;
       this.#slideDue = now - lastSlide > host.touchAfterMs;
       this.#absoluteExpiresAt = snapshot.absoluteExpiresAt;
+      this.#idleExpiresAt = snapshot.idleExpiresAt;
     } else {
       this.#isNew = true;
       this.#stored = false;
       this.#slideDue = false;
       this.#absoluteExpiresAt = now + host.policy.absoluteTimeoutMs;
+      this.#idleExpiresAt = now + host.policy.idleTimeoutMs;
     }
   }
 
@@ -134,9 +138,13 @@ export class Session<Data extends object = SessionData> {
     return this.#destroyed;
   }
 
-  /** When the session will die unless used again, in ms since the epoch (an estimate from this process's clock). */
+  /**
+   * When the session will die unless used again, in ms since the epoch: the earlier of the idle deadline (moved
+   * to now + idle timeout once this request wrote or touched) and the absolute deadline.
+   */
   get expiresAt(): number {
-    return Math.min(this.#host.now() + this.#host.policy.idleTimeoutMs, this.#absoluteExpiresAt);
+    const idle = this.#slid ? this.#host.now() + this.#host.policy.idleTimeoutMs : this.#idleExpiresAt;
+    return Math.min(idle, this.#absoluteExpiresAt);
   }
 
   /** The value under `key` in this request's view, or undefined. Objects are copies: `set` them to save changes. */
@@ -384,7 +392,9 @@ export class Session<Data extends object = SessionData> {
     this.#isNew = true;
     this.#stored = false;
     this.#slideDue = false;
-    this.#absoluteExpiresAt = this.#host.now() + this.#host.policy.absoluteTimeoutMs;
+    const now = this.#host.now();
+    this.#absoluteExpiresAt = now + this.#host.policy.absoluteTimeoutMs;
+    this.#idleExpiresAt = now + this.#host.policy.idleTimeoutMs;
   }
 
   #clear(): void {

@@ -111,7 +111,7 @@ describe('header transport', () => {
     const { id } = (await created.json()) as { id: string };
     expect(created.headers.get('x-session-id')).toBe(id);
     expect(created.headers.getSetCookie()).toEqual([]);
-    expect(created.headers.get('vary')).toBeNull();
+    expect(created.headers.get('vary')).toBe('x-session-id');
     const read = await fetch(`${url}/get?key=user`, { headers: { 'x-session-id': id } });
     expect(await read.json()).toMatchObject({ id, value: 'ann' });
     expect(read.headers.get('x-session-id')).toBeNull();
