@@ -1,0 +1,94 @@
+import type { BenchResult } from '../report/types.js';
+import type { ServerName } from '../servers/protocol.js';
+import { runLoad } from './load.js';
+import type { Profile, Scenario } from './scenarios.js';
+import { delay, ServerProcess } from './server-process.js';
+
+/** The steps of one measurement, for a progress display. */
+export type Phase = 'start' | 'prefill' | 'warmup' | 'measure' | 'check';
+
+// Lets requests still in flight when autocannon stops reach the server before anything is read back.
+const SETTLE_MS = 250;
+
+/** GET `path` with `cookie` and answers the body as a number (the session's counter). */
+async function readCounter(port: number, cookie: string): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${port}/count`, { headers: cookie ? { cookie } : {} });
+  const body = await response.text();
+  const value = Number(body);
+  if (!response.ok || !Number.isFinite(value)) throw new Error(`/count answered ${response.status} ${body}`);
+  return value;
+}
+
+/**
+ * Runs one scenario against one server in a fresh child process: start, prefill (outside the measured
+ * window), warm up, measure, read back, close. A failure becomes a result with `failure` set, so one broken
+ * server does not lose the rest of the run.
+ */
+export async function measure(
+  serverName: ServerName,
+  scenario: Scenario,
+  profile: Profile,
+  onPhase: (phase: Phase) => void = () => {},
+): Promise<BenchResult> {
+  onPhase('start');
+  let server: ServerProcess | undefined;
+  try {
+    server = await ServerProcess.start(serverName);
+    const port = server.port;
+    const url = `http://127.0.0.1:${port}`;
+    onPhase('prefill');
+    const cookies = scenario.prefill > 0 ? await server.prefill(scenario.prefill, scenario.sample) : [];
+    if (profile.warmupS > 0) {
+      onPhase('warmup');
+      await runLoad(url, scenario.plan(cookies, 'warmup'), profile.warmupS);
+      await delay(SETTLE_MS);
+    }
+    const counted = cookies[0] ?? '';
+    const before = scenario.countsUpdates ? await readCounter(port, counted) : 0;
+    await server.reset();
+    onPhase('measure');
+    const load = await runLoad(url, scenario.plan(cookies, 'measure'), profile.durationS);
+    const stats = await server.stats();
+
+    let lostUpdates: number | undefined;
+    if (scenario.countsUpdates) {
+      onPhase('check');
+      await delay(SETTLE_MS);
+      const { incrAcks } = await server.stats();
+      const after = await readCounter(port, counted);
+      lostUpdates = incrAcks - (after - before);
+    }
+    return {
+      scenario: scenario.name,
+      server: serverName,
+      connections: scenario.connections,
+      requests: load.requests,
+      reqPerSec: load.reqPerSec,
+      latencyMs: load.latencyMs,
+      errors: load.errors + load.non2xx,
+      ...(lostUpdates === undefined ? {} : { lostUpdates }),
+      rssBytes: stats.rssBytes,
+      eventLoopDelayP99Ms: stats.eventLoopDelayP99Ms,
+      ...(scenario.population === undefined ? {} : { population: scenario.population }),
+      clientCpuPercent: load.clientCpuPercent,
+      serverCpuPercent: stats.cpuPercent,
+      durationS: load.durationS,
+    };
+  } catch (error) {
+    return {
+      scenario: scenario.name,
+      server: serverName,
+      connections: scenario.connections,
+      requests: 0,
+      reqPerSec: 0,
+      latencyMs: { p50: 0, p99: 0, p999: 0, max: 0 },
+      errors: 0,
+      clientCpuPercent: 0,
+      serverCpuPercent: 0,
+      durationS: 0,
+      failure: error instanceof Error ? error.message : String(error),
+    };
+  } finally {
+    await server?.close();
+  }
+}

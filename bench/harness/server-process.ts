@@ -1,0 +1,151 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ControlMessage, ControlRequest, ServerName, ServerStats } from '../servers/protocol.js';
+
+/** Where the compiled child entry point is, whether this module runs compiled (dist/) or from source (vitest). */
+export function childScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  return here.endsWith('.ts')
+    ? resolve(dirname(here), '../../dist/bench/servers/child.js')
+    : resolve(dirname(here), '../servers/child.js');
+}
+
+// Large populations of the peers' stores (JSON strings, Session objects) need more than the default heap;
+// the same limit for every server keeps their garbage collectors comparable.
+const CHILD_EXEC_ARGV = ['--max-old-space-size=8192'];
+const START_TIMEOUT_MS = 30_000;
+const CONTROL_TIMEOUT_MS = 300_000;
+
+type Pending = { resolve: (message: ControlMessage) => void; reject: (error: Error) => void };
+type RequestBody = ControlRequest extends infer R
+  ? R extends ControlRequest
+    ? Omit<R, 'id'>
+    : never
+  : never;
+
+/** One bench server running in its own child process, driven over the IPC channel. */
+export class ServerProcess {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private stderrTail = '';
+
+  private constructor(
+    readonly name: ServerName,
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    child.on('message', (message: ControlMessage) => {
+      if (!('id' in message)) return;
+      const waiter = this.pending.get(message.id);
+      if (waiter === undefined) return;
+      this.pending.delete(message.id);
+      waiter.resolve(message);
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000);
+    });
+    child.on('exit', (code, signal) => {
+      const error = new Error(
+        `${name} exited (${signal ?? code})${this.stderrTail ? `: ${this.stderrTail}` : ''}`,
+      );
+      for (const waiter of this.pending.values()) waiter.reject(error);
+      this.pending.clear();
+    });
+  }
+
+  /** Forks the server, waits until it listens. */
+  static start(name: ServerName): Promise<ServerProcess> {
+    const child = fork(childScript(), [name], {
+      execArgv: CHILD_EXEC_ARGV,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => {
+        child.kill();
+        reject(new Error(`${name} did not start within ${START_TIMEOUT_MS} ms`));
+      }, START_TIMEOUT_MS);
+      const onExit = (code: number | null) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited (${code}) before listening: ${stderr}`));
+      };
+      child.once('exit', onExit);
+      child.once('message', (message: ControlMessage) => {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        if ('type' in message && message.type === 'ready') {
+          resolvePromise(new ServerProcess(name, child, message.port));
+        } else {
+          child.kill();
+          reject(new Error(`${name} failed to start: ${'message' in message ? message.message : '?'}`));
+        }
+      });
+    });
+  }
+
+  /** Creates `count` sessions in the server's store and answers the Cookie values of `sample` of them. */
+  async prefill(count: number, sample: number): Promise<string[]> {
+    const answer = await this.request({ type: 'prefill', count, sample });
+    return answer.cookies ?? [];
+  }
+
+  /** Starts a measured window: zeroes the counters, the event-loop histogram and the CPU clock. */
+  async reset(): Promise<void> {
+    await this.request({ type: 'reset' });
+  }
+
+  /** What the server measured since the last reset. */
+  async stats(): Promise<ServerStats> {
+    const answer = await this.request({ type: 'stats' });
+    if (answer.stats === undefined) throw new Error(`${this.name} answered stats without numbers`);
+    return answer.stats;
+  }
+
+  /** Closes the server and waits for the process to end (killing it if it will not). */
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((done) => this.child.once('exit', () => done()));
+    try {
+      await Promise.race([this.request({ type: 'close' }), delay(10_000)]);
+    } catch {
+      // Already gone: nothing to close.
+    }
+    const killTimer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(killTimer);
+  }
+
+  private request(body: RequestBody): Promise<Extract<ControlMessage, { ok: true }>> {
+    const id = this.nextId++;
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${this.name}: ${body.type} got no answer within ${CONTROL_TIMEOUT_MS} ms`));
+      }, CONTROL_TIMEOUT_MS);
+      this.pending.set(id, {
+        resolve: (message) => {
+          clearTimeout(timer);
+          if ('ok' in message && message.ok) resolvePromise(message);
+          else
+            reject(
+              new Error(`${this.name}: ${body.type} failed: ${'message' in message ? message.message : '?'}`),
+            );
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      this.child.send({ ...body, id } as ControlRequest);
+    });
+  }
+}
+
+/** Resolves after `ms` milliseconds. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}

@@ -1,0 +1,50 @@
+import type { ScenarioName } from '../harness/scenarios.js';
+import type { ServerName } from '../servers/protocol.js';
+
+/** One scenario against one server: the shape of an entry of `bench/results/latest.json`. */
+export interface BenchResult {
+  readonly scenario: ScenarioName;
+  readonly server: ServerName;
+  readonly connections: number;
+  /** Responses received in the measured window. */
+  readonly requests: number;
+  readonly reqPerSec: number;
+  readonly latencyMs: {
+    readonly p50: number;
+    readonly p99: number;
+    readonly p999: number;
+    readonly max: number;
+  };
+  /** Connection errors, timeouts and non-2xx answers. */
+  readonly errors: number;
+  /** hot-session only: increments the server acknowledged minus the counter read back afterwards. */
+  readonly lostUpdates?: number;
+  readonly rssBytes?: number;
+  readonly eventLoopDelayP99Ms?: number;
+  /** Live sessions while measuring, where the scenario fixes it. */
+  readonly population?: number;
+  /** The load generator's CPU per wall time (% of one core); near 100 means the client was the limit. */
+  readonly clientCpuPercent: number;
+  /** The server process's CPU per wall time (% of one core, all its threads). */
+  readonly serverCpuPercent: number;
+  readonly durationS: number;
+  /** Set when the run failed: the other numbers are then zero. */
+  readonly failure?: string;
+}
+
+/** The whole of `bench/results/latest.json`. */
+export interface BenchReport {
+  readonly machine: {
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly totalMemoryBytes: number;
+    readonly platform: string;
+    readonly release: string;
+    readonly loadAverage: readonly number[];
+  };
+  readonly versions: Record<string, string>;
+  readonly profile: string;
+  readonly startedAt: string;
+  readonly elapsedS: number;
+  readonly results: BenchResult[];
+}

@@ -1,0 +1,87 @@
+/**
+ * The entry point of a bench server's child process: `node dist/bench/servers/child.js <server-name>`.
+ * Builds the server, tells the parent its port, then answers control messages (prefill, reset, stats,
+ * close) over the IPC channel. Measures what only the server can: its RSS, its main thread's event-loop
+ * delay and its CPU time.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import {
+  type BenchServer,
+  type ControlMessage,
+  type ControlRequest,
+  type RouteCounters,
+  SERVER_NAMES,
+  type ServerName,
+  type ServerStats,
+} from './protocol.js';
+import { SERVER_FACTORIES } from './registry.js';
+
+function reply(message: ControlMessage): void {
+  process.send?.(message);
+}
+
+async function main(): Promise<void> {
+  const name = process.argv[2] as ServerName;
+  if (!SERVER_NAMES.includes(name)) throw new Error(`unknown bench server: ${String(name)}`);
+  if (process.send === undefined) throw new Error('child.js must be started with an IPC channel (fork)');
+
+  const counters: RouteCounters = { incrAcks: 0 };
+  const server: BenchServer = await (await SERVER_FACTORIES[name]())(counters);
+  // 10 ms sampling: fine enough for a p99 in milliseconds, cheap enough not to disturb the server.
+  const eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
+  eventLoopDelay.enable();
+  let cpuSince = process.cpuUsage();
+  let wallSince = performance.now();
+
+  const stats = (): ServerStats => {
+    const cpu = process.cpuUsage(cpuSince);
+    const wallMs = performance.now() - wallSince;
+    const memory = process.memoryUsage();
+    return {
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      eventLoopDelayP99Ms: eventLoopDelay.percentile(99) / 1e6,
+      eventLoopDelayMaxMs: eventLoopDelay.max / 1e6,
+      cpuPercent: wallMs > 0 ? ((cpu.user + cpu.system) / 1000 / wallMs) * 100 : 0,
+      incrAcks: counters.incrAcks,
+    };
+  };
+
+  const handle = async (request: ControlRequest): Promise<ControlMessage> => {
+    switch (request.type) {
+      case 'prefill':
+        return { id: request.id, ok: true, cookies: await server.prefill(request.count, request.sample) };
+      case 'reset':
+        counters.incrAcks = 0;
+        eventLoopDelay.reset();
+        cpuSince = process.cpuUsage();
+        wallSince = performance.now();
+        return { id: request.id, ok: true };
+      case 'stats':
+        return { id: request.id, ok: true, stats: stats() };
+      case 'close':
+        eventLoopDelay.disable();
+        await server.close();
+        return { id: request.id, ok: true };
+    }
+  };
+
+  process.on('message', (request: ControlRequest) => {
+    handle(request).then(
+      (answer) => {
+        reply(answer);
+        if (request.type === 'close') process.disconnect();
+      },
+      (error: unknown) => reply({ id: request.id, ok: false, message: String(error) }),
+    );
+  });
+  // The parent going away ends the child, so a crashed harness never leaves servers behind.
+  process.on('disconnect', () => process.exit(0));
+  reply({ type: 'ready', port: server.port });
+}
+
+main().catch((error: unknown) => {
+  reply({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exitCode = 1;
+  process.disconnect?.();
+});
