@@ -24,7 +24,12 @@ import './providers/builtin.js';
 export { parseDuration } from './duration.js';
 export type { HeaderSink } from './http/before-headers.js';
 export { isOverloaded, RETRY_AFTER_SECONDS, sendSessionError } from './http/errors.js';
-export { createExpressMiddleware, type RequestWithSession, type SessionMiddleware } from './http/express.js';
+export {
+  createExpressMiddleware,
+  getSession,
+  type RequestWithSession,
+  type SessionMiddleware,
+} from './http/express.js';
 export {
   type FastifySessionData,
   type FastifySessionPluginOptions,

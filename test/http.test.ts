@@ -7,8 +7,8 @@ import {
   createSessionManager,
   fastifySessionPlugin,
   generateSid,
+  getSession,
   OverloadedError,
-  type RequestWithSession,
   SessionError,
   type SessionManager,
   type SessionProvider,
@@ -54,24 +54,22 @@ describe('Express adapter', () => {
     app.use(createExpressMiddleware(manager));
     app.get('/count', async (req, res, next) => {
       try {
-        const { session } = req as unknown as RequestWithSession<Data>;
-        res.type('text/plain').send(String(await session.incr('count')));
+        res.type('text/plain').send(String(await getSession<Data>(req).incr('count')));
       } catch (error) {
         next(error);
       }
     });
     app.post('/login', async (req, res) => {
-      const { session } = req as unknown as RequestWithSession<Data>;
+      const session = getSession<Data>(req);
       await session.regenerate();
       session.set('user', 'ann');
       res.redirect(302, '/');
     });
     app.get('/', (req, res) => {
-      const { session } = req as unknown as RequestWithSession<Data>;
-      res.send(`user=${session.get('user') ?? ''}`);
+      res.send(`user=${getSession<Data>(req).get('user') ?? ''}`);
     });
     app.post('/logout', async (req, res) => {
-      await (req as unknown as RequestWithSession<Data>).session.destroy();
+      await getSession<Data>(req).destroy();
       res.redirect(302, '/');
     });
     app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
@@ -96,6 +94,10 @@ describe('Express adapter', () => {
     expect(logout.status).toBe(302);
     expect(await browser.cookie('sid')).toBeUndefined();
     expect(await browser.text('/')).toBe('user=');
+  });
+
+  it('getSession throws a SessionError when the middleware did not run', () => {
+    expect(() => getSession({})).toThrow(SessionError);
   });
 
   it('answers 503 with Retry-After on overload and passes other store errors to next(err)', async () => {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SessionError } from '../errors.js';
 import type { SessionManager } from '../manager.js';
-import type { Session, SessionData } from '../session.js';
+import { Session, type SessionData } from '../session.js';
 import { isOverloaded, RETRY_AFTER_SECONDS } from './errors.js';
 
 /** A request after the middleware ran: `req.session` is the request's session. */
@@ -45,4 +46,24 @@ export function createExpressMiddleware<Data extends object = SessionData>(
       },
     );
   };
+}
+
+/**
+ * The session the middleware put on `req`, typed by your data; throws a `SessionError` (`ERR_NO_SESSION`) when the
+ * middleware did not run for this request. Prefer it to casting `req`: it works whatever other packages declare
+ * `req.session` to be (e.g. @types/express-session).
+ *
+ * ```ts
+ * app.get('/count', async (req, res) => res.send(String(await getSession<Data>(req).incr('count'))));
+ * ```
+ */
+export function getSession<Data extends object = SessionData>(req: object): Session<Data> {
+  const session = (req as { session?: unknown }).session;
+  if (!(session instanceof Session)) {
+    throw new SessionError(
+      'ERR_NO_SESSION',
+      'no session on this request: install createExpressMiddleware(manager) before this route',
+    );
+  }
+  return session as Session<Data>;
 }
