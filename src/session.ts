@@ -341,21 +341,26 @@ export class Session<Data extends object = SessionData> {
     }
   }
 
-  #sendIncr(key: string, by: number): Promise<number | null> {
-    // Pending changes first, then creation if needed, then the increment: the store applies them in send order.
+  async #sendIncr(key: string, by: number): Promise<number | null> {
+    // Pending changes first, then creation if needed, then the increment, all sent before anything is awaited:
+    // the store applies them in send order.
+    let created: Promise<unknown> | undefined;
     if (this.#stored) this.flush(false);
-    else this.#sendInit(false);
+    else created = this.#sendInit(false);
     this.#slid = true;
     const result = this.#host.provider.incr(this.#id, key, by);
-    this.#pending.delete(key);
-    return result;
+    // If the creation failed (too large, overload), that is the error to report, not the increment's null.
+    const [, value] = await Promise.all([created, result]);
+    return value;
   }
 
-  #sendInit(background: boolean): void {
+  #sendInit(background: boolean): Promise<unknown> {
     const delta = this.#takeDelta() ?? {};
     this.#stored = true;
     this.#slid = true;
-    this.#track(this.#host.provider.init(this.#id, this.#host.policy, delta), background);
+    const write = this.#host.provider.init(this.#id, this.#host.policy, delta);
+    this.#track(write, background);
+    return write;
   }
 
   #takeDelta(): SessionDelta | undefined {

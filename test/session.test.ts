@@ -77,6 +77,14 @@ describe('Session API', () => {
       await s.save();
     });
     expect(result).toEqual({ error: SessionTooLargeError.name });
+    // On a new session, incr reports the failed creation rather than a vanished session.
+    const creation = await call(new Browser(server.url), async (s) => {
+      s.set('big', 'x'.repeat(2000));
+      s.set('user', 'y'.repeat(2000));
+      s.set('tags', ['z'.repeat(1000)]);
+      return s.incr('count');
+    });
+    expect(creation).toEqual({ error: SessionTooLargeError.name });
     // Nothing of the refused delta was written.
     expect(await call(browser, (s) => s.get('user'))).toEqual({ ok: 'ann' });
   });
