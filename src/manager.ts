@@ -25,7 +25,6 @@ import {
 import { DEFAULT_SESSION_HEADER, readHeader } from './transport/header.js';
 import { createIdSigner, type IdSigner } from './transport/signing.js';
 import { DEFAULT_SESSION_PARAM, readQueryParam, rewriteLinks } from './transport/url.js';
-import { addVary } from './transport/vary.js';
 
 /** How the session id travels: a cookie, a request/response header (APIs), or a URL query parameter. */
 export type TransportName = 'cookie' | 'header' | 'url';
@@ -248,9 +247,6 @@ class Manager<Data extends object> implements SessionManager<Data> {
       context.hooked = true;
       const ctx = context;
       if (!beforeHeaders(res, (sink) => this.#beforeHeaders(req, ctx, sink))) ctx.headersWritten = true;
-      // The answer depends on the id the request carried: caches must not share it across clients.
-      if (this.#transports.includes('cookie')) addVary(res, 'Cookie');
-      if (this.#transports.includes('header')) addVary(res, this.#headerName);
     }
     return context;
   }
@@ -298,7 +294,10 @@ class Manager<Data extends object> implements SessionManager<Data> {
     const session = context.session;
     if (session && !session.destroyed) session.flush(true);
     context.headersWritten = true;
+    // The answer depends on the id the request carried: caches must not share it across clients.
     const useCookie = this.#transports.includes('cookie');
+    if (useCookie) sink.addVary('Cookie');
+    if (this.#transports.includes('header')) sink.addVary(this.#headerName);
     if (session?.stored) {
       const changed = session.id !== context.clientSid;
       const value = this.#signer.sign(session.id);

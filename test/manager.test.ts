@@ -281,6 +281,7 @@ describe('session lifecycle over node:http', () => {
     const lines = sse.headers.getSetCookie();
     expect(lines.some((l) => l.startsWith('other=1'))).toBe(true);
     expect(lines.some((l) => l.startsWith('sid='))).toBe(true);
+    expect(sse.headers.get('vary')).toBe('Accept-Encoding, Cookie');
     expect(await fresh.fetch('/get?key=s').then((r) => r.json())).toMatchObject({ value: 'sse' });
   });
 

@@ -124,7 +124,11 @@ export function sessionApp(manager: SessionManager) {
         return;
       case '/sse':
         session.set(key, 'sse');
-        res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Set-Cookie': 'other=1; Path=/' });
+        res.writeHead(200, {
+          'Content-Type': 'text/event-stream',
+          'Set-Cookie': 'other=1; Path=/',
+          Vary: 'Accept-Encoding',
+        });
         res.write('data: one\n\n');
         res.end('data: two\n\n');
         return;

@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { mergeVary } from '../transport/vary.js';
 
 /** What a before-headers hook may do to the response that is about to start. */
 export interface HeaderSink {
@@ -6,6 +7,8 @@ export interface HeaderSink {
   appendSetCookie(value: string): void;
   /** Sets a header (replacing one of the same name set through `res.setHeader`). */
   setHeader(name: string, value: string): void;
+  /** Adds `field` to `Vary`, keeping the fields the app or a framework already listed. */
+  addVary(field: string): void;
 }
 
 type Hook = (sink: HeaderSink) => void;
@@ -63,12 +66,35 @@ function sinkFor(res: ServerResponse, args: unknown[]): HeaderSink {
           return;
         }
       }
-      res.appendHeader('Set-Cookie', value);
+      appendSetCookie(res, value);
     },
     setHeader(name, value) {
       res.setHeader(name, value);
     },
+    addVary(field) {
+      const headers = args[index];
+      if (headers !== null && typeof headers === 'object' && !Array.isArray(headers)) {
+        const key = Object.keys(headers).find((k) => k.toLowerCase() === 'vary');
+        if (key !== undefined) {
+          const merged = mergeVary((headers as OutgoingHttpHeaders)[key], field);
+          args[index] = { ...headers, [key]: merged };
+          return;
+        }
+      }
+      res.setHeader('Vary', mergeVary(res.getHeader('vary'), field));
+    },
   };
+}
+
+// ServerResponse has appendHeader since Node 18.3; the HTTP/2 compatibility response does not.
+function appendSetCookie(res: ServerResponse, value: string): void {
+  if (typeof res.appendHeader === 'function') {
+    res.appendHeader('Set-Cookie', value);
+    return;
+  }
+  const current = (res as ServerResponse).getHeader('set-cookie');
+  const lines = current === undefined ? [] : Array.isArray(current) ? current : [String(current)];
+  res.setHeader('Set-Cookie', [...lines, value]);
 }
 
 function isSetCookie(name: unknown): boolean {

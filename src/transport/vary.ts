@@ -1,14 +1,12 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeader } from 'node:http';
 
-/** Adds `field` to the response's `Vary` header unless it is already there (or is `*`). */
-export function addVary(res: ServerResponse, field: string): void {
-  if (res.headersSent) return;
-  const current = res.getHeader('vary');
+/** The `Vary` value `current` with `field` added, unless it is already listed (or `*`). */
+export function mergeVary(current: OutgoingHttpHeader | undefined, field: string): string {
   const text = Array.isArray(current) ? current.join(', ') : current === undefined ? '' : String(current);
   const fields = text
     .split(',')
     .map((f) => f.trim().toLowerCase())
     .filter((f) => f !== '');
-  if (fields.includes('*') || fields.includes(field.toLowerCase())) return;
-  res.setHeader('Vary', text.trim() === '' ? field : `${text}, ${field}`);
+  if (fields.includes('*') || fields.includes(field.toLowerCase())) return text;
+  return text.trim() === '' ? field : `${text}, ${field}`;
 }
