@@ -1,12 +1,19 @@
 /**
- * Which sessions expire when, bucketed by time (a timing wheel with unbounded rim): sweeping touches only
- * the buckets whose time has come, never every session, and the soonest-to-expire session is found in O(1)
- * for eviction. Within a bucket, sessions are kept in insertion order, so "soonest" is exact to one bucket.
+ * Which sessions expire when, bucketed by time (a timing wheel with an unbounded rim): sweeping touches
+ * only the buckets whose time has come, never every session, and the soonest-to-expire session is found
+ * in O(1) for eviction. Within a bucket, sessions are kept in insertion order.
+ *
+ * A bucket whose whole time span is past is drained without deleting from it: its Set is walked with one
+ * iterator that survives across GC slices, and dropped whole at the end. Deleting a login storm's worth
+ * of ids one by one would make V8 shrink (rehash) the Set again and again, pauses of tens of ms.
+ * So a drained bucket may hold ids that are no longer stored ("stale"); callers check the record.
  */
 export class ExpiryIndex {
   private readonly buckets = new Map<number, Set<string>>();
   /** Bucket numbers in ascending order: deadlines mostly grow, so inserts land at or near the end. */
   private readonly order: number[] = [];
+  /** The bucket being drained and where the drain stopped. */
+  private draining: { bucket: number; cursor: Iterator<string> } | undefined;
 
   constructor(private readonly bucketMs: number) {}
 
@@ -30,31 +37,40 @@ export class ExpiryIndex {
     if (set.size === 0) this.dropBucket(bucket);
   }
 
-  /** The session filed under the earliest deadline, if any. */
-  soonest(): string | undefined {
-    const first = this.order[0];
-    if (first === undefined) return undefined;
-    return this.buckets.get(first)?.values().next().value;
+  /** The id filed first under the earliest deadline, with its bucket (it may be stale). */
+  soonest(): { sid: string; bucket: number } | undefined {
+    const bucket = this.order[0];
+    if (bucket === undefined) return undefined;
+    const sid = this.buckets.get(bucket)?.values().next().value;
+    return sid === undefined ? undefined : { sid, bucket };
   }
 
   /**
-   * The sessions of the earliest bucket that starts at or before `now`, or undefined when none is due.
-   * Sessions in a bucket that is only partly past may still be alive: the caller checks each deadline.
+   * The earliest bucket that starts at or before `now`, if any. `past` tells whether its whole span is
+   * before `now` (every session in it has expired): then `cursor` walks it, resuming where the last walk
+   * stopped, and the caller drops it with `dropBucket` when the cursor is done. Otherwise the caller checks
+   * each session's deadline and removes the expired ones with `remove`.
    */
-  firstDueBucket(now: number): { bucket: number; sids: Set<string> } | undefined {
-    const first = this.order[0];
-    if (first === undefined || first * this.bucketMs > now) return undefined;
-    const sids = this.buckets.get(first);
-    return sids ? { bucket: first, sids } : undefined;
+  firstDue(
+    now: number,
+  ): { bucket: number; past: boolean; sids: Set<string>; cursor: Iterator<string> } | undefined {
+    const bucket = this.order[0];
+    if (bucket === undefined || bucket * this.bucketMs > now) return undefined;
+    const sids = this.buckets.get(bucket) as Set<string>;
+    const past = (bucket + 1) * this.bucketMs <= now;
+    if (this.draining?.bucket !== bucket) this.draining = { bucket, cursor: sids.values() };
+    return { bucket, past, sids, cursor: this.draining.cursor };
   }
 
-  /** The bucket after `bucket` that starts at or before `now`. */
-  nextDueBucket(bucket: number, now: number): { bucket: number; sids: Set<string> } | undefined {
-    const index = this.lowerBound(bucket + 1);
-    const next = this.order[index];
-    if (next === undefined || next * this.bucketMs > now) return undefined;
-    const sids = this.buckets.get(next);
-    return sids ? { bucket: next, sids } : undefined;
+  dropBucket(bucket: number): void {
+    this.buckets.delete(bucket);
+    if (this.draining?.bucket === bucket) this.draining = undefined;
+    if (this.order[0] === bucket) {
+      this.order.shift();
+      return;
+    }
+    const index = this.lowerBound(bucket);
+    if (this.order[index] === bucket) this.order.splice(index, 1);
   }
 
   private insertOrdered(bucket: number): void {
@@ -64,16 +80,6 @@ export class ExpiryIndex {
       return;
     }
     this.order.splice(this.lowerBound(bucket), 0, bucket);
-  }
-
-  private dropBucket(bucket: number): void {
-    this.buckets.delete(bucket);
-    if (this.order[0] === bucket) {
-      this.order.shift();
-      return;
-    }
-    const index = this.lowerBound(bucket);
-    if (this.order[index] === bucket) this.order.splice(index, 1);
   }
 
   /** Index of the first bucket number >= `bucket`. */

@@ -10,6 +10,7 @@ import { isValidSid } from '../sid.js';
 import { ExpiryIndex } from './expiry-index.js';
 import type { ResolvedLimits } from './limits.js';
 import type { SessionDelta, SessionMeta, SessionPolicy } from './provider.js';
+import { SidMap } from './sid-map.js';
 
 /** One stored session. Values stay encoded: the table never decodes them (except for `incr`). */
 export interface SessionRecord {
@@ -44,13 +45,13 @@ const SWEEP_CLOCK_STRIDE = 64;
  * Every method takes `now` from its caller, so time is controllable in tests.
  */
 export class SessionTable {
-  private readonly sessions = new Map<string, SessionRecord>();
+  private readonly sessions = new SidMap<SessionRecord>();
   private readonly expiry: ExpiryIndex;
   readonly counters: TableCounters = { ops: 0, expired: 0, evicted: 0, gcSweeps: 0, gcMaxSliceMs: 0 };
 
   constructor(
     private readonly limits: ResolvedLimits,
-    bucketMs = 1000,
+    bucketMs = 100,
   ) {
     this.expiry = new ExpiryIndex(bucketMs);
   }
@@ -166,20 +167,32 @@ export class SessionTable {
   sweep(now: number, budgetMs = Number.POSITIVE_INFINITY): { removed: number; done: boolean } {
     const started = performance.now();
     let removed = 0;
-    let due = this.expiry.firstDueBucket(now);
-    while (due) {
+    const outOfTime = () => removed % SWEEP_CLOCK_STRIDE === 0 && performance.now() - started >= budgetMs;
+    for (let due = this.expiry.firstDue(now); due; due = this.expiry.firstDue(now)) {
+      if (due.past) {
+        // Every session filed here has expired: remove them from the table only, drop the bucket whole.
+        for (let next = due.cursor.next(); !next.done; next = due.cursor.next()) {
+          const record = this.sessions.get(next.value);
+          if (record?.bucket !== due.bucket) continue; // stale: already gone, or refiled elsewhere
+          this.sessions.delete(next.value);
+          this.counters.expired++;
+          removed++;
+          if (outOfTime()) return { removed, done: false };
+        }
+        this.expiry.dropBucket(due.bucket);
+        continue;
+      }
+      // The bucket `now` falls in (the last due one, a fraction of a second of deadlines): some still live.
       for (const sid of due.sids) {
         const record = this.sessions.get(sid);
-        if (record && expiresAt(record) <= now) {
+        if (record?.bucket !== due.bucket) this.expiry.remove(sid, due.bucket);
+        else if (expiresAt(record) <= now) {
           this.remove(sid, record);
           this.counters.expired++;
           removed++;
-          if (removed % SWEEP_CLOCK_STRIDE === 0 && performance.now() - started >= budgetMs) {
-            return { removed, done: false };
-          }
         }
       }
-      due = this.expiry.nextDueBucket(due.bucket, now);
+      break;
     }
     return { removed, done: true };
   }
@@ -260,10 +273,14 @@ export class SessionTable {
   /** Before a new session goes in: at `maxSessions`, drop the one closest to expiry. */
   private makeRoom(now: number): void {
     while (this.sessions.size >= this.limits.maxSessions) {
-      const victim = this.expiry.soonest();
-      const record = victim === undefined ? undefined : this.sessions.get(victim);
-      if (victim === undefined || !record) return;
-      this.remove(victim, record);
+      const soonest = this.expiry.soonest();
+      if (!soonest) return;
+      const record = this.sessions.get(soonest.sid);
+      if (record?.bucket !== soonest.bucket) {
+        this.expiry.remove(soonest.sid, soonest.bucket); // stale entry of a bucket being drained
+        continue;
+      }
+      this.remove(soonest.sid, record);
       if (expiresAt(record) <= now) this.counters.expired++;
       else this.counters.evicted++;
     }

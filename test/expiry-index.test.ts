@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { ExpiryIndex } from '../src/providers/expiry-index.js';
+import { resolveLimits } from '../src/providers/limits.js';
+import { SessionTable } from '../src/providers/session-table.js';
+import { generateSid } from '../src/sid.js';
+
+describe('ExpiryIndex', () => {
+  it('hands out due buckets oldest first and tells whether their whole span is past', () => {
+    const index = new ExpiryIndex(100);
+    const b2 = index.add('late', 250);
+    const b1 = index.add('early', 120);
+    index.add('future', 900);
+    expect(index.soonest()).toEqual({ sid: 'early', bucket: b1 });
+    const first = index.firstDue(260);
+    expect(first).toMatchObject({ bucket: b1, past: true });
+    index.dropBucket(b1);
+    expect(index.firstDue(260)).toMatchObject({ bucket: b2, past: false });
+    expect(index.firstDue(199)).toBeUndefined();
+    index.remove('late', b2);
+    expect(index.firstDue(260)).toBeUndefined();
+  });
+});
+
+describe('SessionTable sweep', () => {
+  const policy = { idleTimeoutMs: 1000, absoluteTimeoutMs: 10_000 };
+
+  it('drains a large bucket across slices, keeping sessions that slid out of it', () => {
+    const table = new SessionTable(resolveLimits({}));
+    const sids = Array.from({ length: 20_000 }, () => generateSid());
+    for (const sid of sids) table.init(sid, policy, undefined, 0);
+    // Half of them are touched later, so they live on in a later bucket.
+    for (const sid of sids.slice(0, 10_000)) table.commit(sid, {}, 800);
+    let slices = 0;
+    let removed = 0;
+    for (let done = false; !done; slices++) {
+      const result = table.sweep(1500, 0); // a zero budget: stop at every clock check
+      removed += result.removed;
+      done = result.done;
+    }
+    expect(removed).toBe(10_000);
+    expect(slices).toBeGreaterThan(100);
+    expect(table.size).toBe(10_000);
+    expect(table.read(sids[0] as string, 1500)).toBeDefined();
+    expect(table.read(sids[19_999] as string, 1500)).toBeUndefined();
+    expect(table.count(1801)).toBe(0);
+  });
+
+  it('evicts past stale entries of a half-drained bucket', () => {
+    const table = new SessionTable(resolveLimits({ maxSessions: 100 }));
+    for (let i = 0; i < 100; i++) table.init(generateSid(), policy, undefined, 0);
+    // A zero budget stops after the first 64 removals, leaving their ids stale in the bucket.
+    expect(table.sweep(1200, 0)).toEqual({ removed: 64, done: false });
+    const fresh = Array.from({ length: 100 }, () => generateSid());
+    for (const sid of fresh) table.init(sid, policy, undefined, 1200);
+    expect(table.size).toBe(100);
+    for (const sid of fresh) expect(table.read(sid, 1200)).toBeDefined();
+    expect(table.counters.expired).toBe(100);
+    expect(table.counters.evicted).toBe(0);
+  });
+});
