@@ -285,6 +285,18 @@ describe('session lifecycle over node:http', () => {
     expect(await fresh.fetch('/get?key=s').then((r) => r.json())).toMatchObject({ value: 'sse' });
   });
 
+  it('commits changes made after the headers went out, unless the new id could never reach the client', async () => {
+    const { browser, manager } = await start();
+    const late = await new Browser(browser.base).fetch('/late?key=l');
+    expect(await late.text()).toBe('ok');
+    expect(late.headers.getSetCookie()).toEqual([]);
+    expect(await manager.count()).toBe(0);
+
+    await browser.fetch('/set?key=user&value=ann');
+    await (await browser.fetch('/late?key=l')).text();
+    expect(await browser.fetch('/get?key=l').then((r) => r.json())).toMatchObject({ value: 'late' });
+  });
+
   it('answers HEAD with the cookie and no body', async () => {
     const { browser } = await start();
     const head = await browser.fetch('/set?value=1', { method: 'HEAD' });

@@ -122,6 +122,11 @@ export function sessionApp(manager: SessionManager) {
         res.flushHeaders();
         res.end('ok');
         return;
+      case '/late':
+        res.flushHeaders();
+        session.set(key, 'late');
+        res.end('ok');
+        return;
       case '/sse':
         session.set(key, 'sse');
         res.writeHead(200, {
