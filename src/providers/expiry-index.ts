@@ -17,9 +17,14 @@ export class ExpiryIndex {
 
   constructor(private readonly bucketMs: number) {}
 
+  /** The bucket a deadline falls in. */
+  bucketOf(expiresAt: number): number {
+    return Math.floor(expiresAt / this.bucketMs);
+  }
+
   /** Files `sid` under its deadline and returns the bucket, which the caller keeps to remove it later. */
   add(sid: string, expiresAt: number): number {
-    const bucket = Math.floor(expiresAt / this.bucketMs);
+    const bucket = this.bucketOf(expiresAt);
     let set = this.buckets.get(bucket);
     if (!set) {
       set = new Set();

@@ -1,4 +1,3 @@
-import { decodeValue, encodeValue } from '../codec.js';
 import {
   InvalidArgumentError,
   InvalidSessionIdError,
@@ -9,6 +8,7 @@ import {
 import { isValidSid } from '../sid.js';
 import { ExpiryIndex } from './expiry-index.js';
 import type { ResolvedLimits } from './limits.js';
+import { readNumber, writeNumber } from './number-codec.js';
 import type { SessionDelta, SessionMeta, SessionPolicy } from './provider.js';
 import { SidMap } from './sid-map.js';
 
@@ -108,11 +108,21 @@ export class SessionTable {
     const record = this.live(sid, now);
     if (!record) return null;
     const current = record.values.get(key);
-    const before = current === undefined ? 0 : decodeValue(current);
-    if (typeof before !== 'number')
-      throw new NotANumberError(`incr: the value under "${key}" is not a number`);
+    const before = current === undefined ? 0 : readNumber(current);
+    if (before === undefined) throw new NotANumberError(`incr: the value under "${key}" is not a number`);
     const after = before + by;
-    this.applyDelta(record, { set: [[key, encodeValue(after)]] });
+    const encoded = writeNumber(after);
+    // A number is at most 9 bytes, so only a new key can break a limit; check before changing anything.
+    const keyBytes = Buffer.byteLength(key);
+    const bytes = record.bytes + encoded.byteLength - (current ? current.byteLength : -keyBytes);
+    if (!current && record.values.size >= this.limits.maxKeys) {
+      throw new SessionTooLargeError(`incr: the session already holds ${record.values.size} keys, the limit`);
+    }
+    if (bytes > this.limits.maxSessionBytes || encoded.byteLength > this.limits.maxValueBytes) {
+      throw new SessionTooLargeError(`incr: the session would be over its size limit`);
+    }
+    record.values.set(key, encoded);
+    record.bytes = bytes;
     this.slide(sid, record, now);
     return after;
   }
@@ -266,6 +276,8 @@ export class SessionTable {
   /** Slides the idle deadline (never past the absolute one) and refiles the record in the expiry index. */
   private slide(sid: string, record: SessionRecord, now: number): void {
     record.idleExpiresAt = now + record.idleTimeoutMs;
+    // Refile only when the deadline moved to another bucket: a busy session slides many times per bucket.
+    if (this.expiry.bucketOf(expiresAt(record)) === record.bucket) return;
     this.expiry.remove(sid, record.bucket);
     record.bucket = this.expiry.add(sid, expiresAt(record));
   }
