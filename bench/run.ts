@@ -3,7 +3,8 @@
  *
  * Every scenario runs against every server, each server in a fresh child process, one at a time; the
  * results go to bench/results/ (latest.json, latest.md, SVG charts) and a summary is printed at the end.
- * Options: --quick, --servers=a,b, --scenarios=x,y, --duration=S, --warmup=S, --population=N, --out=DIR.
+ * Options: --quick, --servers=a,b, --scenarios=x,y, --duration=S, --warmup=S, --population=N, --out=DIR,
+ * --cpu-prof=DIR (a V8 CPU profile of every server process, written to DIR when it exits).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { measure, type Phase } from './harness/measure.js';
 import { PROFILES, type Profile, SCENARIO_NAMES, type ScenarioName, scenarios } from './harness/scenarios.js';
+import { childFlags } from './harness/server-process.js';
 import { renderCharts } from './report/charts.js';
 import { describeMachine, describeVersions, projectRoot } from './report/machine.js';
 import { renderMarkdown } from './report/markdown.js';
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string' },
       population: { type: 'string' },
       out: { type: 'string' },
+      'cpu-prof': { type: 'string' },
     },
   });
   const base: Profile = values.quick ? PROFILES.quick : PROFILES.full;
@@ -60,6 +63,8 @@ async function main(): Promise<void> {
   const scenarioNames = pick<ScenarioName>('scenario', values.scenarios, SCENARIO_NAMES);
   const plan = scenarios(profile).filter((s) => scenarioNames.includes(s.name));
   const outDir = resolve(values.out ?? join(projectRoot(), 'bench', 'results'));
+  const profileDir = values['cpu-prof'];
+  if (profileDir !== undefined) childFlags.push('--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`);
 
   const machine = describeMachine();
   const startedAt = new Date();

@@ -58,6 +58,9 @@ export async function runLoad(url: string, plan: LoadPlan, durationS: number): P
         connections: plan.connections,
         duration: durationS,
         pipelining: 1,
+        // autocannon checks for the end of the run once per sample: at its default of 1 s, every run would
+        // last a whole number of seconds.
+        sampleInt: 100,
         requests: first,
         setupClient: (client) => {
           const index = nextConnection++ % plan.connections;

@@ -72,6 +72,7 @@ export async function measure(
       ...(scenario.population === undefined ? {} : { population: scenario.population }),
       clientCpuPercent: load.clientCpuPercent,
       serverCpuPercent: stats.cpuPercent,
+      ...(stats.opsPerFrame === undefined ? {} : { opsPerFrame: stats.opsPerFrame }),
       durationS: load.durationS,
     };
   } catch (error) {

@@ -14,6 +14,9 @@ export function childScript(): string {
 // Large populations of the peers' stores (JSON strings, Session objects) need more than the default heap;
 // the same limit for every server keeps their garbage collectors comparable.
 const CHILD_EXEC_ARGV = ['--max-old-space-size=8192'];
+
+/** Extra Node flags for every server process, e.g. `--cpu-prof` to see where a server spends its time. */
+export const childFlags: string[] = [];
 const START_TIMEOUT_MS = 30_000;
 const CONTROL_TIMEOUT_MS = 300_000;
 
@@ -57,7 +60,7 @@ export class ServerProcess {
   /** Forks the server, waits until it listens. */
   static start(name: ServerName): Promise<ServerProcess> {
     const child = fork(childScript(), [name], {
-      execArgv: CHILD_EXEC_ARGV,
+      execArgv: [...CHILD_EXEC_ARGV, ...childFlags],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     let stderr = '';

@@ -38,6 +38,8 @@ function row(results: readonly BenchResult[], r: BenchResult): string {
     r.eventLoopDelayP99Ms === undefined ? '–' : ms(r.eventLoopDelayP99Ms),
     num(r.clientCpuPercent),
     num(r.serverCpuPercent),
+    r.reqPerSec > 0 ? num((r.serverCpuPercent / 100 / r.reqPerSec) * 1e6) : '–',
+    r.opsPerFrame === undefined ? '–' : num(r.opsPerFrame, 1),
     '',
   ]
     .join(' | ')
@@ -59,7 +61,9 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
     '',
     'Reproduce: `npm run bench` (full) or `npm run bench:quick`. Absolute numbers drift on shared machines:',
     'compare the ratios, which come from the same run. Latencies in ms, RSS in MiB, CPU in % of one core',
-    '(client = the autocannon process; server = every thread of the server process).',
+    '(client = the autocannon process; server = every thread of the server process). "server µs/req" is the',
+    'server\'s CPU time per request, the figure least moved by other load on the machine; "ops/frame" is the',
+    "batching shard-session's router achieved (store operations per message to a shard).",
     '',
   ];
   for (const scenario of SCENARIO_NAMES) {
@@ -72,8 +76,8 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
       '',
       `${SCENARIO_TEXT[scenario]} ${first.connections} connection${first.connections === 1 ? '' : 's'}${population}.`,
       '',
-      '| server | req/s | × map | × express-session | p50 | p99 | p99.9 | max | errors | lost updates | RSS | ELD p99 | client CPU | server CPU |',
-      '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+      '| server | req/s | × map | × express-session | p50 | p99 | p99.9 | max | errors | lost updates | RSS | ELD p99 | client CPU | server CPU | server µs/req | ops/frame |',
+      '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
       ...rows.map((r) => row(report.results, r)),
       '',
     );

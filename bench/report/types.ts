@@ -27,6 +27,8 @@ export interface BenchResult {
   readonly clientCpuPercent: number;
   /** The server process's CPU per wall time (% of one core, all its threads). */
   readonly serverCpuPercent: number;
+  /** shard-session: store operations per frame sent to a shard (batching achieved; per call for 'memory'). */
+  readonly opsPerFrame?: number;
   readonly durationS: number;
   /** Set when the run failed: the other numbers are then zero. */
   readonly failure?: string;

@@ -32,12 +32,16 @@ async function main(): Promise<void> {
   eventLoopDelay.enable();
   let cpuSince = process.cpuUsage();
   let wallSince = performance.now();
+  let storeSince = (await server.storeCounters?.()) ?? { ops: 0, batches: 0 };
 
-  const stats = (): ServerStats => {
+  const stats = async (): Promise<ServerStats> => {
     const cpu = process.cpuUsage(cpuSince);
     const wallMs = performance.now() - wallSince;
     const memory = process.memoryUsage();
+    const store = await server.storeCounters?.();
+    const batches = store ? store.batches - storeSince.batches : 0;
     return {
+      ...(store && batches > 0 ? { opsPerFrame: (store.ops - storeSince.ops) / batches } : {}),
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
       eventLoopDelayP99Ms: eventLoopDelay.percentile(99) / 1e6,
@@ -56,9 +60,10 @@ async function main(): Promise<void> {
         eventLoopDelay.reset();
         cpuSince = process.cpuUsage();
         wallSince = performance.now();
+        storeSince = (await server.storeCounters?.()) ?? storeSince;
         return { id: request.id, ok: true };
       case 'stats':
-        return { id: request.id, ok: true, stats: stats() };
+        return { id: request.id, ok: true, stats: await stats() };
       case 'close':
         eventLoopDelay.disable();
         await server.close();

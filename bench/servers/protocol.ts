@@ -44,6 +44,8 @@ export interface BenchServer {
    * answers the `Cookie` header values of `sample` of them, spread evenly over the population.
    */
   prefill(count: number, sample: number): Promise<string[]>;
+  /** Operations applied by the store and frames (batches) they came in, so far: shard-session only. */
+  storeCounters?(): Promise<{ ops: number; batches: number }>;
   close(): Promise<void>;
 }
 
@@ -81,6 +83,8 @@ export interface ServerStats {
   /** CPU time of the whole server process (main thread and workers) per wall time, in % of one core. */
   readonly cpuPercent: number;
   readonly incrAcks: number;
+  /** shard-session: store operations per frame sent to a shard (per call for the memory provider). */
+  readonly opsPerFrame?: number;
 }
 
 /** Child → parent. */

@@ -80,6 +80,13 @@ export function shardServer(setup: ShardSetup): ServerFactory {
         });
         return cookies;
       },
+      storeCounters: async () => {
+        const shards = await manager.stats();
+        return {
+          ops: shards.reduce((sum, shard) => sum + shard.ops, 0),
+          batches: shards.reduce((sum, shard) => sum + shard.batches, 0),
+        };
+      },
       close: async () => {
         await closeServer(server);
         await manager.close();
