@@ -34,3 +34,22 @@ describe('MessagePack numbers for incr', () => {
     expect(readNumber(Uint8Array.of(5, 5))).toBeUndefined(); // trailing bytes
   });
 });
+
+describe('every MessagePack integer width', () => {
+  it('reads what msgpack encodes at each width, signed and unsigned', () => {
+    const cases: [number[], number][] = [
+      [[0xcc, 0xff], 255],
+      [[0xcd, 0x12, 0x34], 0x1234],
+      [[0xce, 0xff, 0xff, 0xff, 0xff], 0xffffffff],
+      [[0xd0, 0x80], -128],
+      [[0xd1, 0x80, 0x00], -32768],
+      [[0xd2, 0x80, 0x00, 0x00, 0x00], -2147483648],
+      [[0xd2, 0xff, 0xff, 0xff, 0xfe], -2],
+      [[0xca, 0x3f, 0xc0, 0x00, 0x00], 1.5],
+    ];
+    for (const [bytes, expected] of cases) {
+      expect(readNumber(Uint8Array.from(bytes))).toBe(expected);
+      expect(decodeValue(Uint8Array.from(bytes))).toBe(expected);
+    }
+  });
+});

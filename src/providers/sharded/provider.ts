@@ -29,12 +29,16 @@ export interface ShardedProviderOptions extends ProviderOptions {
   readonly shards?: number;
   /** Operations queued or in flight per shard; past it, calls reject with `OverloadedError`. Default 65,536. */
   readonly maxQueuedOps?: number;
-  /** A frame leaves early once it holds this many operations. Default 1,024. */
+  /**
+   * A frame leaves early once it holds this many operations. Default 32: a burst of operations then
+   * reaches the shard in several frames, so the shard starts on the first while the main thread is still
+   * producing the next, instead of the two threads taking turns (measured: 2x the throughput at depth 64).
+   */
   readonly maxOpsPerFrame?: number;
 }
 
 export const DEFAULT_MAX_QUEUED_OPS = 65_536;
-export const DEFAULT_MAX_OPS_PER_FRAME = 1024;
+export const DEFAULT_MAX_OPS_PER_FRAME = 32;
 /** More shards than this only adds threads fighting over the same cores. */
 export const MAX_SHARDS = 256;
 
@@ -109,10 +113,16 @@ export class ShardedProvider implements SessionProvider {
     return decodeMeta(await this.owner(sid).call([Op.Commit, sid, sets, deletes]));
   }
 
-  async incr(sid: string, key: string, by: number): Promise<number | null> {
-    checkKey(key);
-    if (typeof by !== 'number') throw new InvalidArgumentError('incr: the increment must be a finite number');
-    return (await this.owner(sid).call([Op.Incr, sid, key, by])) as number | null;
+  // Not `async`: the hottest operation hands the shard's promise straight back, one promise hop fewer.
+  incr(sid: string, key: string, by: number): Promise<number | null> {
+    try {
+      checkKey(key);
+      if (typeof by !== 'number')
+        throw new InvalidArgumentError('incr: the increment must be a finite number');
+      return this.owner(sid).call([Op.Incr, sid, key, by]) as Promise<number | null>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
