@@ -33,6 +33,13 @@ export class SessionExistsError extends SessionError {
   }
 }
 
+/** The session was destroyed in this request (or vanished from the store during it); it takes no more writes. */
+export class SessionDestroyedError extends SessionError {
+  constructor(message = 'the session was destroyed') {
+    super('ERR_SESSION_DESTROYED', message);
+  }
+}
+
 /** A value, a session or its key count is over a configured limit. Nothing was written. */
 export class SessionTooLargeError extends SessionError {
   constructor(message: string) {
@@ -86,6 +93,7 @@ const byCode: Record<string, new (message: string) => SessionError> = {
   ERR_INVALID_SESSION_ID: InvalidSessionIdError,
   ERR_INVALID_ARGUMENT: InvalidArgumentError,
   ERR_SESSION_EXISTS: SessionExistsError,
+  ERR_SESSION_DESTROYED: SessionDestroyedError,
   ERR_SESSION_TOO_LARGE: SessionTooLargeError,
   ERR_NOT_A_NUMBER: NotANumberError,
   ERR_OVERLOADED: OverloadedError,

@@ -56,7 +56,6 @@ export {
   type RegenerateOptions,
   Session,
   type SessionData,
-  SessionDestroyedError,
   type SessionKey,
 } from './session.js';
 export type { SessionCookieOptions } from './transport/cookie.js';

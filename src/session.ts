@@ -1,5 +1,5 @@
 import { decodeValue, encodeValue } from './codec.js';
-import { InvalidArgumentError, SessionError, SessionTooLargeError } from './errors.js';
+import { InvalidArgumentError, SessionDestroyedError, SessionTooLargeError } from './errors.js';
 import type { SessionDelta, SessionMeta, SessionPolicy, SessionProvider } from './providers/provider.js';
 import { generateSid } from './sid.js';
 import { addSessionParam } from './transport/url.js';
@@ -45,13 +45,6 @@ export interface RequestLink {
   readonly lateDeliveryPossible: boolean;
   /** Called when the session is destroyed, so the response expires the cookie. */
   onDestroyed(): void;
-}
-
-/** A session id that a destroyed or gone session answers with: a distinct code for callers to branch on. */
-export class SessionDestroyedError extends SessionError {
-  constructor(message = 'the session was destroyed') {
-    super('ERR_SESSION_DESTROYED', message);
-  }
 }
 
 const DELETED = Symbol('deleted');
