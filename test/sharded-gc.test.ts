@@ -35,10 +35,11 @@ describe('GC of a million expired sessions', () => {
     expect(stats.reduce((sum, s) => sum + s.expired, 0)).toBe(SESSIONS);
     // The sweep really was sliced: a million removals take far more than one slice's budget.
     expect(stats.reduce((sum, s) => sum + s.gcSweeps, 0) - sweepsBefore).toBeGreaterThan(10);
-    // Each slice checks the clock every 64 removals, so its own work stays within the budget; slices are
-    // timed by the wall clock, so the margin covers a thread the OS paused mid-slice on a loaded 2-core
-    // machine. One unsliced sweep of a shard's 500,000 sessions takes several hundred ms.
-    for (const s of stats) expect(s.gcMaxSliceMs).toBeLessThan(SLICE_MS + 100);
+    // Each slice checks the clock every 64 removals, so its own work stays within the budget. Slices are
+    // timed by the wall clock, which also counts the time the OS took the thread away: on a loaded 2-core
+    // machine (two shards, the main thread and other test files) that reaches ~100 ms, hence the margin.
+    // An unsliced sweep of a shard's 500,000 sessions takes well over a second on the same machine.
+    for (const s of stats) expect(s.gcMaxSliceMs).toBeLessThan(SLICE_MS + 250);
     expect(await provider.count()).toBe(0);
   }, 120_000);
 });

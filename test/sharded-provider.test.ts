@@ -74,15 +74,20 @@ describe("'sharded' provider", () => {
     expect(await Promise.all(reads)).toEqual(Array.from({ length: 200 }, (_, i) => i));
   });
 
-  it('batches one turn of operations into one frame', async () => {
-    const p = make({ shards: 1 });
-    const sid = generateSid();
-    await p.init(sid, policy);
-    const before = (await p.stats())[0]?.batches ?? 0;
-    await Promise.all(Array.from({ length: 500 }, () => p.read(sid)));
-    const after = (await p.stats())[0]?.batches ?? 0;
-    // 500 reads in one turn, plus the stats call: a handful of frames, not hundreds.
-    expect(after - before).toBeLessThanOrEqual(3);
+  it('batches one turn of operations into frames of at most maxOpsPerFrame', async () => {
+    for (const [maxOpsPerFrame, frames] of [
+      [1000, 1],
+      [50, 10],
+    ] as const) {
+      const p = make({ shards: 1, maxOpsPerFrame });
+      const sid = generateSid();
+      await p.init(sid, policy);
+      const before = (await p.stats())[0]?.batches ?? 0;
+      await Promise.all(Array.from({ length: 500 }, () => p.read(sid)));
+      const after = (await p.stats())[0]?.batches ?? 0;
+      // The 500 reads of one turn, then the frame carrying the second stats call.
+      expect(after - before).toBe(frames + 1);
+    }
   });
 
   it('10,000 concurrent incr on one id from many callers end at exactly 10,000', async () => {
