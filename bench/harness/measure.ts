@@ -7,8 +7,10 @@ import { delay, ServerProcess } from './server-process.js';
 /** The steps of one measurement, for a progress display. */
 export type Phase = 'start' | 'prefill' | 'warmup' | 'measure' | 'check';
 
-// Lets requests still in flight when autocannon stops reach the server before anything is read back.
-const SETTLE_MS = 250;
+// Lets requests still in flight when autocannon stops reach the server before anything is read back. Longer
+// where a straggler would be miscounted: a warm-up increment landing after the reset would count as lost.
+const SETTLE_MS = 100;
+const SETTLE_COUNTED_MS = 300;
 
 /** GET `path` with `cookie` and answers the body as a number (the session's counter). */
 async function readCounter(port: number, cookie: string): Promise<number> {
@@ -41,7 +43,7 @@ export async function measure(
     if (profile.warmupS > 0) {
       onPhase('warmup');
       await runLoad(url, scenario.plan(cookies, 'warmup'), profile.warmupS);
-      await delay(SETTLE_MS);
+      await delay(scenario.countsUpdates ? SETTLE_COUNTED_MS : SETTLE_MS);
     }
     const counted = cookies[0] ?? '';
     const before = scenario.countsUpdates ? await readCounter(port, counted) : 0;
@@ -53,7 +55,7 @@ export async function measure(
     let lostUpdates: number | undefined;
     if (scenario.countsUpdates) {
       onPhase('check');
-      await delay(SETTLE_MS);
+      await delay(SETTLE_COUNTED_MS);
       const { incrAcks } = await server.stats();
       const after = await readCounter(port, counted);
       lostUpdates = incrAcks - (after - before);

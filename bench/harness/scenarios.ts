@@ -26,16 +26,16 @@ export interface Profile {
 export const PROFILES = {
   full: {
     name: 'full',
-    warmupS: 3,
-    durationS: 10,
+    warmupS: 2,
+    durationS: 8,
     population: 2_000_000,
     sessions: 10_000,
     connections: 100,
   },
   quick: {
     name: 'quick',
-    warmupS: 1,
-    durationS: 1.5,
+    warmupS: 0.5,
+    durationS: 1,
     population: 200_000,
     sessions: 10_000,
     connections: 100,
