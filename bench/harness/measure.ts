@@ -71,6 +71,7 @@ export async function measure(
       ...(lostUpdates === undefined ? {} : { lostUpdates }),
       rssBytes: stats.rssBytes,
       eventLoopDelayP99Ms: stats.eventLoopDelayP99Ms,
+      eventLoopDelayMaxMs: stats.eventLoopDelayMaxMs,
       ...(scenario.population === undefined ? {} : { population: scenario.population }),
       clientCpuPercent: load.clientCpuPercent,
       serverCpuPercent: stats.cpuPercent,

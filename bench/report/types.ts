@@ -21,6 +21,8 @@ export interface BenchResult {
   readonly lostUpdates?: number;
   readonly rssBytes?: number;
   readonly eventLoopDelayP99Ms?: number;
+  /** The longest main-thread event-loop delay seen (a full GC of a big heap shows here first). */
+  readonly eventLoopDelayMaxMs?: number;
   /** Live sessions while measuring, where the scenario fixes it. */
   readonly population?: number;
   /** The load generator's CPU per wall time (% of one core); near 100 means the client was the limit. */
