@@ -10,7 +10,7 @@ export type Phase = 'start' | 'prefill' | 'warmup' | 'measure' | 'check';
 // Lets requests still in flight when autocannon stops reach the server before anything is read back. Longer
 // where a straggler would be miscounted: a warm-up increment landing after the reset would count as lost.
 const SETTLE_MS = 100;
-const SETTLE_COUNTED_MS = 300;
+const SETTLE_COUNTED_MS = 250;
 
 /** GET `path` with `cookie` and answers the body as a number (the session's counter). */
 async function readCounter(port: number, cookie: string): Promise<number> {
@@ -35,11 +35,17 @@ export async function measure(
   onPhase('start');
   let server: ServerProcess | undefined;
   try {
+    const startedAt = performance.now();
     server = await ServerProcess.start(serverName);
     const port = server.port;
     const url = `http://127.0.0.1:${port}`;
     onPhase('prefill');
+    const prefillAt = performance.now();
     const cookies = scenario.prefill > 0 ? await server.prefill(scenario.prefill, scenario.sample) : [];
+    const setup = {
+      startS: (prefillAt - startedAt) / 1000,
+      prefillS: (performance.now() - prefillAt) / 1000,
+    };
     if (profile.warmupS > 0) {
       onPhase('warmup');
       await runLoad(url, scenario.plan(cookies, 'warmup'), profile.warmupS);
@@ -77,6 +83,7 @@ export async function measure(
       serverCpuPercent: stats.cpuPercent,
       ...(stats.opsPerFrame === undefined ? {} : { opsPerFrame: stats.opsPerFrame }),
       durationS: load.durationS,
+      ...setup,
     };
   } catch (error) {
     return {

@@ -34,7 +34,7 @@ export const PROFILES = {
   },
   quick: {
     name: 'quick',
-    warmupS: 0.5,
+    warmupS: 0.3,
     durationS: 1,
     population: 200_000,
     sessions: 10_000,

@@ -32,6 +32,9 @@ export interface BenchResult {
   /** shard-session: store operations per frame sent to a shard (batching achieved; per call for 'memory'). */
   readonly opsPerFrame?: number;
   readonly durationS: number;
+  /** Seconds the server took to start, and to create the scenario's sessions (both outside the measurement). */
+  readonly startS?: number;
+  readonly prefillS?: number;
   /** Set when the run failed: the other numbers are then zero. */
   readonly failure?: string;
 }
