@@ -53,7 +53,7 @@ describe('bench plumbing', () => {
 
   it('gives every read-mostly connection its own sessions with one write in ten', () => {
     const cookies = Array.from({ length: 40 }, (_, i) => `sid=${i}`);
-    const plan = scenario('read-mostly').plan(cookies, 'measure');
+    const plan = scenario('read-mostly').plan(cookies);
     const first = plan.requestsFor(0);
     const second = plan.requestsFor(1);
     expect(first.filter((r) => r.path === '/write').length * 10).toBe(first.length);

@@ -41,22 +41,45 @@ function toAutocannon(request: PlannedRequest): autocannon.Request {
   };
 }
 
-/** Drives `url` with autocannon for `durationS` seconds following `plan`. */
-export async function runLoad(url: string, plan: LoadPlan, durationS: number): Promise<LoadResult> {
+/** The two windows of one run: warm-up (discarded) then measurement, on the same connections. */
+export interface LoadWindows {
+  readonly warmupS: number;
+  readonly durationS: number;
+  /** Called when the measured window opens (the server zeroes its own counters then). */
+  onMeasureStart?(): void;
+}
+
+/**
+ * Drives `url` with autocannon following `plan`: `warmupS` seconds whose responses are discarded, then
+ * `durationS` measured seconds. One run on the same connections, so the measured window holds no connection
+ * set-up (100 connections opening at once would otherwise own the latency tail) and no cold code.
+ */
+export async function runLoad(url: string, plan: LoadPlan, windows: LoadWindows): Promise<LoadResult> {
   // autocannon's own histogram has 1 ms resolution, too coarse for a round trip on loopback: keep ours in µs.
   const latencyUs = createHistogram();
+  let measuring = windows.warmupS <= 0;
+  let measuredAt = performance.now();
+  let cpuBefore = process.cpuUsage();
   let responses = 0;
+  let non2xx = 0;
+  let errors = 0;
   let nextConnection = 0;
   const first = plan.requestsFor(0).map(toAutocannon);
 
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+  const openMeasurement = () => {
+    measuring = true;
+    measuredAt = performance.now();
+    cpuBefore = process.cpuUsage();
+    windows.onMeasureStart?.();
+  };
+  let warmupTimer: NodeJS.Timeout | undefined;
+
+  await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
         url,
         connections: plan.connections,
-        duration: durationS,
+        duration: windows.warmupS + windows.durationS,
         pipelining: 1,
         // autocannon checks for the end of the run once per sample: at its default of 1 s, every run would
         // last a whole number of seconds.
@@ -69,29 +92,42 @@ export async function runLoad(url: string, plan: LoadPlan, durationS: number): P
       },
       (error: unknown, result: autocannon.Result) => (error ? reject(error) : resolve(result)),
     );
-    instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
-      responses += 1;
-      if (statusCode >= 200 && statusCode < 300)
-        latencyUs.record(Math.max(1, Math.round(responseTimeMs * 1000)));
+    instance.on('start', () => {
+      if (measuring) openMeasurement();
+      else warmupTimer = setTimeout(openMeasurement, windows.warmupS * 1000);
     });
-  });
-  const wallMs = performance.now() - started;
+    instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
+      if (!measuring) return;
+      responses += 1;
+      if (statusCode < 200 || statusCode >= 300) non2xx += 1;
+      // Latency only of requests sent inside the measured window. The first request of each connection waits
+      // for autocannon to build all its clients (hundreds of ms for 100): that is the client, not the server.
+      else if (performance.now() - responseTimeMs >= measuredAt) {
+        latencyUs.record(Math.max(1, Math.round(responseTimeMs * 1000)));
+      }
+    });
+    instance.on('reqError', () => {
+      if (measuring) errors += 1;
+    });
+  }).finally(() => clearTimeout(warmupTimer));
+  const wallMs = performance.now() - measuredAt;
   const cpu = process.cpuUsage(cpuBefore);
 
   const ms = (us: number) => us / 1000;
-  const seconds = result.duration > 0 ? result.duration : wallMs / 1000;
+  const seconds = wallMs / 1000;
+  const has = latencyUs.count > 0;
   return {
     requests: responses,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
+    non2xx,
+    errors,
     durationS: seconds,
-    reqPerSec: responses / seconds,
+    reqPerSec: seconds > 0 ? responses / seconds : 0,
     latencyMs: {
-      p50: latencyUs.count > 0 ? ms(latencyUs.percentile(50)) : 0,
-      p99: latencyUs.count > 0 ? ms(latencyUs.percentile(99)) : 0,
-      p999: latencyUs.count > 0 ? ms(latencyUs.percentile(99.9)) : 0,
-      max: latencyUs.count > 0 ? ms(latencyUs.max) : 0,
+      p50: has ? ms(latencyUs.percentile(50)) : 0,
+      p99: has ? ms(latencyUs.percentile(99)) : 0,
+      p999: has ? ms(latencyUs.percentile(99.9)) : 0,
+      max: has ? ms(latencyUs.max) : 0,
     },
-    clientCpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
+    clientCpuPercent: wallMs > 0 ? ((cpu.user + cpu.system) / 1000 / wallMs) * 100 : 0,
   };
 }

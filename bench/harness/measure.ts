@@ -7,10 +7,8 @@ import { delay, ServerProcess } from './server-process.js';
 /** The steps of one measurement, for a progress display. */
 export type Phase = 'start' | 'prefill' | 'warmup' | 'measure' | 'check';
 
-// Lets requests still in flight when autocannon stops reach the server before anything is read back. Longer
-// where a straggler would be miscounted: a warm-up increment landing after the reset would count as lost.
-const SETTLE_MS = 100;
-const SETTLE_COUNTED_MS = 250;
+// Lets requests still in flight when autocannon stops reach the server before the counter is read back.
+const SETTLE_MS = 250;
 
 /** GET `path` with `cookie` and answers the body as a number (the session's counter). */
 async function readCounter(port: number, cookie: string): Promise<number> {
@@ -46,25 +44,27 @@ export async function measure(
       startS: (prefillAt - startedAt) / 1000,
       prefillS: (performance.now() - prefillAt) / 1000,
     };
-    if (profile.warmupS > 0) {
-      onPhase('warmup');
-      await runLoad(url, scenario.plan(cookies, 'warmup'), profile.warmupS);
-      await delay(scenario.countsUpdates ? SETTLE_COUNTED_MS : SETTLE_MS);
-    }
-    const counted = cookies[0] ?? '';
-    const before = scenario.countsUpdates ? await readCounter(port, counted) : 0;
-    await server.reset();
-    onPhase('measure');
-    const load = await runLoad(url, scenario.plan(cookies, 'measure'), profile.durationS);
+    onPhase('warmup');
+    const running = server;
+    let resetDone: Promise<void> = Promise.resolve();
+    const load = await runLoad(url, scenario.plan(cookies), {
+      warmupS: profile.warmupS,
+      durationS: profile.durationS,
+      onMeasureStart: () => {
+        onPhase('measure');
+        resetDone = running.reset();
+      },
+    });
+    await resetDone;
     const stats = await server.stats();
 
     let lostUpdates: number | undefined;
     if (scenario.countsUpdates) {
       onPhase('check');
-      await delay(SETTLE_COUNTED_MS);
+      await delay(SETTLE_MS);
+      // Every increment since the server started (warm-up included) against the counter, which began at 0.
       const { incrAcks } = await server.stats();
-      const after = await readCounter(port, counted);
-      lostUpdates = incrAcks - (after - before);
+      lostUpdates = incrAcks - (await readCounter(port, cookies[0] ?? ''));
     }
     return {
       scenario: scenario.name,

@@ -54,8 +54,8 @@ export interface Scenario {
   readonly population?: number;
   /** Whether to read the counter back and report lost updates. */
   readonly countsUpdates: boolean;
-  /** The load of a phase, given the cookies the prefill answered. */
-  plan(cookies: readonly string[], phase: 'warmup' | 'measure'): LoadPlan;
+  /** The load (warm-up and measurement alike), given the cookies the prefill answered. */
+  plan(cookies: readonly string[]): LoadPlan;
 }
 
 // A connection cycles through at most this many sessions: enough to spread the load, few enough that
@@ -130,12 +130,12 @@ export function scenarios(profile: Profile): Scenario[] {
     {
       name: 'hot-session',
       connections,
-      // Two sessions: the warm-up increments the second, so the measured one starts at a known 0.
-      prefill: 2,
-      sample: 2,
+      // One session, counter at 0: lost updates = increments acknowledged since start − the final counter.
+      prefill: 1,
+      sample: 1,
       countsUpdates: true,
-      plan: (cookies, phase) => {
-        const cookie = (phase === 'warmup' ? cookies[1] : cookies[0]) ?? '';
+      plan: (cookies) => {
+        const cookie = cookies[0] ?? '';
         return { connections, requestsFor: () => [{ path: '/incr', cookie }] };
       },
     },

@@ -56,7 +56,6 @@ async function main(): Promise<void> {
       case 'prefill':
         return { id: request.id, ok: true, cookies: await server.prefill(request.count, request.sample) };
       case 'reset':
-        counters.incrAcks = 0;
         eventLoopDelay.reset();
         cpuSince = process.cpuUsage();
         wallSince = performance.now();

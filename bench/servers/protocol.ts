@@ -30,8 +30,9 @@ export const ABSOLUTE_TIMEOUT_MS = 24 * 60 * 60_000;
 /** Numbers the routes keep for the harness. Mutated in place by the server, reset between phases. */
 export interface RouteCounters {
   /**
-   * `incr` answers the server sent with a new number: the increments it told a client succeeded. Counted at
-   * the server rather than the client because requests in flight when the load stops may still be applied.
+   * `incr` answers the server sent with a new number since it started: the increments it told a client
+   * succeeded. Counted at the server rather than the client because requests in flight when the load stops
+   * may still be applied. Never reset: the hot session's counter also starts at 0 with the server.
    */
   incrAcks: number;
 }
@@ -73,7 +74,7 @@ export type ControlRequest =
   | { readonly id: number; readonly type: 'stats' }
   | { readonly id: number; readonly type: 'close' };
 
-/** What the child measured since the last `reset`. */
+/** What the child measured since the last `reset` (`incrAcks`: since it started). */
 export interface ServerStats {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
