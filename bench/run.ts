@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const interactive = process.stderr.isTTY === true;
   const bar = new cliProgress.SingleBar(
     {
-      format: '{bar} {value}/{total} | {run} | {phase} | {elapsed}s elapsed, ETA {eta_formatted}',
+      format: '{bar} {value}/{total} | {run} | {phase} | {duration_formatted} elapsed, ETA {eta_formatted}',
       stream: process.stderr,
       hideCursor: true,
       etaBuffer: 20,
