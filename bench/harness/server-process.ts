@@ -112,10 +112,18 @@ export class ServerProcess {
   async close(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise<void>((done) => this.child.once('exit', () => done()));
+    let giveUp: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([this.request({ type: 'close' }), delay(10_000)]);
+      await Promise.race([
+        this.request({ type: 'close' }),
+        new Promise<void>((done) => {
+          giveUp = setTimeout(done, 10_000);
+        }),
+      ]);
     } catch {
       // Already gone: nothing to close.
+    } finally {
+      clearTimeout(giveUp);
     }
     const killTimer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
     await exited;
