@@ -4,7 +4,8 @@
  * Every scenario runs against every server, each server in a fresh child process, one at a time; the
  * results go to bench/results/ (latest.json, latest.md, SVG charts) and a summary is printed at the end.
  * Options: --quick, --servers=a,b, --scenarios=x,y, --duration=S, --warmup=S, --population=N, --out=DIR,
- * --cpu-prof=DIR (a V8 CPU profile of every server process, written to DIR when it exits).
+ * --paced=RATE (req/s of the paced event-loop window; 0 = none), --cpu-prof=DIR (a V8 CPU profile of every
+ * server process, written to DIR when it exits).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -19,6 +20,9 @@ import { renderMarkdown } from './report/markdown.js';
 import { renderSummary } from './report/summary.js';
 import type { BenchReport, BenchResult } from './report/types.js';
 import { SERVER_NAMES, type ServerName } from './servers/protocol.js';
+
+// Seconds of the paced window when --paced turns it on for a profile that has none.
+const PACED_DEFAULT_S = 2;
 
 function pick<T extends string>(what: string, value: string | undefined, all: readonly T[]): T[] {
   if (value === undefined) return [...all];
@@ -47,17 +51,24 @@ async function main(): Promise<void> {
       population: { type: 'string' },
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      paced: { type: 'string' },
     },
   });
   const base: Profile = values.quick ? PROFILES.quick : PROFILES.full;
   const custom =
-    values.duration !== undefined || values.warmup !== undefined || values.population !== undefined;
+    values.duration !== undefined ||
+    values.warmup !== undefined ||
+    values.population !== undefined ||
+    values.paced !== undefined;
+  const pacedRate = Math.round(positive('paced', values.paced, base.pacedRate));
   const profile: Profile = {
     ...base,
     name: custom ? 'custom' : base.name,
     durationS: positive('duration', values.duration, base.durationS),
     warmupS: positive('warmup', values.warmup, base.warmupS),
     population: Math.round(positive('population', values.population, base.population)),
+    pacedRate,
+    pacedS: pacedRate > 0 ? base.pacedS || PACED_DEFAULT_S : 0,
   };
   const servers = pick<ServerName>('server', values.servers, SERVER_NAMES);
   const scenarioNames = pick<ScenarioName>('scenario', values.scenarios, SCENARIO_NAMES);

@@ -19,6 +19,8 @@ const tiny: Profile = {
   population: 1_000,
   sessions: 1_000,
   connections: 4,
+  pacedRate: 0,
+  pacedS: 0,
 };
 
 function scenario(name: string) {
@@ -108,6 +110,15 @@ describe('bench plumbing', () => {
     expect(markdown).toContain('## hot-session');
     expect(markdown).toMatch(/\| classic \| [\d,]+ \| [\d.]+× \| – \|/);
     expect(markdown).toContain('![throughput.svg](throughput.svg)');
+  });
+
+  it('adds a paced measurement where the profile asks for one', async () => {
+    const result = await measure('map', scenario('read-mostly'), { ...tiny, pacedRate: 200, pacedS: 0.5 });
+    expectWellFormed(result);
+    expect(result.population).toBe(1_000);
+    expect(result.paced?.rate).toBe(200);
+    expect(result.paced?.reqPerSec).toBeGreaterThan(0);
+    expect(result.paced?.eventLoopDelayP99Ms).toBeGreaterThanOrEqual(0);
   });
 
   it('turns a run that breaks into a failed result instead of an exception', async () => {

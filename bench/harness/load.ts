@@ -45,6 +45,8 @@ function toAutocannon(request: PlannedRequest): autocannon.Request {
 export interface LoadWindows {
   readonly warmupS: number;
   readonly durationS: number;
+  /** Requests per second over all connections; unset = as fast as the server answers. */
+  readonly rate?: number;
   /** Called when the measured window opens (the server zeroes its own counters then). */
   onMeasureStart?(): void;
 }
@@ -81,6 +83,7 @@ export async function runLoad(url: string, plan: LoadPlan, windows: LoadWindows)
         connections: plan.connections,
         duration: windows.warmupS + windows.durationS,
         pipelining: 1,
+        ...(windows.rate === undefined ? {} : { overallRate: windows.rate }),
         // autocannon checks for the end of the run once per sample: at its default of 1 s, every run would
         // last a whole number of seconds.
         sampleInt: 100,

@@ -5,10 +5,12 @@ import type { Profile, Scenario } from './scenarios.js';
 import { delay, ServerProcess } from './server-process.js';
 
 /** The steps of one measurement, for a progress display. */
-export type Phase = 'start' | 'prefill' | 'warmup' | 'measure' | 'check';
+export type Phase = 'start' | 'prefill' | 'warmup' | 'measure' | 'paced' | 'check';
 
 // Lets requests still in flight when autocannon stops reach the server before the counter is read back.
 const SETTLE_MS = 250;
+// The paced window follows the saturating one on new connections; this much of it is discarded.
+const PACED_WARMUP_S = 0.5;
 
 /** GET `path` with `cookie` and answers the body as a number (the session's counter). */
 async function readCounter(port: number, cookie: string): Promise<number> {
@@ -58,6 +60,29 @@ export async function measure(
     await resetDone;
     const stats = await server.stats();
 
+    let paced: BenchResult['paced'];
+    if (scenario.paced && profile.pacedRate > 0 && profile.pacedS > 0) {
+      onPhase('paced');
+      let pacedReset: Promise<void> = Promise.resolve();
+      const slow = await runLoad(url, scenario.plan(cookies), {
+        warmupS: PACED_WARMUP_S,
+        durationS: profile.pacedS,
+        rate: profile.pacedRate,
+        onMeasureStart: () => {
+          pacedReset = running.reset();
+        },
+      });
+      await pacedReset;
+      const pacedStats = await server.stats();
+      paced = {
+        rate: profile.pacedRate,
+        reqPerSec: slow.reqPerSec,
+        latencyMs: slow.latencyMs,
+        eventLoopDelayP99Ms: pacedStats.eventLoopDelayP99Ms,
+        eventLoopDelayMaxMs: pacedStats.eventLoopDelayMaxMs,
+      };
+    }
+
     let lostUpdates: number | undefined;
     if (scenario.countsUpdates) {
       onPhase('check');
@@ -79,6 +104,7 @@ export async function measure(
       eventLoopDelayP99Ms: stats.eventLoopDelayP99Ms,
       eventLoopDelayMaxMs: stats.eventLoopDelayMaxMs,
       ...(scenario.population === undefined ? {} : { population: scenario.population }),
+      ...(paced === undefined ? {} : { paced }),
       clientCpuPercent: load.clientCpuPercent,
       serverCpuPercent: stats.cpuPercent,
       ...(stats.opsPerFrame === undefined ? {} : { opsPerFrame: stats.opsPerFrame }),

@@ -108,11 +108,30 @@ export function latencyChart(results: readonly BenchResult[]): TopLevelSpec {
   };
 }
 
-/** The servers' main-thread event-loop delay p99 against the number of live sessions. */
+/**
+ * The servers' main-thread event-loop delay p99 against the number of live sessions: solid under the
+ * saturating load, dashed at the paced rate where the profile measured one.
+ */
 export function eventLoopChart(results: readonly BenchResult[]): TopLevelSpec {
-  const values = ok(results)
-    .filter((r) => r.population !== undefined && r.eventLoopDelayP99Ms !== undefined)
-    .map((r) => ({ server: r.server, population: r.population, delayMs: r.eventLoopDelayP99Ms }));
+  const withPopulation = ok(results).filter((r) => r.population !== undefined);
+  const values = [
+    ...withPopulation
+      .filter((r) => r.eventLoopDelayP99Ms !== undefined)
+      .map((r) => ({
+        server: r.server,
+        population: r.population,
+        delayMs: r.eventLoopDelayP99Ms,
+        load: 'saturating',
+      })),
+    ...withPopulation
+      .filter((r) => r.paced !== undefined)
+      .map((r) => ({
+        server: r.server,
+        population: r.population,
+        delayMs: r.paced?.eventLoopDelayP99Ms,
+        load: `paced ${r.paced?.rate} req/s`,
+      })),
+  ];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: 'Main-thread event-loop delay p99 against live sessions (read-mostly load)',
@@ -126,12 +145,14 @@ export function eventLoopChart(results: readonly BenchResult[]): TopLevelSpec {
           x: { field: 'population', type: 'quantitative', scale: { type: 'log' }, title: 'live sessions' },
           y: { field: 'delayMs', type: 'quantitative', title: 'event-loop delay p99 (ms)' },
           color: serverColors,
+          strokeDash: { field: 'load', type: 'nominal', title: 'load' },
+          detail: { field: 'load', type: 'nominal' },
         },
       },
       {
         // The issue's target for the sharded provider.
         data: { values: [{ target: 5 }] },
-        mark: { type: 'rule', strokeDash: [4, 4], color: '#555' },
+        mark: { type: 'rule', strokeDash: [2, 2], color: '#555' },
         encoding: { y: { field: 'target', type: 'quantitative' } },
       },
     ],

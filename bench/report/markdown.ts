@@ -81,6 +81,21 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
       ...rows.map((r) => row(report.results, r)),
       '',
     );
+    const paced = rows.filter((r) => r.paced !== undefined);
+    if (paced.length > 0) {
+      lines.push(
+        `The same load paced at ${num(paced[0]?.paced?.rate ?? 0)} req/s (below every server's capacity), so the event-loop delay shows the store's cost, not the length of a saturated turn:`,
+        '',
+        '| server | req/s | p50 | p99 | p99.9 | max | ELD p99 | ELD max |',
+        '|---|--:|--:|--:|--:|--:|--:|--:|',
+        ...paced.map((r) => {
+          const p = r.paced as NonNullable<BenchResult['paced']>;
+          const l = p.latencyMs;
+          return `| ${r.server} | ${num(p.reqPerSec)} | ${ms(l.p50)} | ${ms(l.p99)} | ${ms(l.p999)} | ${ms(l.max)} | ${ms(p.eventLoopDelayP99Ms)} | ${ms(p.eventLoopDelayMaxMs)} |`;
+        }),
+        '',
+      );
+    }
   }
   lines.push('## Targets', '', '| target | measured | met |', '|---|---|---|');
   for (const check of checkTargets(report.results)) {

@@ -85,10 +85,27 @@ export function checkTargets(results: readonly BenchResult[]): TargetCheck[] {
   });
   const eld = large?.eventLoopDelayP99Ms;
   checks.push({
-    target: "large-population: best 'sharded' main event-loop delay p99 < 5 ms",
+    target: "large-population: best 'sharded' main event-loop delay p99 < 5 ms (saturating load)",
     measured: large && eld !== undefined ? `${large.server}: ${fmt(eld)} ms` : 'not measured',
     met: eld === undefined ? undefined : eld < 5,
   });
+  // Below saturation the delay shows what the store costs the main thread, not how long a busy turn is.
+  const pacedShards = results.filter(
+    (r) => r.scenario === 'large-population' && r.server.startsWith('shard-sharded') && r.paced && !r.failure,
+  );
+  const bestPaced = pacedShards.sort(
+    (a, b) => (a.paced?.eventLoopDelayP99Ms ?? 0) - (b.paced?.eventLoopDelayP99Ms ?? 0),
+  )[0];
+  if (bestPaced?.paced !== undefined) {
+    const mapPaced = find(results, 'large-population', 'map')?.paced;
+    checks.push({
+      target: `large-population: best 'sharded' main event-loop delay p99 < 5 ms (paced, ${bestPaced.paced.rate} req/s)`,
+      measured:
+        `${bestPaced.server}: ${fmt(bestPaced.paced.eventLoopDelayP99Ms)} ms` +
+        (mapPaced ? ` (map ${fmt(mapPaced.eventLoopDelayP99Ms)} ms)` : ''),
+      met: bestPaced.paced.eventLoopDelayP99Ms < 5,
+    });
+  }
 
   const lowMap = find(results, 'low-concurrency', 'map');
   for (const server of ['shard-memory', 'shard-sharded-1', 'shard-sharded-2', 'shard-sharded-4']) {

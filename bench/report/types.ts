@@ -23,6 +23,19 @@ export interface BenchResult {
   readonly eventLoopDelayP99Ms?: number;
   /** The longest main-thread event-loop delay seen (a full GC of a big heap shows here first). */
   readonly eventLoopDelayMaxMs?: number;
+  /** The same load paced at a fixed rate (full profile, read-mostly and large-population). */
+  readonly paced?: {
+    readonly rate: number;
+    readonly reqPerSec: number;
+    readonly latencyMs: {
+      readonly p50: number;
+      readonly p99: number;
+      readonly p999: number;
+      readonly max: number;
+    };
+    readonly eventLoopDelayP99Ms: number;
+    readonly eventLoopDelayMaxMs: number;
+  };
   /** Live sessions while measuring, where the scenario fixes it. */
   readonly population?: number;
   /** The load generator's CPU per wall time (% of one core); near 100 means the client was the limit. */
