@@ -129,9 +129,10 @@ export function eventLoopChart(results: readonly BenchResult[]): TopLevelSpec {
         server: r.server,
         population: r.population,
         delayMs: r.paced?.eventLoopDelayP99Ms,
-        load: `paced ${r.paced?.rate} req/s`,
+        load: 'paced',
       })),
   ];
+  const rate = withPopulation.find((r) => r.paced !== undefined)?.paced?.rate;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: 'Main-thread event-loop delay p99 against live sessions (read-mostly load)',
@@ -145,7 +146,24 @@ export function eventLoopChart(results: readonly BenchResult[]): TopLevelSpec {
           x: { field: 'population', type: 'quantitative', scale: { type: 'log' }, title: 'live sessions' },
           y: { field: 'delayMs', type: 'quantitative', title: 'event-loop delay p99 (ms)' },
           color: serverColors,
-          strokeDash: { field: 'load', type: 'nominal', title: 'load' },
+          strokeDash: {
+            field: 'load',
+            type: 'nominal',
+            title: rate === undefined ? 'load' : `load (paced: ${rate} req/s)`,
+            scale: {
+              domain: ['saturating', 'paced'],
+              range: [
+                [1, 0],
+                [6, 4],
+              ],
+            },
+            legend: {
+              symbolType: 'stroke',
+              symbolStrokeColor: '#555',
+              symbolStrokeWidth: 2,
+              titleLimit: 240,
+            },
+          },
           detail: { field: 'load', type: 'nominal' },
         },
       },
