@@ -117,10 +117,17 @@ class RequestContext<Data extends object> implements RequestLink {
   }
 }
 
+function contextOf<Data extends object>(req: IncomingMessage, key: symbol): RequestContext<Data> | undefined {
+  return (req as unknown as Record<symbol, RequestContext<Data> | undefined>)[key];
+}
+
 class Manager<Data extends object> implements SessionManager<Data> {
   readonly provider: SessionProvider;
   readonly policy: SessionPolicy;
-  readonly #contexts = new WeakMap<IncomingMessage, RequestContext<Data>>();
+  // The request's context is kept on the request under a symbol of this manager's own (invisible to users,
+  // and two managers never collide). A WeakMap did the same job, but ephemeron tables with one entry per
+  // request made the garbage collector a measurable share of every request under load.
+  readonly #contextKey = Symbol('shard-session request context');
   readonly #host: SessionHost;
   readonly #signer: IdSigner;
   readonly #cookieName: string;
@@ -215,7 +222,7 @@ class Manager<Data extends object> implements SessionManager<Data> {
   }
 
   current(req: IncomingMessage): Session<Data> | undefined {
-    return this.#contexts.get(req)?.session;
+    return contextOf<Data>(req, this.#contextKey)?.session;
   }
 
   rewriteLinks(html: string, session: Session<Data>): string {
@@ -238,10 +245,10 @@ class Manager<Data extends object> implements SessionManager<Data> {
   }
 
   #context(req: IncomingMessage, res: ServerResponse): RequestContext<Data> {
-    let context = this.#contexts.get(req);
+    let context = contextOf<Data>(req, this.#contextKey);
     if (!context) {
       context = new RequestContext<Data>(this.#transports.includes('url'));
-      this.#contexts.set(req, context);
+      (req as unknown as Record<symbol, RequestContext<Data>>)[this.#contextKey] = context;
     }
     if (!context.hooked) {
       context.hooked = true;

@@ -103,8 +103,19 @@ export function encodeSnapshot(record: SessionRecord): unknown[] {
 
 export function decodeSnapshot(wire: unknown): SessionSnapshot | null {
   if (!Array.isArray(wire)) return null;
-  const meta = decodeMeta(wire) as SessionMeta;
-  return { ...meta, values: unflattenValues(wire.slice(3)) };
+  // Read in place (no slice, no spread): this runs for every request that has a session.
+  const values = new Map<string, Uint8Array>();
+  for (let i = 3; i + 1 < wire.length; i += 2) values.set(wire[i] as string, wire[i + 1] as Uint8Array);
+  const idleExpiresAt = wire[1] as number;
+  const absoluteExpiresAt = wire[2] as number;
+  const createdAt = wire[0] as number;
+  return {
+    createdAt,
+    idleExpiresAt,
+    absoluteExpiresAt,
+    expiresAt: Math.min(idleExpiresAt, absoluteExpiresAt),
+    values,
+  };
 }
 
 /** A whole record moving between shards (rename): `[createdAt, idleTimeoutMs, idleExpiresAt, absoluteExpiresAt, …flat values]`. */
