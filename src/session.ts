@@ -1,6 +1,7 @@
 import { decodeValue, encodeValue } from './codec.js';
 import { InvalidArgumentError, SessionDestroyedError, SessionTooLargeError } from './errors.js';
 import type { SessionDelta, SessionMeta, SessionPolicy, SessionProvider } from './providers/provider.js';
+import { checkKey } from './session-key.js';
 import { generateSid } from './sid.js';
 import { addSessionParam } from './transport/url.js';
 
@@ -403,11 +404,5 @@ export class Session<Data extends object = SessionData> {
 
   #assertWritable(): void {
     if (this.#destroyed) throw new SessionDestroyedError();
-  }
-}
-
-function checkKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key === '') {
-    throw new InvalidArgumentError('a session key must be a non-empty string');
   }
 }

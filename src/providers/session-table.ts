@@ -5,6 +5,7 @@ import {
   SessionExistsError,
   SessionTooLargeError,
 } from '../errors.js';
+import { checkKey } from '../session-key.js';
 import { isValidSid } from '../sid.js';
 import { ExpiryIndex } from './expiry-index.js';
 import type { ResolvedLimits } from './limits.js';
@@ -348,12 +349,6 @@ export function checkDeltaShape(delta: SessionDelta): void {
     if (!(value instanceof Uint8Array)) {
       throw new InvalidArgumentError(`the value of "${key}" must be encoded bytes (Uint8Array)`);
     }
-  }
-}
-
-export function checkKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key === '') {
-    throw new InvalidArgumentError('a session key must be a non-empty string');
   }
 }
 

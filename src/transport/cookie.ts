@@ -66,6 +66,19 @@ export function sessionCookie(
   maxAgeSeconds: number,
 ): string {
   return stringifySetCookie({
+    ...attributes(name, value, options, secure),
+    ...(options.persistent ? { maxAge: Math.max(0, maxAgeSeconds) } : {}),
+  });
+}
+
+/** A `Set-Cookie` value that makes the browser drop the cookie (destroy, logout). */
+export function expiredSessionCookie(name: string, options: ResolvedCookieOptions, secure: boolean): string {
+  return stringifySetCookie({ ...attributes(name, '', options, secure), maxAge: 0, expires: new Date(0) });
+}
+
+// The attributes both cookies share: a browser only replaces or drops a cookie whose name, path and domain match.
+function attributes(name: string, value: string, options: ResolvedCookieOptions, secure: boolean) {
+  return {
     name,
     value,
     path: options.path,
@@ -74,22 +87,5 @@ export function sessionCookie(
     secure,
     ...(options.sameSite === false ? {} : { sameSite: options.sameSite }),
     partitioned: options.partitioned,
-    ...(options.persistent ? { maxAge: Math.max(0, maxAgeSeconds) } : {}),
-  });
-}
-
-/** A `Set-Cookie` value that makes the browser drop the cookie (destroy, logout). */
-export function expiredSessionCookie(name: string, options: ResolvedCookieOptions, secure: boolean): string {
-  return stringifySetCookie({
-    name,
-    value: '',
-    path: options.path,
-    ...(options.domain === undefined ? {} : { domain: options.domain }),
-    httpOnly: options.httpOnly,
-    secure,
-    ...(options.sameSite === false ? {} : { sameSite: options.sameSite }),
-    partitioned: options.partitioned,
-    maxAge: 0,
-    expires: new Date(0),
-  });
+  };
 }

@@ -6,6 +6,7 @@ import {
   InvalidSessionIdError,
   SessionExistsError,
 } from '../../errors.js';
+import { checkKey } from '../../session-key.js';
 import { isValidSid } from '../../sid.js';
 import { DEFAULT_GC_INTERVAL_MS, DEFAULT_GC_SLICE_MS, integerOption, resolveLimits } from '../limits.js';
 import type {
@@ -17,7 +18,7 @@ import type {
   SessionSnapshot,
   ShardStats,
 } from '../provider.js';
-import { checkDeltaShape, checkKey } from '../session-table.js';
+import { checkDeltaShape } from '../session-table.js';
 import { decodeMeta, decodeSnapshot, encodeDelta, Op } from './protocol.js';
 import { shardOf } from './shard-hash.js';
 import { ShardLink } from './shard-link.js';
