@@ -343,6 +343,7 @@ export class Session<Data extends object = SessionData> {
     else created = this.#sendInit(false);
     this.#slid = true;
     const result = this.#host.provider.incr(this.#id, key, by);
+    if (created === undefined) return result;
     // If the creation failed (too large, overload), that is the error to report, not the increment's null.
     const [, value] = await Promise.all([created, result]);
     return value;
@@ -370,15 +371,19 @@ export class Session<Data extends object = SessionData> {
   }
 
   #track(write: Promise<SessionMeta | null>, background: boolean): void {
-    const tracked = write.then(
-      () => undefined,
+    // One derived promise per write (this runs for every commit under load): it settles the same way
+    // whatever the write did and takes itself out of the in-flight set.
+    const tracked: Promise<void> = write.then(
+      () => {
+        this.#inflight.delete(tracked);
+      },
       (error: unknown) => {
+        this.#inflight.delete(tracked);
         if (this.#error === undefined) this.#error = error;
         if (background) this.#host.reportError(error);
       },
     );
     this.#inflight.add(tracked);
-    void tracked.finally(() => this.#inflight.delete(tracked));
   }
 
   async #settle(): Promise<void> {
