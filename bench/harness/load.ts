@@ -1,5 +1,6 @@
 import { createHistogram } from 'node:perf_hooks';
 import autocannon from 'autocannon';
+import type { LatencyMs } from '../report/types.js';
 
 /** One request of a connection's fixed list: a path and, if any, the Cookie header it always sends. */
 export interface PlannedRequest {
@@ -23,12 +24,7 @@ export interface LoadResult {
   readonly errors: number;
   readonly durationS: number;
   readonly reqPerSec: number;
-  readonly latencyMs: {
-    readonly p50: number;
-    readonly p99: number;
-    readonly p999: number;
-    readonly max: number;
-  };
+  readonly latencyMs: LatencyMs;
   /** The load generator's own CPU time per wall time, in % of one core: near 100 means it was the limit. */
   readonly clientCpuPercent: number;
 }

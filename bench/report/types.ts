@@ -1,6 +1,14 @@
 import type { ScenarioName } from '../harness/scenarios.js';
 import type { ServerName } from '../servers/protocol.js';
 
+/** Latency percentiles of one measurement, in ms (2xx responses). */
+export interface LatencyMs {
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
 /** One scenario against one server: the shape of an entry of `bench/results/latest.json`. */
 export interface BenchResult {
   readonly scenario: ScenarioName;
@@ -9,12 +17,7 @@ export interface BenchResult {
   /** Responses received in the measured window. */
   readonly requests: number;
   readonly reqPerSec: number;
-  readonly latencyMs: {
-    readonly p50: number;
-    readonly p99: number;
-    readonly p999: number;
-    readonly max: number;
-  };
+  readonly latencyMs: LatencyMs;
   /** Connection errors, timeouts and non-2xx answers. */
   readonly errors: number;
   /** hot-session only: increments the server acknowledged minus the counter read back afterwards. */
@@ -27,12 +30,7 @@ export interface BenchResult {
   readonly paced?: {
     readonly rate: number;
     readonly reqPerSec: number;
-    readonly latencyMs: {
-      readonly p50: number;
-      readonly p99: number;
-      readonly p999: number;
-      readonly max: number;
-    };
+    readonly latencyMs: LatencyMs;
     readonly eventLoopDelayP99Ms: number;
     readonly eventLoopDelayMaxMs: number;
   };
