@@ -68,6 +68,16 @@ export class ShardUnavailableError extends SessionError {
   }
 }
 
+/**
+ * The external store (Redis, PostgreSQL) did not answer in time, or refused the connection. The provider
+ * reconnects by itself; HTTP adapters answer 503 with Retry-After.
+ */
+export class StoreUnavailableError extends SessionError {
+  constructor(message = 'session store unavailable') {
+    super('ERR_STORE_UNAVAILABLE', message);
+  }
+}
+
 /** The provider or manager was closed. */
 export class ClosedError extends SessionError {
   constructor(message = 'session store is closed') {
@@ -98,6 +108,7 @@ const byCode: Record<string, new (message: string) => SessionError> = {
   ERR_NOT_A_NUMBER: NotANumberError,
   ERR_OVERLOADED: OverloadedError,
   ERR_SHARD_UNAVAILABLE: ShardUnavailableError,
+  ERR_STORE_UNAVAILABLE: StoreUnavailableError,
   ERR_CLOSED: ClosedError,
   ERR_INVALID_OPTION: InvalidOptionError,
 };

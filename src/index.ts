@@ -4,26 +4,9 @@
  */
 
 export { decodeValue, encodeValue } from './codec.js';
-export * from './errors.js';
-export type {
-  ProviderFactory,
-  ProviderOptions,
-  SessionDelta,
-  SessionMeta,
-  SessionPolicy,
-  SessionProvider,
-  SessionSnapshot,
-  ShardStats,
-  StoreLimits,
-} from './providers/provider.js';
-export { createProvider, register, registeredProviders } from './registry.js';
-export { generateSid, isValidSid, SID_LENGTH } from './sid.js';
-
-import './providers/builtin.js';
-
 export { parseDuration } from './duration.js';
-export type { HeaderSink } from './http/before-headers.js';
-export { isOverloaded, RETRY_AFTER_SECONDS, sendSessionError } from './http/errors.js';
+export * from './errors.js';
+export { isRetryable, RETRY_AFTER_SECONDS, sendSessionError } from './http/errors.js';
 export {
   createExpressMiddleware,
   getSession,
@@ -36,14 +19,29 @@ export {
   fastifySessionPlugin,
 } from './http/fastify.js';
 export { type SessionHandler, withSession } from './http/node.js';
+export { createSessionManager, type SessionManager } from './manager.js';
 export {
-  createSessionManager,
-  type SessionManager,
+  type ProviderChoice,
+  type SessionManagerBaseOptions,
   type SessionManagerOptions,
   TOUCH_FRACTION,
-  type TransportName,
-} from './manager.js';
-export { createMemoryProvider, MemoryProvider } from './providers/memory.js';
+} from './options.js';
+export {
+  createMemoryProvider,
+  MemoryProvider,
+  type MemoryProviderOptions,
+} from './providers/memory.js';
+export type {
+  ProviderFactory,
+  ProviderOptions,
+  SessionDelta,
+  SessionMeta,
+  SessionPolicy,
+  SessionProvider,
+  SessionSnapshot,
+  ShardStats,
+  StoreLimits,
+} from './providers/provider.js';
 export {
   createShardedProvider,
   DEFAULT_MAX_QUEUED_OPS,
@@ -52,12 +50,16 @@ export {
   type ShardedProviderOptions,
 } from './providers/sharded/provider.js';
 export {
-  type NumericKey,
-  type RegenerateOptions,
-  Session,
-  type SessionData,
-  type SessionKey,
-} from './session.js';
+  createProvider,
+  type ProviderName,
+  type ProviderOptionsByName,
+  register,
+  registeredProviders,
+} from './registry.js';
+export type { NumericKey, RegenerateOptions, Session, SessionData, SessionKey } from './session.js';
+export { generateSid, isValidSid, SID_LENGTH } from './sid.js';
+export type { HeaderSink } from './transport/before-headers.js';
 export type { SessionCookieOptions } from './transport/cookie.js';
+export type { TransportName } from './transport/id-transport.js';
 export { createIdSigner, type IdSigner } from './transport/signing.js';
 export { addSessionParam, rewriteLinks } from './transport/url.js';

@@ -1,13 +1,43 @@
 import { InvalidOptionError, UnknownProviderError } from './errors.js';
-import type { ProviderFactory, ProviderOptions, SessionProvider } from './providers/provider.js';
+import { createMemoryProvider, type MemoryProviderOptions } from './providers/memory.js';
+import type { ProviderFactory, SessionProvider } from './providers/provider.js';
+import { createShardedProvider, type ShardedProviderOptions } from './providers/sharded/provider.js';
+
+/**
+ * The options of each registered provider, by name: what makes `providerOptions` typed per provider (a
+ * typo such as `{ shard: 2 }` is a type error). A third-party provider adds its entry by declaration
+ * merging, next to its `register` call:
+ *
+ * ```ts
+ * declare module 'shard-session' {
+ *   interface ProviderOptionsByName { mystore: MyStoreOptions }
+ * }
+ * register('mystore', (options) => new MyStore(options));
+ * ```
+ */
+export interface ProviderOptionsByName {
+  memory: MemoryProviderOptions;
+  sharded: ShardedProviderOptions;
+}
+
+/** A name `register` has been told about (by the built-ins, or by declaration merging). */
+export type ProviderName = keyof ProviderOptionsByName & string;
 
 // Providers are registered by name, like database/sql drivers: the manager names one in its options and a
-// storage package makes itself available with one `register` call at import time.
-const factories = new Map<string, ProviderFactory>();
+// storage package makes itself available with one `register` call. The built-in ones are listed here,
+// explicitly, rather than registered by a module imported for its side effect.
+// biome-ignore lint/suspicious/noExplicitAny: each factory takes its own provider's options.
+const factories = new Map<string, ProviderFactory<any>>([
+  ['memory', createMemoryProvider],
+  ['sharded', createShardedProvider],
+]);
 
-/** Makes a provider available under `name`. A duplicate name or a missing factory throws. */
-export function register(name: string, factory: ProviderFactory): void {
-  if (typeof name !== 'string' || name === '') {
+/** Makes a provider available under `name`. A duplicate name or a missing factory throws `InvalidOptionError`. */
+export function register<Name extends ProviderName>(
+  name: Name,
+  factory: ProviderFactory<ProviderOptionsByName[Name]>,
+): void {
+  if (typeof name !== 'string' || (name as string) === '') {
     throw new InvalidOptionError('register: provider name must be a non-empty string');
   }
   if (typeof factory !== 'function') {
@@ -19,10 +49,13 @@ export function register(name: string, factory: ProviderFactory): void {
   factories.set(name, factory);
 }
 
-/** Builds the provider registered under `name`. Throws `UnknownProviderError` for a name never registered. */
-export function createProvider(
-  name: string,
-  options?: ProviderOptions & Record<string, unknown>,
+/**
+ * Builds the provider registered under `name`. Throws `UnknownProviderError` for a name never registered,
+ * and the factory's `InvalidOptionError` for a bad or unknown option.
+ */
+export function createProvider<Name extends ProviderName>(
+  name: Name,
+  options?: ProviderOptionsByName[Name],
 ): SessionProvider {
   const factory = factories.get(name);
   if (!factory) throw new UnknownProviderError(name);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /** Bytes of entropy in a session id: 256 bits, as in the design. */
-export const SID_BYTES = 32;
+const SID_BYTES = 32;
 /** Length of a session id: 32 bytes in base64url without padding. */
 export const SID_LENGTH = 43;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExpiryIndex } from '../src/providers/expiry-index.js';
-import { resolveLimits } from '../src/providers/limits.js';
+import { resolveLimits } from '../src/providers/provider-options.js';
 import { SessionTable } from '../src/providers/session-table.js';
 import { generateSid } from '../src/sid.js';
 

@@ -5,6 +5,7 @@ import {
   generateSid,
   InvalidOptionError,
   type SessionManager,
+  type SessionManagerBaseOptions,
   type SessionManagerOptions,
   UnknownProviderError,
 } from '../src/index.js';
@@ -22,7 +23,7 @@ afterEach(async () => {
   manager = undefined;
 });
 
-async function start(options: SessionManagerOptions = {}) {
+async function start(options: SessionManagerBaseOptions = {}) {
   const clock = new Clock();
   manager = createSessionManager({
     provider: 'memory',
@@ -68,7 +69,7 @@ describe('manager options', () => {
         InvalidOptionError,
       );
     }
-    expect(() => createSessionManager({ provider: 'nope' })).toThrow(UnknownProviderError);
+    expect(() => createSessionManager({ provider: 'nope' as never })).toThrow(UnknownProviderError);
   });
 
   it('parses durations and exposes the policy', async () => {

@@ -11,10 +11,9 @@ import {
   SessionTooLargeError,
   ShardUnavailableError,
 } from '../src/errors.js';
-import { createProvider } from '../src/registry.js';
-import '../src/providers/builtin.js';
 import { createShardedProvider, type ShardedProvider } from '../src/providers/sharded/provider.js';
 import { shardOf } from '../src/providers/sharded/shard-hash.js';
+import { createProvider } from '../src/registry.js';
 import { generateSid } from '../src/sid.js';
 
 const policy = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 };

@@ -9,7 +9,7 @@ import {
   parseDuration,
   rewriteLinks,
   type SessionManager,
-  type SessionManagerOptions,
+  type SessionManagerBaseOptions,
   withSession,
 } from '../src/index.js';
 import { Browser, type Listening, listen, rawCookieRequest, sessionApp } from './session-helpers.js';
@@ -24,7 +24,7 @@ afterEach(async () => {
   manager = undefined;
 });
 
-async function start(options: SessionManagerOptions = {}) {
+async function start(options: SessionManagerBaseOptions = {}) {
   manager = createSessionManager({ provider: 'memory', providerOptions: { gcIntervalMs: 0 }, ...options });
   server = await listen(sessionApp(manager));
   return { manager, url: server.url, browser: new Browser(server.url) };

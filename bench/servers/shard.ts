@@ -23,8 +23,9 @@ const COOKIE = 'sid';
 export function shardServer(setup: ShardSetup): ServerFactory {
   return async (counters: RouteCounters): Promise<BenchServer> => {
     const manager = createSessionManager<Data>({
-      provider: setup.provider,
-      providerOptions: setup.provider === 'sharded' ? { shards: setup.shards } : {},
+      ...(setup.provider === 'sharded'
+        ? { provider: 'sharded', providerOptions: { shards: setup.shards } }
+        : { provider: 'memory' }),
       cookieName: COOKIE,
       idleTimeout: IDLE_TIMEOUT_MS,
       absoluteTimeout: ABSOLUTE_TIMEOUT_MS,

@@ -14,7 +14,7 @@ export type DemoData = { count: number; username: string };
 export interface DemoOptions {
   /** Shard threads of the 'sharded' provider; default: the provider's own default. */
   shards?: number;
-  /** Extra manager options (tests pass a clock or another provider). */
+  /** The manager's options, instead of the 'sharded' provider with `shards` (tests pass a clock or another provider). */
   manager?: SessionManagerOptions;
 }
 
@@ -32,11 +32,12 @@ const MAX_LOGIN_BODY_BYTES = 1024;
 
 /** Builds the demo app: the classic chapter's login and counter pages, over shard-session. */
 export function createDemoServer(options: DemoOptions = {}): Demo {
-  const manager = createSessionManager<DemoData>({
-    provider: 'sharded',
-    ...(options.shards === undefined ? {} : { providerOptions: { shards: options.shards } }),
-    ...options.manager,
-  });
+  const manager = createSessionManager<DemoData>(
+    options.manager ?? {
+      provider: 'sharded',
+      ...(options.shards === undefined ? {} : { providerOptions: { shards: options.shards } }),
+    },
+  );
   const server = createServer((req, res) => {
     route(manager, req, res).catch((error: unknown) => sendSessionError(res, error));
   });

@@ -1,27 +1,35 @@
 import type { ServerResponse } from 'node:http';
-import { OverloadedError } from '../errors.js';
+import { OverloadedError, ShardUnavailableError, StoreUnavailableError } from '../errors.js';
 
-/** Seconds a client is asked to wait after a 503 from an overloaded store. */
+/** Seconds a client is asked to wait after a 503 from an overloaded or unavailable store. */
 export const RETRY_AFTER_SECONDS = 1;
 
-/** True for the store's overload error, which every adapter answers with 503 + Retry-After. */
-export function isOverloaded(error: unknown): boolean {
-  return error instanceof OverloadedError;
+/**
+ * True for the failures that pass by themselves — the store's queue is full, a shard is restarting, an
+ * external store is unreachable — which every adapter answers with 503 + Retry-After rather than 500.
+ */
+export function isRetryable(error: unknown): boolean {
+  return (
+    error instanceof OverloadedError ||
+    error instanceof ShardUnavailableError ||
+    error instanceof StoreUnavailableError
+  );
 }
 
 /**
- * Answers a failed session operation on a bare node:http response: 503 with Retry-After for overload, 500
- * otherwise. If the response already started, it can only be cut short.
+ * Answers a failed session operation on a bare node:http response: 503 with Retry-After for a failure that
+ * passes by itself (see {@link isRetryable}), 500 otherwise. If the response already started, it can only
+ * be cut short. Every adapter answers through this function.
  */
 export function sendSessionError(res: ServerResponse, error: unknown): void {
   if (res.headersSent) {
     res.destroy(error instanceof Error ? error : undefined);
     return;
   }
-  const overloaded = isOverloaded(error);
-  res.statusCode = overloaded ? 503 : 500;
-  if (overloaded) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  const retryable = isRetryable(error);
+  res.statusCode = retryable ? 503 : 500;
+  if (retryable) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
-  res.end(overloaded ? 'Service Unavailable: session store overloaded\n' : 'Internal Server Error\n');
+  res.end(retryable ? 'Service Unavailable: session store unavailable\n' : 'Internal Server Error\n');
 }

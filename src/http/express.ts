@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SessionError } from '../errors.js';
 import type { SessionManager } from '../manager.js';
-import { Session, type SessionData } from '../session.js';
-import { isOverloaded, RETRY_AFTER_SECONDS } from './errors.js';
+import { RequestSession } from '../request-session.js';
+import type { Session, SessionData } from '../session.js';
+import { isRetryable, sendSessionError } from './errors.js';
 
 /** A request after the middleware ran: `req.session` is the request's session. */
 export type RequestWithSession<Data extends object = SessionData> = IncomingMessage & {
@@ -17,8 +18,9 @@ export type SessionMiddleware = (
 ) => void;
 
 /**
- * Express/Connect middleware that sets `req.session`. The store's overload is answered with 503 and
- * Retry-After; any other failure goes to `next(err)` (the app's error handler).
+ * Express/Connect middleware that sets `req.session`. A failure that passes by itself (overload, a shard
+ * restarting, an unreachable store) is answered with 503 and Retry-After; any other failure goes to
+ * `next(err)` (the app's error handler).
  *
  * ```ts
  * app.use(createExpressMiddleware(manager));
@@ -35,14 +37,8 @@ export function createExpressMiddleware<Data extends object = SessionData>(
         next();
       },
       (error: unknown) => {
-        if (isOverloaded(error) && !res.headersSent) {
-          res.statusCode = 503;
-          res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-          res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-          res.end('Service Unavailable: session store overloaded\n');
-          return;
-        }
-        next(error);
+        if (isRetryable(error) && !res.headersSent) sendSessionError(res, error);
+        else next(error);
       },
     );
   };
@@ -59,11 +55,11 @@ export function createExpressMiddleware<Data extends object = SessionData>(
  */
 export function getSession<Data extends object = SessionData>(req: object): Session<Data> {
   const session = (req as { session?: unknown }).session;
-  if (!(session instanceof Session)) {
+  if (!(session instanceof RequestSession)) {
     throw new SessionError(
       'ERR_NO_SESSION',
       'no session on this request: install createExpressMiddleware(manager) before this route',
     );
   }
-  return session as Session<Data>;
+  return session as unknown as Session<Data>;
 }

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { InvalidOptionError } from '../errors.js';
 import type { SessionManager } from '../manager.js';
 import type { Session, SessionData } from '../session.js';
-import { isOverloaded, RETRY_AFTER_SECONDS } from './errors.js';
+import { isRetryable, RETRY_AFTER_SECONDS } from './errors.js';
 
 /**
  * The shape of `request.session` under Fastify. Augment it to type your data app-wide:
@@ -28,16 +29,16 @@ export interface FastifySessionPluginOptions {
 const plugin: FastifyPluginAsync<FastifySessionPluginOptions> = async (app, options) => {
   const manager = options?.manager;
   if (!manager || typeof manager.start !== 'function') {
-    throw new TypeError('fastifySessionPlugin needs { manager } (from createSessionManager)');
+    throw new InvalidOptionError('fastifySessionPlugin needs { manager } (from createSessionManager)');
   }
   app.decorateRequest('session', null as unknown as Session<RequestSessionData>);
   app.addHook('onRequest', async (request, reply) => {
     try {
       request.session = await manager.start(request.raw, reply.raw);
     } catch (error) {
-      if (!isOverloaded(error)) throw error;
+      if (!isRetryable(error)) throw error;
       reply.code(503).header('Retry-After', String(RETRY_AFTER_SECONDS));
-      return reply.send({ error: 'Service Unavailable', message: 'session store overloaded' });
+      return reply.send({ error: 'Service Unavailable', message: 'session store unavailable' });
     }
   });
 };
@@ -51,8 +52,8 @@ meta[Symbol.for('plugin-meta')] = { name: 'shard-session', fastify: '5.x' };
 
 /**
  * Fastify plugin that sets `request.session` in every route (it applies across encapsulation, like a plugin
- * wrapped in fastify-plugin). The store's overload is answered 503 with Retry-After; other failures go to
- * Fastify's error handler.
+ * wrapped in fastify-plugin). A failure that passes by itself (overload, a shard restarting, an unreachable store) is
+ * answered 503 with Retry-After; other failures go to Fastify's error handler.
  *
  * ```ts
  * await app.register(fastifySessionPlugin, { manager });

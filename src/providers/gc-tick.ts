@@ -6,48 +6,53 @@ import type { SessionTable } from './session-table.js';
  * a large sweep. Each slice is counted in the table's `gcSweeps`, and the longest in `gcMaxSliceMs`.
  */
 export class GcTick {
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping = false;
-  private stopped = false;
+  #timer: NodeJS.Timeout | undefined;
+  #sweeping = false;
+  #stopped = false;
 
-  constructor(
-    private readonly table: SessionTable,
-    private readonly now: () => number,
-    private readonly intervalMs: number,
-    private readonly sliceMs: number,
-  ) {}
+  readonly #table: SessionTable;
+  readonly #now: () => number;
+  readonly #intervalMs: number;
+  readonly #sliceMs: number;
+
+  constructor(table: SessionTable, now: () => number, intervalMs: number, sliceMs: number) {
+    this.#table = table;
+    this.#now = now;
+    this.#intervalMs = intervalMs;
+    this.#sliceMs = sliceMs;
+  }
 
   start(): void {
-    if (this.intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => this.sweep(), this.intervalMs);
+    if (this.#intervalMs <= 0 || this.#timer) return;
+    this.#timer = setInterval(() => this.sweep(), this.#intervalMs);
     // The tick must never be what keeps a process (or a worker) alive.
-    this.timer.unref();
+    this.#timer.unref();
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Starts a sliced sweep unless one is already under way. */
   sweep(): void {
-    if (this.sweeping || this.stopped) return;
-    this.sweeping = true;
-    this.slice();
+    if (this.#sweeping || this.#stopped) return;
+    this.#sweeping = true;
+    this.#slice();
   }
 
-  private slice(): void {
-    if (this.stopped) {
-      this.sweeping = false;
+  #slice(): void {
+    if (this.#stopped) {
+      this.#sweeping = false;
       return;
     }
     const started = performance.now();
-    const { done } = this.table.sweep(this.now(), this.sliceMs);
-    const counters = this.table.counters;
+    const { done } = this.#table.sweep(this.#now(), this.#sliceMs);
+    const counters = this.#table.counters;
     counters.gcSweeps++;
     counters.gcMaxSliceMs = Math.max(counters.gcMaxSliceMs, performance.now() - started);
-    if (done) this.sweeping = false;
-    else setImmediate(() => this.slice());
+    if (done) this.#sweeping = false;
+    else setImmediate(() => this.#slice());
   }
 }

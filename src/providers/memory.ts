@@ -1,7 +1,7 @@
 import { threadId } from 'node:worker_threads';
 import { ClosedError } from '../errors.js';
+import { checkDelta, checkIncrAmount, checkKey, checkPolicy, checkSid } from './contract-checks.js';
 import { GcTick } from './gc-tick.js';
-import { DEFAULT_GC_INTERVAL_MS, DEFAULT_GC_SLICE_MS, integerOption, resolveLimits } from './limits.js';
 import type {
   ProviderOptions,
   SessionDelta,
@@ -11,7 +11,12 @@ import type {
   SessionSnapshot,
   ShardStats,
 } from './provider.js';
-import { meta, SessionTable } from './session-table.js';
+import { resolveProviderOptions } from './provider-options.js';
+import { meta } from './session-record.js';
+import { SessionTable } from './session-table.js';
+
+/** Options of the 'memory' provider: the ones every provider understands. */
+export type MemoryProviderOptions = ProviderOptions;
 
 /**
  * The 'memory' provider: one in-process table. It is the reference semantics of the contract and the
@@ -19,73 +24,84 @@ import { meta, SessionTable } from './session-table.js';
  * sessions are swept by a GC tick from an expiry index, and refused on access before that.
  */
 export class MemoryProvider implements SessionProvider {
-  private readonly table: SessionTable;
-  private readonly now: () => number;
-  private readonly gcTick: GcTick;
-  private calls = 0;
-  private closed = false;
+  readonly #table: SessionTable;
+  readonly #now: () => number;
+  readonly #gcTick: GcTick;
+  #calls = 0;
+  #closed = false;
 
-  constructor(options: ProviderOptions = {}) {
-    this.table = new SessionTable(resolveLimits(options));
-    this.now = options.now ?? Date.now;
-    const intervalMs = integerOption('gcIntervalMs', options.gcIntervalMs, DEFAULT_GC_INTERVAL_MS, 0);
-    const sliceMs = integerOption('gcSliceMs', options.gcSliceMs, DEFAULT_GC_SLICE_MS, 1);
-    this.gcTick = new GcTick(this.table, this.now, intervalMs, sliceMs);
-    this.gcTick.start();
+  constructor(options: MemoryProviderOptions = {}) {
+    const { limits, now, gcIntervalMs, gcSliceMs } = resolveProviderOptions('memory', options);
+    this.#table = new SessionTable(limits);
+    this.#now = now;
+    this.#gcTick = new GcTick(this.#table, now, gcIntervalMs, gcSliceMs);
+    this.#gcTick.start();
   }
 
   async init(sid: string, policy: SessionPolicy, initial?: SessionDelta): Promise<SessionMeta> {
-    this.enter();
-    return this.table.init(sid, policy, initial, this.now());
+    this.#enter();
+    checkSid(sid);
+    checkPolicy(policy);
+    if (initial !== undefined) checkDelta(initial);
+    return this.#table.init(sid, policy, initial, this.#now());
   }
 
   async read(sid: string): Promise<SessionSnapshot | null> {
-    this.enter();
-    const record = this.table.read(sid, this.now());
+    this.#enter();
+    checkSid(sid);
+    const record = this.#table.read(sid, this.#now());
     // A copy of the values: the caller keeps its snapshot for a whole request while others commit.
     return record ? { ...meta(record), values: new Map(record.values) } : null;
   }
 
   async commit(sid: string, delta: SessionDelta): Promise<SessionMeta | null> {
-    this.enter();
-    return this.table.commit(sid, delta, this.now());
+    this.#enter();
+    checkSid(sid);
+    checkDelta(delta);
+    return this.#table.commit(sid, delta, this.#now());
   }
 
   async incr(sid: string, key: string, by: number): Promise<number | null> {
-    this.enter();
-    return this.table.incr(sid, key, by, this.now());
+    this.#enter();
+    checkSid(sid);
+    checkKey(key);
+    checkIncrAmount(by);
+    return this.#table.incr(sid, key, by, this.#now());
   }
 
   async rename(oldSid: string, newSid: string): Promise<SessionMeta | null> {
-    this.enter();
-    return this.table.rename(oldSid, newSid, this.now());
+    this.#enter();
+    checkSid(oldSid);
+    checkSid(newSid);
+    return this.#table.rename(oldSid, newSid, this.#now());
   }
 
   async destroy(sid: string): Promise<boolean> {
-    this.enter();
-    return this.table.destroy(sid, this.now());
+    this.#enter();
+    checkSid(sid);
+    return this.#table.destroy(sid, this.#now());
   }
 
   async gc(now?: number): Promise<number> {
-    this.enter();
-    return this.table.sweep(now ?? this.now()).removed;
+    this.#enter();
+    return this.#table.sweep(now ?? this.#now()).removed;
   }
 
   async count(): Promise<number> {
-    this.enter();
-    return this.table.count(this.now());
+    this.#enter();
+    return this.#table.count(this.#now());
   }
 
   async stats(): Promise<ShardStats[]> {
-    this.enter();
-    const { ops, expired, evicted, gcSweeps, gcMaxSliceMs } = this.table.counters;
+    this.#enter();
+    const { ops, expired, evicted, gcSweeps, gcMaxSliceMs } = this.#table.counters;
     return [
       {
         shard: 0,
         threadId,
-        sessions: this.table.size,
+        sessions: this.#table.size,
         ops,
-        batches: this.calls,
+        batches: this.#calls,
         queueDepth: 0,
         gcSweeps,
         gcMaxSliceMs,
@@ -97,17 +113,17 @@ export class MemoryProvider implements SessionProvider {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.gcTick.stop();
+    this.#closed = true;
+    this.#gcTick.stop();
   }
 
-  private enter(): void {
-    if (this.closed) throw new ClosedError();
-    this.calls++;
+  #enter(): void {
+    if (this.#closed) throw new ClosedError();
+    this.#calls++;
   }
 }
 
 /** Builds a 'memory' provider. */
-export function createMemoryProvider(options?: ProviderOptions): MemoryProvider {
+export function createMemoryProvider(options?: MemoryProviderOptions): MemoryProvider {
   return new MemoryProvider(options);
 }

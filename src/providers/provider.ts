@@ -66,7 +66,12 @@ export interface ShardStats {
   readonly heapUsedBytes: number;
 }
 
-/** The storage contract every provider implements. All ids must be valid (`isValidSid`), or the call rejects. */
+/**
+ * The storage contract every provider implements. Every method checks its arguments (`isValidSid` ids,
+ * non-empty string keys, deltas of `Uint8Array` values, finite increments) and answers a bad one with a
+ * rejected promise of a typed error, never a synchronous throw. `shard-session/testing` holds the suite
+ * that checks a provider against this contract.
+ */
 export interface SessionProvider {
   /** Creates a session with optional initial values. Rejects `SessionExistsError` if a live one has the id. */
   init(sid: string, policy: SessionPolicy, initial?: SessionDelta): Promise<SessionMeta>;
@@ -122,5 +127,10 @@ export interface ProviderOptions extends StoreLimits {
   readonly gcSliceMs?: number;
 }
 
-/** Builds a provider from options: what `register` takes. */
-export type ProviderFactory = (options?: ProviderOptions & Record<string, unknown>) => SessionProvider;
+/**
+ * Builds a provider from its options: what `register` takes. It validates them (an unknown name included)
+ * and throws `InvalidOptionError` for a bad one.
+ */
+export type ProviderFactory<Options extends ProviderOptions = ProviderOptions> = (
+  options?: Options,
+) => SessionProvider;

@@ -1,30 +1,10 @@
-import {
-  InvalidArgumentError,
-  InvalidSessionIdError,
-  NotANumberError,
-  SessionExistsError,
-  SessionTooLargeError,
-} from '../errors.js';
-import { checkKey } from '../session-key.js';
-import { isValidSid } from '../sid.js';
+import { NotANumberError, SessionExistsError, SessionTooLargeError } from '../errors.js';
 import { ExpiryIndex } from './expiry-index.js';
-import type { ResolvedLimits } from './limits.js';
 import { readNumber, writeNumber } from './number-codec.js';
 import type { SessionDelta, SessionMeta, SessionPolicy } from './provider.js';
+import type { ResolvedLimits } from './provider-options.js';
+import { expiresAt, meta, type SessionRecord } from './session-record.js';
 import { SidMap } from './sid-map.js';
-
-/** One stored session. Values stay encoded: the table never decodes them (except for `incr`). */
-export interface SessionRecord {
-  values: Map<string, Uint8Array>;
-  /** Bytes of keys plus encoded values, kept up to date to enforce `maxSessionBytes` in O(changed keys). */
-  bytes: number;
-  readonly createdAt: number;
-  readonly idleTimeoutMs: number;
-  idleExpiresAt: number;
-  readonly absoluteExpiresAt: number;
-  /** The expiry-index bucket the record is filed under. */
-  bucket: number;
-}
 
 /** Counters a table keeps about itself; the GC tick adds its own. */
 export interface TableCounters {
@@ -43,30 +23,29 @@ const SWEEP_CLOCK_STRIDE = 64;
  * The synchronous heart of every built-in store: a Map of sessions with limits, an expiry index and
  * incremental GC. The 'memory' provider wraps one table; each shard worker of 'sharded' owns one. Keeping
  * one implementation is what makes both providers answer the same operations with the same results.
- * Every method takes `now` from its caller, so time is controllable in tests.
+ * Every method takes `now` from its caller, so time is controllable in tests. Arguments are trusted: the
+ * providers check them at their boundary (`contract-checks.ts`) before they reach a table.
  */
 export class SessionTable {
-  private readonly sessions = new SidMap<SessionRecord>();
-  private readonly expiry: ExpiryIndex;
+  readonly #sessions = new SidMap<SessionRecord>();
+  readonly #expiry: ExpiryIndex;
   readonly counters: TableCounters = { ops: 0, expired: 0, evicted: 0, gcSweeps: 0, gcMaxSliceMs: 0 };
 
-  constructor(
-    private readonly limits: ResolvedLimits,
-    bucketMs = 100,
-  ) {
-    this.expiry = new ExpiryIndex(bucketMs);
+  readonly #limits: ResolvedLimits;
+
+  constructor(limits: ResolvedLimits, bucketMs = 100) {
+    this.#limits = limits;
+    this.#expiry = new ExpiryIndex(bucketMs);
   }
 
   /** Sessions held, including expired ones not yet swept. */
   get size(): number {
-    return this.sessions.size;
+    return this.#sessions.size;
   }
 
   init(sid: string, policy: SessionPolicy, initial: SessionDelta | undefined, now: number): SessionMeta {
     this.counters.ops++;
-    checkSid(sid);
-    checkPolicy(policy);
-    if (this.live(sid, now)) throw new SessionExistsError();
+    if (this.#live(sid, now)) throw new SessionExistsError();
     const record: SessionRecord = {
       values: new Map(),
       bytes: 0,
@@ -76,37 +55,30 @@ export class SessionTable {
       absoluteExpiresAt: now + policy.absoluteTimeoutMs,
       bucket: 0,
     };
-    if (initial) this.applyDelta(record, initial);
-    this.makeRoom(now);
-    this.insert(sid, record);
+    if (initial) this.#applyDelta(record, initial);
+    this.#makeRoom(now);
+    this.#insert(sid, record);
     return meta(record);
   }
 
   /** The live record, or undefined. The caller must not keep or mutate it across operations. */
   read(sid: string, now: number): SessionRecord | undefined {
     this.counters.ops++;
-    checkSid(sid);
-    return this.live(sid, now);
+    return this.#live(sid, now);
   }
 
   commit(sid: string, delta: SessionDelta, now: number): SessionMeta | null {
     this.counters.ops++;
-    checkSid(sid);
-    const record = this.live(sid, now);
+    const record = this.#live(sid, now);
     if (!record) return null;
-    this.applyDelta(record, delta);
-    this.slide(sid, record, now);
+    this.#applyDelta(record, delta);
+    this.#slide(sid, record, now);
     return meta(record);
   }
 
   incr(sid: string, key: string, by: number, now: number): number | null {
     this.counters.ops++;
-    checkSid(sid);
-    checkKey(key);
-    if (typeof by !== 'number' || !Number.isFinite(by)) {
-      throw new InvalidArgumentError('incr: the increment must be a finite number');
-    }
-    const record = this.live(sid, now);
+    const record = this.#live(sid, now);
     if (!record) return null;
     const current = record.values.get(key);
     const before = current === undefined ? 0 : readNumber(current);
@@ -116,24 +88,23 @@ export class SessionTable {
     // A number is at most 9 bytes, so only a new key can break a limit; check before changing anything.
     const keyBytes = Buffer.byteLength(key);
     const bytes = record.bytes + encoded.byteLength - (current ? current.byteLength : -keyBytes);
-    if (!current && record.values.size >= this.limits.maxKeys) {
+    if (!current && record.values.size >= this.#limits.maxKeys) {
       throw new SessionTooLargeError(`incr: the session already holds ${record.values.size} keys, the limit`);
     }
-    if (bytes > this.limits.maxSessionBytes || encoded.byteLength > this.limits.maxValueBytes) {
+    if (bytes > this.#limits.maxSessionBytes || encoded.byteLength > this.#limits.maxValueBytes) {
       throw new SessionTooLargeError(`incr: the session would be over its size limit`);
     }
     record.values.set(key, encoded);
     record.bytes = bytes;
-    this.slide(sid, record, now);
+    this.#slide(sid, record, now);
     return after;
   }
 
   /** Removes the live record under `sid` and hands it over (the first half of a rename across shards). */
   take(sid: string, now: number): SessionRecord | undefined {
     this.counters.ops++;
-    checkSid(sid);
-    const record = this.live(sid, now);
-    if (record) this.remove(sid, record);
+    const record = this.#live(sid, now);
+    if (record) this.#remove(sid, record);
     return record;
   }
 
@@ -143,20 +114,18 @@ export class SessionTable {
    */
   put(sid: string, record: SessionRecord, now: number, slide = true): SessionMeta {
     this.counters.ops++;
-    checkSid(sid);
-    if (this.live(sid, now)) throw new SessionExistsError();
-    this.makeRoom(now);
-    this.insert(sid, record);
-    if (slide) this.slide(sid, record, now);
+    if (this.#live(sid, now)) throw new SessionExistsError();
+    this.#makeRoom(now);
+    this.#insert(sid, record);
+    if (slide) this.#slide(sid, record, now);
     return meta(record);
   }
 
   rename(oldSid: string, newSid: string, now: number): SessionMeta | null {
-    checkSid(newSid);
     const record = this.take(oldSid, now);
     if (!record) return null;
-    if (this.live(newSid, now)) {
-      this.insert(oldSid, record);
+    if (this.#live(newSid, now)) {
+      this.#insert(oldSid, record);
       throw new SessionExistsError();
     }
     return this.put(newSid, record, now);
@@ -164,10 +133,9 @@ export class SessionTable {
 
   destroy(sid: string, now: number): boolean {
     this.counters.ops++;
-    checkSid(sid);
-    const record = this.live(sid, now);
+    const record = this.#live(sid, now);
     if (!record) return false;
-    this.remove(sid, record);
+    this.#remove(sid, record);
     return true;
   }
 
@@ -179,26 +147,26 @@ export class SessionTable {
     const started = performance.now();
     let removed = 0;
     const outOfTime = () => removed % SWEEP_CLOCK_STRIDE === 0 && performance.now() - started >= budgetMs;
-    for (let due = this.expiry.firstDue(now); due; due = this.expiry.firstDue(now)) {
+    for (let due = this.#expiry.firstDue(now); due; due = this.#expiry.firstDue(now)) {
       if (due.past) {
         // Every session filed here has expired: remove them from the table only, drop the bucket whole.
         for (let next = due.cursor.next(); !next.done; next = due.cursor.next()) {
-          const record = this.sessions.get(next.value);
+          const record = this.#sessions.get(next.value);
           if (record?.bucket !== due.bucket) continue; // stale: already gone, or refiled elsewhere
-          this.sessions.delete(next.value);
+          this.#sessions.delete(next.value);
           this.counters.expired++;
           removed++;
           if (outOfTime()) return { removed, done: false };
         }
-        this.expiry.dropBucket(due.bucket);
+        this.#expiry.dropBucket(due.bucket);
         continue;
       }
       // The bucket `now` falls in (the last due one, a fraction of a second of deadlines): some still live.
       for (const sid of due.sids) {
-        const record = this.sessions.get(sid);
-        if (record?.bucket !== due.bucket) this.expiry.remove(sid, due.bucket);
+        const record = this.#sessions.get(sid);
+        if (record?.bucket !== due.bucket) this.#expiry.remove(sid, due.bucket);
         else if (expiresAt(record) <= now) {
-          this.remove(sid, record);
+          this.#remove(sid, record);
           this.counters.expired++;
           removed++;
         }
@@ -211,15 +179,15 @@ export class SessionTable {
   /** Live sessions: sweeps every expired one first, so the answer is exact. */
   count(now: number): number {
     this.sweep(now);
-    return this.sessions.size;
+    return this.#sessions.size;
   }
 
   /** The record under `sid` if it is alive at `now`; an expired one is removed on the spot. */
-  private live(sid: string, now: number): SessionRecord | undefined {
-    const record = this.sessions.get(sid);
+  #live(sid: string, now: number): SessionRecord | undefined {
+    const record = this.#sessions.get(sid);
     if (!record) return undefined;
     if (expiresAt(record) <= now) {
-      this.remove(sid, record);
+      this.#remove(sid, record);
       this.counters.expired++;
       return undefined;
     }
@@ -227,8 +195,7 @@ export class SessionTable {
   }
 
   /** Applies a delta all or nothing: every limit is checked before the record changes. */
-  private applyDelta(record: SessionRecord, delta: SessionDelta): void {
-    checkDeltaShape(delta);
+  #applyDelta(record: SessionRecord, delta: SessionDelta): void {
     const sets = delta.set ?? [];
     const deletes = delta.delete ?? [];
     let bytes = record.bytes;
@@ -245,9 +212,9 @@ export class SessionTable {
       changed.set(key, undefined);
     }
     for (const [key, value] of sets) {
-      if (value.byteLength > this.limits.maxValueBytes) {
+      if (value.byteLength > this.#limits.maxValueBytes) {
         throw new SessionTooLargeError(
-          `the value of "${key}" is ${value.byteLength} bytes, over the limit of ${this.limits.maxValueBytes}`,
+          `the value of "${key}" is ${value.byteLength} bytes, over the limit of ${this.#limits.maxValueBytes}`,
         );
       }
       const old = current(key);
@@ -256,14 +223,14 @@ export class SessionTable {
       bytes += Buffer.byteLength(key) + value.byteLength;
       changed.set(key, value);
     }
-    if (keys > this.limits.maxKeys) {
+    if (keys > this.#limits.maxKeys) {
       throw new SessionTooLargeError(
-        `the session would hold ${keys} keys, over the limit of ${this.limits.maxKeys}`,
+        `the session would hold ${keys} keys, over the limit of ${this.#limits.maxKeys}`,
       );
     }
-    if (bytes > this.limits.maxSessionBytes) {
+    if (bytes > this.#limits.maxSessionBytes) {
       throw new SessionTooLargeError(
-        `the session would be ${bytes} bytes, over the limit of ${this.limits.maxSessionBytes}`,
+        `the session would be ${bytes} bytes, over the limit of ${this.#limits.maxSessionBytes}`,
       );
     }
     for (const [key, value] of changed) {
@@ -275,88 +242,37 @@ export class SessionTable {
   }
 
   /** Slides the idle deadline (never past the absolute one) and refiles the record in the expiry index. */
-  private slide(sid: string, record: SessionRecord, now: number): void {
+  #slide(sid: string, record: SessionRecord, now: number): void {
     record.idleExpiresAt = now + record.idleTimeoutMs;
     // Refile only when the deadline moved to another bucket: a busy session slides many times per bucket.
-    if (this.expiry.bucketOf(expiresAt(record)) === record.bucket) return;
-    this.expiry.remove(sid, record.bucket);
-    record.bucket = this.expiry.add(sid, expiresAt(record));
+    if (this.#expiry.bucketOf(expiresAt(record)) === record.bucket) return;
+    this.#expiry.remove(sid, record.bucket);
+    record.bucket = this.#expiry.add(sid, expiresAt(record));
   }
 
   /** Before a new session goes in: at `maxSessions`, drop the one closest to expiry. */
-  private makeRoom(now: number): void {
-    while (this.sessions.size >= this.limits.maxSessions) {
-      const soonest = this.expiry.soonest();
+  #makeRoom(now: number): void {
+    while (this.#sessions.size >= this.#limits.maxSessions) {
+      const soonest = this.#expiry.soonest();
       if (!soonest) return;
-      const record = this.sessions.get(soonest.sid);
+      const record = this.#sessions.get(soonest.sid);
       if (record?.bucket !== soonest.bucket) {
-        this.expiry.remove(soonest.sid, soonest.bucket); // stale entry of a bucket being drained
+        this.#expiry.remove(soonest.sid, soonest.bucket); // stale entry of a bucket being drained
         continue;
       }
-      this.remove(soonest.sid, record);
+      this.#remove(soonest.sid, record);
       if (expiresAt(record) <= now) this.counters.expired++;
       else this.counters.evicted++;
     }
   }
 
-  private insert(sid: string, record: SessionRecord): void {
-    this.sessions.set(sid, record);
-    record.bucket = this.expiry.add(sid, expiresAt(record));
+  #insert(sid: string, record: SessionRecord): void {
+    this.#sessions.set(sid, record);
+    record.bucket = this.#expiry.add(sid, expiresAt(record));
   }
 
-  private remove(sid: string, record: SessionRecord): void {
-    this.sessions.delete(sid);
-    this.expiry.remove(sid, record.bucket);
-  }
-}
-
-function expiresAt(record: SessionRecord): number {
-  return Math.min(record.idleExpiresAt, record.absoluteExpiresAt);
-}
-
-/** The timestamps the contract reports for a record. */
-export function meta(record: SessionRecord): SessionMeta {
-  return {
-    createdAt: record.createdAt,
-    idleExpiresAt: record.idleExpiresAt,
-    absoluteExpiresAt: record.absoluteExpiresAt,
-    expiresAt: expiresAt(record),
-  };
-}
-
-function checkSid(sid: unknown): asserts sid is string {
-  if (!isValidSid(sid)) throw new InvalidSessionIdError();
-}
-
-/**
- * Checks a delta's shape (arrays of string keys and byte values), not its limits. The sharded router runs
- * it before queuing, so a malformed delta is refused alone instead of failing the frame it would travel in.
- */
-export function checkDeltaShape(delta: SessionDelta): void {
-  if (delta === null || typeof delta !== 'object') throw new InvalidArgumentError('delta must be an object');
-  const sets = delta.set ?? [];
-  const deletes = delta.delete ?? [];
-  if (!Array.isArray(sets) || !Array.isArray(deletes)) {
-    throw new InvalidArgumentError('delta.set and delta.delete must be arrays');
-  }
-  for (const key of deletes) checkKey(key);
-  for (const entry of sets) {
-    if (!Array.isArray(entry) || entry.length !== 2) {
-      throw new InvalidArgumentError('delta.set entries must be [key, value] pairs');
-    }
-    const [key, value] = entry as [unknown, unknown];
-    checkKey(key);
-    if (!(value instanceof Uint8Array)) {
-      throw new InvalidArgumentError(`the value of "${key}" must be encoded bytes (Uint8Array)`);
-    }
-  }
-}
-
-function checkPolicy(policy: SessionPolicy): void {
-  const ok = (ms: unknown) => typeof ms === 'number' && Number.isFinite(ms) && ms > 0;
-  if (!policy || !ok(policy.idleTimeoutMs) || !ok(policy.absoluteTimeoutMs)) {
-    throw new InvalidArgumentError(
-      'policy.idleTimeoutMs and policy.absoluteTimeoutMs must be positive numbers',
-    );
+  #remove(sid: string, record: SessionRecord): void {
+    this.#sessions.delete(sid);
+    this.#expiry.remove(sid, record.bucket);
   }
 }

@@ -12,32 +12,32 @@ const PARTITIONS = 64;
  * Ids are random, so the partitions fill evenly; keys must be valid session ids (checked by the caller).
  */
 export class SidMap<V> {
-  private readonly partitions: Map<string, V>[] = Array.from({ length: PARTITIONS }, () => new Map());
-  private count = 0;
+  readonly #partitions: Map<string, V>[] = Array.from({ length: PARTITIONS }, () => new Map());
+  #count = 0;
 
   get size(): number {
-    return this.count;
+    return this.#count;
   }
 
   get(sid: string): V | undefined {
-    return this.partition(sid).get(sid);
+    return this.#partition(sid).get(sid);
   }
 
   set(sid: string, value: V): void {
-    const partition = this.partition(sid);
+    const partition = this.#partition(sid);
     const before = partition.size;
     partition.set(sid, value);
-    this.count += partition.size - before;
+    this.#count += partition.size - before;
   }
 
   delete(sid: string): boolean {
-    const deleted = this.partition(sid).delete(sid);
-    if (deleted) this.count--;
+    const deleted = this.#partition(sid).delete(sid);
+    if (deleted) this.#count--;
     return deleted;
   }
 
-  private partition(sid: string): Map<string, V> {
+  #partition(sid: string): Map<string, V> {
     // Stored ids are made by generateSid from random bytes, so any one character is as even as a hash.
-    return this.partitions[BASE64URL_VALUE[sid.charCodeAt(1) & 127] as number] as Map<string, V>;
+    return this.#partitions[BASE64URL_VALUE[sid.charCodeAt(1) & 127] as number] as Map<string, V>;
   }
 }

@@ -1,5 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { parseCookie, stringifySetCookie } from 'cookie';
+import { InvalidOptionError } from '../errors.js';
+import type { HeaderSink } from './before-headers.js';
+import type { IdOutcome, IdTransport } from './id-transport.js';
 
 /** Cookie attributes of the session cookie. */
 export interface SessionCookieOptions {
@@ -20,18 +23,54 @@ export interface SessionCookieOptions {
 }
 
 /** The cookie options with every default filled in. */
-export type ResolvedCookieOptions = Required<Omit<SessionCookieOptions, 'domain'>> & { domain?: string };
+type ResolvedCookieOptions = Required<Omit<SessionCookieOptions, 'domain'>> & { domain?: string };
 
-/** Fills in the secure defaults: HttpOnly, SameSite=Lax, Path=/, Secure 'auto', persistent. */
-export function resolveCookieOptions(options: SessionCookieOptions = {}): ResolvedCookieOptions {
+/** What the cookie transport needs from the manager's options. */
+export interface CookieTransportOptions {
+  /** Name of the cookie. Default `'sid'`. */
+  readonly name?: string;
+  readonly cookie?: SessionCookieOptions;
+  /** Believe `X-Forwarded-Proto` for Secure 'auto'. */
+  readonly trustProxy: boolean;
+}
+
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * The cookie transport (the default): reads the id from the `Cookie` header and writes it with `Set-Cookie`
+ * when it is new or changed, again with a new `Max-Age` when the deadline slid, and as an expired cookie
+ * when the session was destroyed. Every response that read a session adds `Vary: Cookie`.
+ * Its options are validated here, at construction, with the `cookie` library's own rules, so a bad
+ * attribute is an `InvalidOptionError` now rather than a 500 on every request later.
+ */
+export function createCookieTransport(options: CookieTransportOptions): IdTransport {
+  const name = options.name ?? 'sid';
+  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
+    throw new InvalidOptionError(`cookieName must be a cookie-name token, got ${String(options.name)}`);
+  }
+  const attributes = validateCookieOptions(options.cookie);
+  const trustProxy = options.trustProxy;
+  const secure = (req: IncomingMessage) =>
+    attributes.secure === 'auto' ? isSecureRequest(req, trustProxy) : attributes.secure;
   return {
-    path: options.path ?? '/',
-    ...(options.domain === undefined ? {} : { domain: options.domain }),
-    secure: options.secure ?? 'auto',
-    sameSite: options.sameSite ?? 'lax',
-    httpOnly: options.httpOnly ?? true,
-    partitioned: options.partitioned ?? false,
-    persistent: options.persistent ?? true,
+    name: 'cookie',
+    read: (req) => readCookie(req, name),
+    write(sink: HeaderSink, req: IncomingMessage, outcome: IdOutcome): void {
+      sink.addVary('Cookie');
+      if (outcome.kind === 'live') {
+        if (!outcome.changed && !outcome.rolled) return;
+        const maxAge = attributes.persistent
+          ? { maxAge: Math.max(0, Math.ceil(outcome.expiresInMs / 1000)) }
+          : {};
+        sink.appendSetCookie(
+          stringifySetCookie({ ...cookieOf(name, outcome.value, attributes, secure(req)), ...maxAge }),
+        );
+      } else if (outcome.kind === 'ended') {
+        // The browser drops a cookie only when name, path and domain match the one it holds.
+        const expired = { ...cookieOf(name, '', attributes, secure(req)), maxAge: 0, expires: new Date(0) };
+        sink.appendSetCookie(stringifySetCookie(expired));
+      }
+    },
   };
 }
 
@@ -57,27 +96,8 @@ export function isSecureRequest(req: IncomingMessage, trustProxy: boolean): bool
   return first === 'https';
 }
 
-/** A `Set-Cookie` value carrying `value`, valid for `maxAgeSeconds` (ignored when not persistent). */
-export function sessionCookie(
-  name: string,
-  value: string,
-  options: ResolvedCookieOptions,
-  secure: boolean,
-  maxAgeSeconds: number,
-): string {
-  return stringifySetCookie({
-    ...attributes(name, value, options, secure),
-    ...(options.persistent ? { maxAge: Math.max(0, maxAgeSeconds) } : {}),
-  });
-}
-
-/** A `Set-Cookie` value that makes the browser drop the cookie (destroy, logout). */
-export function expiredSessionCookie(name: string, options: ResolvedCookieOptions, secure: boolean): string {
-  return stringifySetCookie({ ...attributes(name, '', options, secure), maxAge: 0, expires: new Date(0) });
-}
-
 // The attributes both cookies share: a browser only replaces or drops a cookie whose name, path and domain match.
-function attributes(name: string, value: string, options: ResolvedCookieOptions, secure: boolean) {
+function cookieOf(name: string, value: string, options: ResolvedCookieOptions, secure: boolean) {
   return {
     name,
     value,
@@ -88,4 +108,56 @@ function attributes(name: string, value: string, options: ResolvedCookieOptions,
     ...(options.sameSite === false ? {} : { sameSite: options.sameSite }),
     partitioned: options.partitioned,
   };
+}
+
+/** Fills in the secure defaults (HttpOnly, SameSite=Lax, Path=/, Secure 'auto', persistent) and checks every attribute. */
+function validateCookieOptions(options: SessionCookieOptions | undefined): ResolvedCookieOptions {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new InvalidOptionError('cookie must be an object');
+  }
+  const known = ['path', 'domain', 'secure', 'sameSite', 'httpOnly', 'partitioned', 'persistent'];
+  for (const key of Object.keys(options ?? {})) {
+    if (!known.includes(key)) {
+      throw new InvalidOptionError(`unknown option cookie.${key} (known: ${known.join(', ')})`);
+    }
+  }
+  const cookie: ResolvedCookieOptions = {
+    path: options?.path ?? '/',
+    ...(options?.domain === undefined ? {} : { domain: options.domain }),
+    secure: options?.secure ?? 'auto',
+    sameSite: options?.sameSite ?? 'lax',
+    httpOnly: options?.httpOnly ?? true,
+    partitioned: options?.partitioned ?? false,
+    persistent: options?.persistent ?? true,
+  };
+  if (cookie.secure !== 'auto' && typeof cookie.secure !== 'boolean') {
+    throw new InvalidOptionError("cookie.secure must be 'auto', true or false");
+  }
+  if (!['lax', 'strict', 'none', false].includes(cookie.sameSite)) {
+    throw new InvalidOptionError("cookie.sameSite must be 'lax', 'strict', 'none' or false");
+  }
+  if (cookie.sameSite === 'none' && cookie.secure === false) {
+    throw new InvalidOptionError(
+      "cookie.sameSite 'none' needs a Secure cookie: browsers reject it otherwise",
+    );
+  }
+  for (const flag of ['httpOnly', 'partitioned', 'persistent'] as const) {
+    if (typeof cookie[flag] !== 'boolean') throw new InvalidOptionError(`cookie.${flag} must be a boolean`);
+  }
+  if (typeof cookie.path !== 'string' || !cookie.path.startsWith('/')) {
+    throw new InvalidOptionError("cookie.path must start with '/'");
+  }
+  if (cookie.domain !== undefined && (typeof cookie.domain !== 'string' || cookie.domain === '')) {
+    throw new InvalidOptionError('cookie.domain must be a non-empty string');
+  }
+  // The `cookie` library refuses to write a Domain or Path outside its grammar (RFC 6265): ask it now.
+  try {
+    stringifySetCookie({ name: 'x', value: 'x', path: cookie.path, domain: cookie.domain });
+  } catch (error) {
+    const what = /domain/i.test(String(error))
+      ? `cookie.domain ${JSON.stringify(cookie.domain)}`
+      : `cookie.path ${JSON.stringify(cookie.path)}`;
+    throw new InvalidOptionError(`${what} is not a valid cookie attribute (RFC 6265)`);
+  }
+  return cookie;
 }

@@ -1,10 +1,27 @@
 import type { IncomingMessage } from 'node:http';
+import { InvalidOptionError } from '../errors.js';
+import type { IdTransport } from './id-transport.js';
 
 /** Default query parameter of the URL transport (`?sid=`). */
 export const DEFAULT_SESSION_PARAM = 'sid';
 
+/**
+ * The URL transport (the classic `use_trans_sid`, off by default): the id comes in query parameter
+ * `param`; it goes out only in links the app rewrites (`session.url()`, `manager.rewriteLinks()`), so
+ * nothing is written to the response's headers.
+ */
+export function createUrlTransport(param: string = DEFAULT_SESSION_PARAM): IdTransport {
+  if (typeof param !== 'string' || param === '')
+    throw new InvalidOptionError('urlParam must be a non-empty string');
+  return {
+    name: 'url',
+    read: (req) => readQueryParam(req, param),
+    write() {},
+  };
+}
+
 /** The value of query parameter `param` in the request URL, or undefined (a repeated parameter is ignored). */
-export function readQueryParam(req: IncomingMessage, param: string): string | undefined {
+function readQueryParam(req: IncomingMessage, param: string): string | undefined {
   const url = req.url;
   if (typeof url !== 'string') return undefined;
   const q = url.indexOf('?');

@@ -3,7 +3,7 @@ import type { OutgoingHttpHeader } from 'node:http';
 /** The `Vary` value `current` with `field` added, unless it is already listed (or `*`). */
 export function mergeVary(current: OutgoingHttpHeader | undefined, field: string): string {
   if (current === undefined || current === '') return field; // the usual case: nothing listed yet
-  const text = Array.isArray(current) ? current.join(', ') : current === undefined ? '' : String(current);
+  const text = Array.isArray(current) ? current.join(', ') : String(current);
   const fields = text
     .split(',')
     .map((f) => f.trim().toLowerCase())

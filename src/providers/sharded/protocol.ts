@@ -1,6 +1,7 @@
 import { Packr } from 'msgpackr';
+import { SessionError } from '../../errors.js';
 import type { SessionDelta, SessionMeta, SessionSnapshot } from '../provider.js';
-import type { SessionRecord } from '../session-table.js';
+import { type SessionRecord, valueBytes } from '../session-record.js';
 
 /**
  * The wire format between the router (main thread) and a shard worker. A request frame is one msgpackr
@@ -8,6 +9,7 @@ import type { SessionRecord } from '../session-table.js';
  * with the router's clock; the answer frame is `[status, value, status, value, …]`, one pair per op in the
  * same order, so no op needs an id. Frames travel as transferred ArrayBuffers (moved, not copied).
  * Only arrays, strings, numbers and binary cross: no objects, so no record structures to share.
+ * Session values travel flat, `…, key, bytes, key, bytes`, after a fixed head of numbers.
  */
 export const Op = {
   Init: 1,
@@ -30,9 +32,6 @@ export type WireOp = readonly unknown[];
 export const OK = 0;
 export const FAILED = 1;
 
-/** Keys and values interleaved, `[key, bytes, key, bytes, …]`: one flat array instead of a pair per key. */
-export type FlatValues = unknown[];
-
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
 /**
@@ -48,38 +47,37 @@ export function encodeFrame(frame: readonly unknown[]): ArrayBuffer {
 
 export function decodeFrame(buffer: ArrayBuffer): unknown[] {
   const frame = packr.unpack(new Uint8Array(buffer));
-  if (!Array.isArray(frame)) throw new TypeError('malformed frame: not an array');
+  if (!Array.isArray(frame)) throw new SessionError('ERR_MALFORMED_FRAME', 'malformed frame: not an array');
   return frame;
 }
 
-export function flattenValues(entries: Iterable<readonly [string, Uint8Array]>): FlatValues {
-  const flat: FlatValues = [];
-  for (const [key, value] of entries) flat.push(key, value);
-  return flat;
+/** Appends `key, bytes` pairs to `wire`, flat. */
+function flatten(wire: unknown[], entries: Iterable<readonly [string, Uint8Array]>): unknown[] {
+  for (const [key, value] of entries) wire.push(key, value);
+  return wire;
 }
 
-export function unflattenValues(flat: FlatValues): Map<string, Uint8Array> {
+/** The `key, bytes` pairs of `wire` from index `from` on. Reads in place: this runs for every request. */
+function unflatten(wire: readonly unknown[], from: number): Map<string, Uint8Array> {
   const values = new Map<string, Uint8Array>();
-  for (let i = 0; i + 1 < flat.length; i += 2) values.set(flat[i] as string, flat[i + 1] as Uint8Array);
+  for (let i = from; i + 1 < wire.length; i += 2) values.set(wire[i] as string, wire[i + 1] as Uint8Array);
   return values;
 }
 
 /** A delta on the wire: `[flatSets, deletes]`. */
-export function encodeDelta(delta: SessionDelta | undefined): [FlatValues, readonly string[]] {
-  return [delta?.set ? flattenValues(delta.set) : [], delta?.delete ?? []];
+export function encodeDelta(delta: SessionDelta | undefined): [unknown[], readonly string[]] {
+  return [flatten([], delta?.set ?? []), delta?.delete ?? []];
 }
 
-/** Rebuilds a delta in the worker; shapes are checked by the table, which refuses anything malformed. */
+/** Rebuilds a delta in the worker. The router checked its shape before sending it. */
 export function decodeDelta(sets: unknown, deletes: unknown): SessionDelta {
-  const set: [string, Uint8Array][] = [];
-  if (Array.isArray(sets)) {
-    for (let i = 0; i + 1 < sets.length; i += 2) set.push([sets[i] as string, sets[i + 1] as Uint8Array]);
-  }
-  return { set, delete: deletes as string[] };
+  return { set: [...unflatten(sets as unknown[], 0)], delete: deletes as string[] };
 }
 
 /** Session timestamps on the wire: `[createdAt, idleExpiresAt, absoluteExpiresAt]`. */
-export function encodeMeta(meta: SessionMeta): [number, number, number] {
+export function encodeMeta(
+  meta: Pick<SessionMeta, 'createdAt' | 'idleExpiresAt' | 'absoluteExpiresAt'>,
+): [number, number, number] {
   return [meta.createdAt, meta.idleExpiresAt, meta.absoluteExpiresAt];
 }
 
@@ -94,50 +92,30 @@ export function decodeMeta(wire: unknown): SessionMeta | null {
   };
 }
 
-/** A snapshot on the wire: the meta triple followed by the flat values. */
+/** A snapshot on the wire: the meta triple, then the flat values. */
 export function encodeSnapshot(record: SessionRecord): unknown[] {
-  const wire: unknown[] = [record.createdAt, record.idleExpiresAt, record.absoluteExpiresAt];
-  for (const [key, value] of record.values) wire.push(key, value);
-  return wire;
+  return flatten(encodeMeta(record), record.values);
 }
 
 export function decodeSnapshot(wire: unknown): SessionSnapshot | null {
   if (!Array.isArray(wire)) return null;
-  // Read in place (no slice, no spread): this runs for every request that has a session.
-  const values = new Map<string, Uint8Array>();
-  for (let i = 3; i + 1 < wire.length; i += 2) values.set(wire[i] as string, wire[i + 1] as Uint8Array);
-  const idleExpiresAt = wire[1] as number;
-  const absoluteExpiresAt = wire[2] as number;
-  const createdAt = wire[0] as number;
-  return {
-    createdAt,
-    idleExpiresAt,
-    absoluteExpiresAt,
-    expiresAt: Math.min(idleExpiresAt, absoluteExpiresAt),
-    values,
-  };
+  const [createdAt, idleExpiresAt, absoluteExpiresAt] = wire as [number, number, number];
+  const expiresAt = Math.min(idleExpiresAt, absoluteExpiresAt);
+  return { createdAt, idleExpiresAt, absoluteExpiresAt, expiresAt, values: unflatten(wire, 3) };
 }
 
-/** A whole record moving between shards (rename): `[createdAt, idleTimeoutMs, idleExpiresAt, absoluteExpiresAt, …flat values]`. */
+/** A whole record moving between shards (rename): `[createdAt, idleTimeoutMs, idleExpiresAt, absoluteExpiresAt, …values]`. */
 export function encodeRecord(record: SessionRecord): unknown[] {
-  const wire: unknown[] = [
-    record.createdAt,
-    record.idleTimeoutMs,
-    record.idleExpiresAt,
-    record.absoluteExpiresAt,
-  ];
-  for (const [key, value] of record.values) wire.push(key, value);
-  return wire;
+  const head = [record.createdAt, record.idleTimeoutMs, record.idleExpiresAt, record.absoluteExpiresAt];
+  return flatten(head, record.values);
 }
 
 export function decodeRecord(wire: readonly unknown[]): SessionRecord {
   const [createdAt, idleTimeoutMs, idleExpiresAt, absoluteExpiresAt] = wire as number[];
-  const values = unflattenValues(wire.slice(4));
-  let bytes = 0;
-  for (const [key, value] of values) bytes += Buffer.byteLength(key) + value.byteLength;
+  const values = unflatten(wire, 4);
   return {
     values,
-    bytes,
+    bytes: valueBytes(values),
     createdAt: createdAt as number,
     idleTimeoutMs: idleTimeoutMs as number,
     idleExpiresAt: idleExpiresAt as number,

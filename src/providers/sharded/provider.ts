@@ -1,14 +1,6 @@
 import { availableParallelism } from 'node:os';
-import {
-  ClosedError,
-  InvalidArgumentError,
-  InvalidOptionError,
-  InvalidSessionIdError,
-  SessionExistsError,
-} from '../../errors.js';
-import { checkKey } from '../../session-key.js';
-import { isValidSid } from '../../sid.js';
-import { DEFAULT_GC_INTERVAL_MS, DEFAULT_GC_SLICE_MS, integerOption, resolveLimits } from '../limits.js';
+import { ClosedError, InvalidArgumentError, SessionExistsError } from '../../errors.js';
+import { checkDelta, checkIncrAmount, checkKey, checkPolicy, checkSid } from '../contract-checks.js';
 import type {
   ProviderOptions,
   SessionDelta,
@@ -18,7 +10,7 @@ import type {
   SessionSnapshot,
   ShardStats,
 } from '../provider.js';
-import { checkDeltaShape } from '../session-table.js';
+import { integerOption, resolveProviderOptions } from '../provider-options.js';
 import { decodeMeta, decodeSnapshot, encodeDelta, Op } from './protocol.js';
 import { shardOf } from './shard-hash.js';
 import { ShardLink } from './shard-link.js';
@@ -41,7 +33,8 @@ export interface ShardedProviderOptions extends ProviderOptions {
 export const DEFAULT_MAX_QUEUED_OPS = 65_536;
 export const DEFAULT_MAX_OPS_PER_FRAME = 32;
 /** More shards than this only adds threads fighting over the same cores. */
-export const MAX_SHARDS = 256;
+const MAX_SHARDS = 256;
+const OWN_OPTION_NAMES = ['shards', 'maxQueuedOps', 'maxOpsPerFrame'];
 
 /** The default shard count: every core but one, which stays with the main thread. */
 export function defaultShardCount(): number {
@@ -56,17 +49,17 @@ export function defaultShardCount(): number {
  * of the same id is seen by that read, even if nobody awaited the commit.
  */
 export class ShardedProvider implements SessionProvider {
-  private readonly links: ShardLink[];
-  private readonly now: () => number;
-  private closed = false;
+  readonly #links: ShardLink[];
+  readonly #now: () => number;
+  #closed = false;
 
   constructor(options: ShardedProviderOptions = {}) {
-    const shards = integerOption('shards', options.shards, defaultShardCount(), 1);
-    if (shards > MAX_SHARDS)
-      throw new InvalidOptionError(`shards must be at most ${MAX_SHARDS}, got ${shards}`);
-    const limits = resolveLimits(options);
-    const gcIntervalMs = integerOption('gcIntervalMs', options.gcIntervalMs, DEFAULT_GC_INTERVAL_MS, 0);
-    const gcSliceMs = integerOption('gcSliceMs', options.gcSliceMs, DEFAULT_GC_SLICE_MS, 1);
+    const { limits, now, gcIntervalMs, gcSliceMs } = resolveProviderOptions(
+      'sharded',
+      options,
+      OWN_OPTION_NAMES,
+    );
+    const shards = integerOption('shards', options.shards, defaultShardCount(), 1, MAX_SHARDS);
     const maxQueuedOps = integerOption('maxQueuedOps', options.maxQueuedOps, DEFAULT_MAX_QUEUED_OPS, 1);
     const maxOpsPerFrame = integerOption(
       'maxOpsPerFrame',
@@ -74,9 +67,9 @@ export class ShardedProvider implements SessionProvider {
       DEFAULT_MAX_OPS_PER_FRAME,
       1,
     );
-    this.now = options.now ?? Date.now;
+    this.#now = now;
     const filename = workerFilename();
-    this.links = Array.from(
+    this.#links = Array.from(
       { length: shards },
       (_, shard) =>
         new ShardLink({
@@ -87,40 +80,43 @@ export class ShardedProvider implements SessionProvider {
           gcSliceMs,
           maxQueuedOps,
           maxOpsPerFrame,
-          now: this.now,
+          now,
         }),
     );
   }
 
   /** How many shards (threads) this provider runs. */
   get shardCount(): number {
-    return this.links.length;
+    return this.#links.length;
   }
 
   async init(sid: string, policy: SessionPolicy, initial?: SessionDelta): Promise<SessionMeta> {
-    if (initial !== undefined) checkDeltaShape(initial);
+    const owner = this.#owner(sid);
+    checkPolicy(policy);
+    if (initial !== undefined) checkDelta(initial);
     const [sets, deletes] = encodeDelta(initial);
-    const op = [Op.Init, sid, policy?.idleTimeoutMs, policy?.absoluteTimeoutMs, sets, deletes];
-    return decodeMeta(await this.owner(sid).call(op)) as SessionMeta;
+    const op = [Op.Init, sid, policy.idleTimeoutMs, policy.absoluteTimeoutMs, sets, deletes];
+    return decodeMeta(await owner.call(op)) as SessionMeta;
   }
 
   async read(sid: string): Promise<SessionSnapshot | null> {
-    return decodeSnapshot(await this.owner(sid).call([Op.Read, sid]));
+    return decodeSnapshot(await this.#owner(sid).call([Op.Read, sid]));
   }
 
   async commit(sid: string, delta: SessionDelta): Promise<SessionMeta | null> {
-    checkDeltaShape(delta);
+    const owner = this.#owner(sid);
+    checkDelta(delta);
     const [sets, deletes] = encodeDelta(delta);
-    return decodeMeta(await this.owner(sid).call([Op.Commit, sid, sets, deletes]));
+    return decodeMeta(await owner.call([Op.Commit, sid, sets, deletes]));
   }
 
   // Not `async`: the hottest operation hands the shard's promise straight back, one promise hop fewer.
   incr(sid: string, key: string, by: number): Promise<number | null> {
     try {
+      const owner = this.#owner(sid);
       checkKey(key);
-      if (typeof by !== 'number')
-        throw new InvalidArgumentError('incr: the increment must be a finite number');
-      return this.owner(sid).call([Op.Incr, sid, key, by]) as Promise<number | null>;
+      checkIncrAmount(by);
+      return owner.call([Op.Incr, sid, key, by]) as Promise<number | null>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -132,8 +128,9 @@ export class ShardedProvider implements SessionProvider {
    * goes back under the old id. Operations on the new id must wait for this to resolve.
    */
   async rename(oldSid: string, newSid: string): Promise<SessionMeta | null> {
-    const from = this.owner(oldSid);
-    const to = this.owner(newSid);
+    const from = this.#owner(oldSid);
+    const to = this.#owner(newSid);
+    // Both ids are checked (by #owner) before anything is sent.
     if (from === to) return decodeMeta(await from.call([Op.Rename, oldSid, newSid]));
     const record = await from.call([Op.Take, oldSid]);
     if (record === null) return null;
@@ -147,22 +144,22 @@ export class ShardedProvider implements SessionProvider {
   }
 
   async destroy(sid: string): Promise<boolean> {
-    return (await this.owner(sid).call([Op.Destroy, sid])) as boolean;
+    return (await this.#owner(sid).call([Op.Destroy, sid])) as boolean;
   }
 
   async gc(now?: number): Promise<number> {
-    const at = now ?? this.now();
-    const removed = await this.everyShard([Op.Gc, at]);
+    const at = now ?? this.#now();
+    const removed = await this.#everyShard([Op.Gc, at]);
     return removed.reduce((sum: number, n) => sum + (n as number), 0);
   }
 
   async count(): Promise<number> {
-    const counts = await this.everyShard([Op.Count]);
+    const counts = await this.#everyShard([Op.Count]);
     return counts.reduce((sum: number, n) => sum + (n as number), 0);
   }
 
   async stats(): Promise<ShardStats[]> {
-    const answers = await this.everyShard([Op.Stats]);
+    const answers = await this.#everyShard([Op.Stats]);
     return answers.map((answer, shard) => {
       const [threadId, sessions, ops, batches, gcSweeps, gcMaxSliceMs, expired, evicted, heapUsedBytes] =
         answer as number[];
@@ -172,7 +169,7 @@ export class ShardedProvider implements SessionProvider {
         sessions: sessions as number,
         ops: ops as number,
         batches: batches as number,
-        queueDepth: (this.links[shard] as ShardLink).queueDepth,
+        queueDepth: (this.#links[shard] as ShardLink).queueDepth,
         gcSweeps: gcSweeps as number,
         gcMaxSliceMs: gcMaxSliceMs as number,
         expired: expired as number,
@@ -183,9 +180,9 @@ export class ShardedProvider implements SessionProvider {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await Promise.all(this.links.map((link) => link.close()));
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(this.#links.map((link) => link.close()));
   }
 
   /**
@@ -193,21 +190,21 @@ export class ShardedProvider implements SessionProvider {
    * For fault-injection tests and operators; resolves once the thread has exited.
    */
   async terminateShard(shard: number): Promise<void> {
-    const thread = this.links[shard]?.thread;
-    if (!thread) throw new RangeError(`no shard ${shard}`);
+    const thread = this.#links[shard]?.thread;
+    if (!thread) throw new InvalidArgumentError(`terminateShard: no shard ${String(shard)}`);
     await thread.terminate();
   }
 
-  private owner(sid: string): ShardLink {
-    if (this.closed) throw new ClosedError();
+  #owner(sid: string): ShardLink {
+    if (this.#closed) throw new ClosedError();
     // The id's shape is checked here, before any shard sees it (and before hashing it).
-    if (!isValidSid(sid)) throw new InvalidSessionIdError();
-    return this.links[shardOf(sid, this.links.length)] as ShardLink;
+    checkSid(sid);
+    return this.#links[shardOf(sid, this.#links.length)] as ShardLink;
   }
 
-  private everyShard(op: readonly unknown[]): Promise<unknown[]> {
-    if (this.closed) return Promise.reject(new ClosedError());
-    return Promise.all(this.links.map((link) => link.call(op)));
+  #everyShard(op: readonly unknown[]): Promise<unknown[]> {
+    if (this.#closed) return Promise.reject(new ClosedError());
+    return Promise.all(this.#links.map((link) => link.call(op)));
   }
 }
 

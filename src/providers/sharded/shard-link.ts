@@ -1,7 +1,13 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { ClosedError, errorFromCode, OverloadedError, ShardUnavailableError } from '../../errors.js';
-import type { ResolvedLimits } from '../limits.js';
+import {
+  ClosedError,
+  errorFromCode,
+  OverloadedError,
+  SessionError,
+  ShardUnavailableError,
+} from '../../errors.js';
+import type { ResolvedLimits } from '../provider-options.js';
 import { decodeFrame, encodeFrame, FAILED, type WireOp } from './protocol.js';
 import type { ShardSetup } from './worker.js';
 
@@ -33,24 +39,23 @@ export interface ShardLinkOptions {
  * whole I/O phase produced.
  */
 export class ShardLink {
-  private readonly pool: Piscina;
-  private port!: MessagePort;
-  private mailbox: Pending[] = [];
+  readonly #pool: Piscina;
+  #port!: MessagePort;
+  #mailbox: Pending[] = [];
   /** Frames sent and not yet answered, oldest first; answers come back in the same order. */
-  private readonly inflight: Pending[][] = [];
-  private inflightOps = 0;
-  private flushScheduled = false;
-  private closed = false;
-  private drained: (() => void) | undefined;
-  /** Frames sent (batches) and restarts, for stats. */
-  framesSent = 0;
-  restarts = 0;
+  readonly #inflight: Pending[][] = [];
+  #inflightOps = 0;
+  #flushScheduled = false;
+  #closed = false;
+  #drained: (() => void) | undefined;
+  readonly #options: ShardLinkOptions;
 
-  constructor(private readonly options: ShardLinkOptions) {
+  constructor(options: ShardLinkOptions) {
+    this.#options = options;
     // One pool of exactly one thread per shard: a shard's frames always reach the same thread, in order.
     // atomics 'disabled': piscina's default 'sync' parks an idle worker in Atomics.wait, which would freeze
     // the shard's event loop and with it the GC tick and the port.
-    this.pool = new Piscina({
+    this.#pool = new Piscina({
       filename: options.filename,
       minThreads: 1,
       maxThreads: 1,
@@ -59,51 +64,51 @@ export class ShardLink {
       idleTimeout: Number.POSITIVE_INFINITY,
     });
     // Errors of a dead thread surface through the shard's task; the pool's own event must not crash us.
-    this.pool.on('error', () => {});
-    this.start();
+    this.#pool.on('error', () => {});
+    this.#start();
   }
 
   /** Operations queued or in flight. */
   get queueDepth(): number {
-    return this.mailbox.length + this.inflightOps;
+    return this.#mailbox.length + this.#inflightOps;
   }
 
   /** The thread running this shard (for fault injection and diagnostics). */
   get thread() {
-    return this.pool.threads[0];
+    return this.#pool.threads[0];
   }
 
   /** Queues an operation; it leaves with the rest of this turn's operations for the shard. */
   call(op: WireOp): Promise<unknown> {
-    if (this.closed) return Promise.reject(new ClosedError());
-    if (this.queueDepth >= this.options.maxQueuedOps) {
+    if (this.#closed) return Promise.reject(new ClosedError());
+    if (this.queueDepth >= this.#options.maxQueuedOps) {
       return Promise.reject(
         new OverloadedError(
-          `session shard ${this.options.shard} has ${this.queueDepth} queued operations (maxQueuedOps)`,
+          `session shard ${this.#options.shard} has ${this.queueDepth} queued operations (maxQueuedOps)`,
         ),
       );
     }
     return new Promise((resolve, reject) => {
-      this.mailbox.push({ op, resolve, reject });
-      if (this.mailbox.length >= this.options.maxOpsPerFrame) this.flush();
-      else this.scheduleTurnFlush();
+      this.#mailbox.push({ op, resolve, reject });
+      if (this.#mailbox.length >= this.#options.maxOpsPerFrame) this.#flush();
+      else this.#scheduleTurnFlush();
     });
   }
 
   /** Sends what is pending, waits for every answer, ends the thread. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.flush();
-    if (this.inflightOps > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-    this.port.close();
-    await this.pool.destroy();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#flush();
+    if (this.#inflightOps > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+    this.#port.close();
+    await this.#pool.destroy();
   }
 
-  private scheduleTurnFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(this.flushTurn);
+  #scheduleTurnFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(this.#flushTurn);
   }
 
   /**
@@ -112,36 +117,36 @@ export class ShardLink {
    * the shard thread rarer (each postMessage that wakes an idle thread costs the main thread tens of µs
    * here); when the shard is idle, nothing waits.
    */
-  private readonly flushTurn = (): void => {
-    this.flushScheduled = false;
-    if (this.inflight.length > 0) return; // onAnswer schedules the next turn flush
-    this.flush();
+  readonly #flushTurn = (): void => {
+    this.#flushScheduled = false;
+    if (this.#inflight.length > 0) return; // onAnswer schedules the next turn flush
+    this.#flush();
   };
 
-  private readonly flush = (): void => {
-    const batch = this.mailbox;
+  readonly #flush = (): void => {
+    const batch = this.#mailbox;
     if (batch.length === 0) return;
-    this.mailbox = [];
-    const frame: unknown[] = [this.options.now()];
+    this.#mailbox = [];
+    const frame: unknown[] = [this.#options.now()];
     for (const pending of batch) frame.push(pending.op);
     let buffer: ArrayBuffer;
     try {
       buffer = encodeFrame(frame);
     } catch (error) {
       // Arguments are checked before they are queued, so this is a bug; fail the batch, never the process.
-      for (const pending of batch) pending.reject(error as Error);
+      const failure = new SessionError('ERR_SHARD_INTERNAL', `could not encode a frame: ${String(error)}`);
+      for (const pending of batch) pending.reject(failure);
       return;
     }
-    this.inflight.push(batch);
-    this.inflightOps += batch.length;
-    this.framesSent++;
-    this.port.postMessage(buffer, [buffer]);
+    this.#inflight.push(batch);
+    this.#inflightOps += batch.length;
+    this.#port.postMessage(buffer, [buffer]);
   };
 
-  private readonly onAnswer = (buffer: ArrayBuffer): void => {
-    const batch = this.inflight.shift();
+  readonly #onAnswer = (buffer: ArrayBuffer): void => {
+    const batch = this.#inflight.shift();
     if (!batch) return;
-    this.inflightOps -= batch.length;
+    this.#inflightOps -= batch.length;
     const answers = decodeFrame(buffer);
     for (let i = 0; i < batch.length; i++) {
       const pending = batch[i] as Pending;
@@ -151,20 +156,20 @@ export class ShardLink {
         pending.reject(errorFromCode(code, message));
       } else pending.resolve(value);
     }
-    if (this.inflightOps === 0) this.drained?.();
-    if (this.mailbox.length > 0) this.scheduleTurnFlush();
+    if (this.#inflightOps === 0) this.#drained?.();
+    if (this.#mailbox.length > 0) this.#scheduleTurnFlush();
   };
 
   /** Starts (or restarts) the thread: a fresh channel, handed over as piscina's one long task. */
-  private start(): void {
+  #start(): void {
     const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    port1.on('message', this.onAnswer);
-    const { shard, limits, gcIntervalMs, gcSliceMs } = this.options;
+    this.#port = port1;
+    port1.on('message', this.#onAnswer);
+    const { shard, limits, gcIntervalMs, gcSliceMs } = this.#options;
     const setup: ShardSetup = { port: port2, shard, limits, gcIntervalMs, gcSliceMs };
-    this.pool.run(setup, { transferList: [port2] }).then(
+    this.#pool.run(setup, { transferList: [port2] }).then(
       () => {},
-      () => this.onDeath(port1),
+      () => this.#onDeath(port1),
     );
   }
 
@@ -172,21 +177,20 @@ export class ShardLink {
    * The thread died: every operation it held is rejected at once (nothing hangs), and a new, empty shard
    * takes its place. Operations still in the mailbox were never sent; they go to the new shard.
    */
-  private onDeath(deadPort: MessagePort): void {
-    if (deadPort !== this.port) return;
+  #onDeath(deadPort: MessagePort): void {
+    if (deadPort !== this.#port) return;
     deadPort.close();
-    const lost = this.inflight.splice(0);
-    this.inflightOps = 0;
+    const lost = this.#inflight.splice(0);
+    this.#inflightOps = 0;
     const error = new ShardUnavailableError(
-      `session shard ${this.options.shard} died; it is being restarted`,
+      `session shard ${this.#options.shard} died; it is being restarted`,
     );
     for (const batch of lost) for (const pending of batch) pending.reject(error);
-    if (this.closed) {
-      this.drained?.();
+    if (this.#closed) {
+      this.#drained?.();
       return;
     }
-    this.restarts++;
-    this.start();
-    if (this.mailbox.length > 0) this.scheduleTurnFlush();
+    this.#start();
+    if (this.#mailbox.length > 0) this.#scheduleTurnFlush();
   }
 }

@@ -2,7 +2,7 @@ import { getHeapStatistics } from 'node:v8';
 import { type MessagePort, threadId } from 'node:worker_threads';
 import { SessionError } from '../../errors.js';
 import { GcTick } from '../gc-tick.js';
-import type { ResolvedLimits } from '../limits.js';
+import type { ResolvedLimits } from '../provider-options.js';
 import { SessionTable } from '../session-table.js';
 import {
   decodeDelta,
@@ -31,32 +31,32 @@ export interface ShardSetup {
  * frame, and runs its own GC tick. It knows nothing of HTTP, cookies or other shards.
  */
 class Shard {
-  private readonly table: SessionTable;
-  private readonly gcTick: GcTick;
+  readonly #table: SessionTable;
+  readonly #gcTick: GcTick;
   /** The router's clock minus ours, from the last frame: the GC tick follows the router's (maybe fake) time. */
-  private clockSkew = 0;
-  private frames = 0;
+  #clockSkew = 0;
+  #frames = 0;
 
   constructor(setup: ShardSetup) {
-    this.table = new SessionTable(setup.limits);
-    this.gcTick = new GcTick(
-      this.table,
-      () => Date.now() + this.clockSkew,
+    this.#table = new SessionTable(setup.limits);
+    this.#gcTick = new GcTick(
+      this.#table,
+      () => Date.now() + this.#clockSkew,
       setup.gcIntervalMs,
       setup.gcSliceMs,
     );
-    this.gcTick.start();
+    this.#gcTick.start();
   }
 
   handle(buffer: ArrayBuffer): ArrayBuffer {
-    this.frames++;
+    this.#frames++;
     const frame = decodeFrame(buffer);
     const now = frame[0] as number;
-    this.clockSkew = now - Date.now();
+    this.#clockSkew = now - Date.now();
     const answers: unknown[] = [];
     for (let i = 1; i < frame.length; i++) {
       try {
-        answers.push(OK, this.apply(frame[i] as unknown[], now));
+        answers.push(OK, this.#apply(frame[i] as unknown[], now));
       } catch (error) {
         // A SessionError goes back typed; anything else is a bug, but still an answer, never a dead shard.
         const code = error instanceof SessionError ? error.code : 'ERR_SHARD_INTERNAL';
@@ -67,12 +67,12 @@ class Shard {
   }
 
   stop(): void {
-    this.gcTick.stop();
+    this.#gcTick.stop();
   }
 
-  private apply(op: unknown[], now: number): unknown {
-    if (!Array.isArray(op)) throw new TypeError('malformed operation');
-    const table = this.table;
+  #apply(op: unknown[], now: number): unknown {
+    if (!Array.isArray(op)) throw new SessionError('ERR_MALFORMED_FRAME', 'malformed operation');
+    const table = this.#table;
     switch (op[0]) {
       case Op.Init: {
         const policy = { idleTimeoutMs: op[2] as number, absoluteTimeoutMs: op[3] as number };
@@ -106,10 +106,20 @@ class Shard {
         return table.count(now);
       case Op.Stats: {
         const { ops, expired, evicted, gcSweeps, gcMaxSliceMs } = table.counters;
-        return [threadId, table.size, ops, this.frames, gcSweeps, gcMaxSliceMs, expired, evicted, heapUsed()];
+        return [
+          threadId,
+          table.size,
+          ops,
+          this.#frames,
+          gcSweeps,
+          gcMaxSliceMs,
+          expired,
+          evicted,
+          heapUsed(),
+        ];
       }
       default:
-        throw new TypeError(`unknown operation ${String(op[0])}`);
+        throw new SessionError('ERR_MALFORMED_FRAME', `unknown operation ${String(op[0])}`);
     }
   }
 }

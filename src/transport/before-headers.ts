@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { mergeVary } from '../transport/vary.js';
+import { mergeVary } from './vary.js';
 
 /** What a before-headers hook may do to the response that is about to start. */
 export interface HeaderSink {

@@ -1,0 +1,158 @@
+import { parseDuration } from './duration.js';
+import { InvalidOptionError } from './errors.js';
+import type { SessionPolicy, SessionProvider, StoreLimits } from './providers/provider.js';
+import { DEFAULT_LIMITS, integerOption } from './providers/provider-options.js';
+import type { ShardedProviderOptions } from './providers/sharded/provider.js';
+import { createProvider, type ProviderName, type ProviderOptionsByName } from './registry.js';
+import type { SessionCookieOptions } from './transport/cookie.js';
+import type { TransportName } from './transport/id-transport.js';
+import { IdTransports } from './transport/transports.js';
+
+/** The options of {@link createSessionManager} besides the provider. */
+export interface SessionManagerBaseOptions {
+  /** Name of the cookie. Default `'sid'`. */
+  cookieName?: string;
+  /** Sliding idle timeout (the classic maxlifetime), in ms or like `'30m'`. Default `'30m'`. */
+  idleTimeout?: number | string;
+  /** Absolute timeout from creation, in ms or like `'24h'`. Default `'24h'`. */
+  absoluteTimeout?: number | string;
+  /** Cookie attributes. Defaults: HttpOnly, SameSite=Lax, Path=/, Secure 'auto', persistent (Max-Age). */
+  cookie?: SessionCookieOptions;
+  /** HMAC-SHA256 secrets for the transported id: the first signs, all verify (rotation). Default: unsigned. */
+  secrets?: string | readonly string[];
+  /** Where the id is read from, in order of preference, and written to. Default `['cookie']`. */
+  transports?: readonly TransportName[];
+  /** Header of the `'header'` transport. Default `'x-session-id'`. */
+  headerName?: string;
+  /** Query parameter of the `'url'` transport. Default `'sid'`. */
+  urlParam?: string;
+  /** Trust `X-Forwarded-Proto` for Secure 'auto' (set it behind a TLS-terminating proxy). Default false. */
+  trustProxy?: boolean;
+  /** Store limits, passed to a named provider; `maxValueBytes` is also checked by `set` right away. */
+  limits?: StoreLimits;
+  /** The clock, in ms since the epoch; passed to a named provider too. Default `Date.now`. */
+  now?: () => number;
+  /** Receives failures of commits sent as the headers go out (nobody awaits those). Default: a process warning. */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Which provider stores the sessions: a registered name with that provider's own options (typed per name,
+ * see `ProviderOptionsByName`), or an instance. Default `'sharded'`.
+ */
+export type ProviderChoice =
+  | { provider?: undefined; providerOptions?: ShardedProviderOptions }
+  | {
+      [Name in ProviderName]: { provider: Name; providerOptions?: ProviderOptionsByName[Name] };
+    }[ProviderName]
+  | { provider: SessionProvider; providerOptions?: undefined };
+
+/** Options of {@link createSessionManager}. Every one is validated at construction. */
+export type SessionManagerOptions = SessionManagerBaseOptions & ProviderChoice;
+
+/**
+ * Slide the idle deadline with an empty commit only when more than this fraction of the idle timeout passed
+ * since the last slide: a busy reader then costs one store write per 3 minutes (with 30m), not one per request,
+ * and the session still never dies less than 90% of the idle timeout after its last use.
+ */
+export const TOUCH_FRACTION = 0.1;
+
+/** The manager's options checked, with every default filled in and the provider built. */
+export interface ResolvedManagerOptions {
+  readonly provider: SessionProvider;
+  readonly policy: SessionPolicy;
+  readonly now: () => number;
+  readonly transports: IdTransports;
+  readonly maxValueBytes: number;
+  readonly touchAfterMs: number;
+  /** `onError`, made safe to call: a throwing handler must not become an unhandled rejection. */
+  readonly reportError: (error: unknown) => void;
+}
+
+const OPTION_NAMES = [
+  'provider',
+  'providerOptions',
+  'cookieName',
+  'idleTimeout',
+  'absoluteTimeout',
+  'cookie',
+  'secrets',
+  'transports',
+  'headerName',
+  'urlParam',
+  'trustProxy',
+  'limits',
+  'now',
+  'onError',
+];
+
+/** Checks every option (a bad or unknown one throws `InvalidOptionError` naming it) and builds the provider. */
+export function resolveManagerOptions(options: SessionManagerOptions): ResolvedManagerOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('createSessionManager: options must be an object');
+  }
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(name)) {
+      throw new InvalidOptionError(`unknown option '${name}' of createSessionManager`);
+    }
+  }
+  const now = options.now ?? Date.now;
+  if (typeof now !== 'function') throw new InvalidOptionError('now must be a function');
+  const idleTimeoutMs = parseDuration('idleTimeout', options.idleTimeout ?? '30m');
+  const absoluteTimeoutMs = parseDuration('absoluteTimeout', options.absoluteTimeout ?? '24h');
+  const onError = options.onError ?? defaultOnError;
+  if (typeof onError !== 'function') throw new InvalidOptionError('onError must be a function');
+  const transports = new IdTransports(options);
+  const maxValueBytes = integerOption(
+    'limits.maxValueBytes',
+    options.limits?.maxValueBytes,
+    DEFAULT_LIMITS.maxValueBytes,
+    1,
+  );
+  return {
+    provider: resolveProvider(options, now),
+    policy: Object.freeze({ idleTimeoutMs, absoluteTimeoutMs }),
+    now,
+    transports,
+    maxValueBytes,
+    touchAfterMs: idleTimeoutMs * TOUCH_FRACTION,
+    reportError: (error) => {
+      try {
+        onError(error);
+      } catch {
+        // A throwing error handler must not turn into an unhandled rejection.
+      }
+    },
+  };
+}
+
+const PROVIDER_METHODS = ['init', 'read', 'commit', 'incr', 'rename', 'destroy', 'count', 'stats', 'close'];
+
+function resolveProvider(options: SessionManagerOptions, now: () => number): SessionProvider {
+  const provider = options.provider ?? 'sharded';
+  if (typeof provider === 'string') {
+    if (options.limits !== undefined && (options.limits === null || typeof options.limits !== 'object')) {
+      throw new InvalidOptionError('limits must be an object');
+    }
+    const providerOptions = { ...options.limits, now, ...options.providerOptions };
+    return createProvider(provider as ProviderName, providerOptions);
+  }
+  if (
+    provider === null ||
+    typeof provider !== 'object' ||
+    PROVIDER_METHODS.some((m) => typeof (provider as unknown as Record<string, unknown>)[m] !== 'function')
+  ) {
+    throw new InvalidOptionError(
+      'provider must be a registered name or an object implementing SessionProvider',
+    );
+  }
+  if (options.providerOptions !== undefined) {
+    throw new InvalidOptionError('providerOptions apply to a provider given by name, not to an instance');
+  }
+  return provider;
+}
+
+function defaultOnError(error: unknown): void {
+  // Messages of store errors never contain session ids, so this is safe to log.
+  process.emitWarning(error instanceof Error ? error : new Error(String(error)), 'SessionCommitWarning');
+}

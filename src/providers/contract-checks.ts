@@ -1,0 +1,64 @@
+import { InvalidArgumentError, InvalidSessionIdError } from '../errors.js';
+import { isValidSid } from '../sid.js';
+import type { SessionDelta, SessionPolicy } from './provider.js';
+
+/**
+ * The checks of the provider contract's arguments, in one place. Each value is checked once, at the
+ * boundary it crosses into a provider (a provider's public method), and trusted below it: the session
+ * table and the shard workers never check again. The session layer checks what the user hands it
+ * (`session.set(key)`) with the same functions, so both boundaries agree on every rule.
+ */
+
+/** Throws `InvalidSessionIdError` unless `sid` has the exact shape of a session id. */
+export function checkSid(sid: unknown): asserts sid is string {
+  if (!isValidSid(sid)) throw new InvalidSessionIdError();
+}
+
+/** Throws `InvalidArgumentError` unless `key` can name a session value: a non-empty string. */
+export function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key === '') {
+    throw new InvalidArgumentError('a session key must be a non-empty string');
+  }
+}
+
+/** Throws `InvalidArgumentError` unless `by` is a finite number: what `incr` may add. */
+export function checkIncrAmount(by: unknown): asserts by is number {
+  if (typeof by !== 'number' || !Number.isFinite(by)) {
+    throw new InvalidArgumentError('incr: the increment must be a finite number');
+  }
+}
+
+/** Throws `InvalidArgumentError` unless both timeouts are positive finite numbers of ms. */
+export function checkPolicy(policy: unknown): asserts policy is SessionPolicy {
+  const ok = (ms: unknown) => typeof ms === 'number' && Number.isFinite(ms) && ms > 0;
+  const p = policy as Partial<SessionPolicy> | null | undefined;
+  if (p === null || typeof p !== 'object' || !ok(p.idleTimeoutMs) || !ok(p.absoluteTimeoutMs)) {
+    throw new InvalidArgumentError(
+      'policy.idleTimeoutMs and policy.absoluteTimeoutMs must be positive numbers',
+    );
+  }
+}
+
+/**
+ * Throws `InvalidArgumentError` unless `delta` is `{ set?: [key, bytes][], delete?: key[] }` with string
+ * keys and `Uint8Array` values. Its limits (sizes, key count) are the store's to check: they depend on
+ * what the session already holds.
+ */
+export function checkDelta(delta: unknown): asserts delta is SessionDelta {
+  if (delta === null || typeof delta !== 'object') throw new InvalidArgumentError('delta must be an object');
+  const { set = [], delete: deletes = [] } = delta as { set?: unknown; delete?: unknown };
+  if (!Array.isArray(set) || !Array.isArray(deletes)) {
+    throw new InvalidArgumentError('delta.set and delta.delete must be arrays');
+  }
+  for (const key of deletes) checkKey(key);
+  for (const entry of set) {
+    if (!Array.isArray(entry) || entry.length !== 2) {
+      throw new InvalidArgumentError('delta.set entries must be [key, value] pairs');
+    }
+    const [key, value] = entry as [unknown, unknown];
+    checkKey(key);
+    if (!(value instanceof Uint8Array)) {
+      throw new InvalidArgumentError(`the value of "${key}" must be encoded bytes (Uint8Array)`);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import type { SessionMeta } from './provider.js';
+
+/** One stored session. Values stay encoded: a store never decodes them (except for `incr`). */
+export interface SessionRecord {
+  values: Map<string, Uint8Array>;
+  /** Bytes of keys plus encoded values, kept up to date to enforce `maxSessionBytes` in O(changed keys). */
+  bytes: number;
+  readonly createdAt: number;
+  readonly idleTimeoutMs: number;
+  idleExpiresAt: number;
+  readonly absoluteExpiresAt: number;
+  /** The expiry-index bucket the record is filed under. */
+  bucket: number;
+}
+
+/** When the record dies: the earlier of its idle and absolute deadlines. */
+export function expiresAt(record: SessionRecord): number {
+  return Math.min(record.idleExpiresAt, record.absoluteExpiresAt);
+}
+
+/** The timestamps the contract reports for a record. */
+export function meta(record: SessionRecord): SessionMeta {
+  return {
+    createdAt: record.createdAt,
+    idleExpiresAt: record.idleExpiresAt,
+    absoluteExpiresAt: record.absoluteExpiresAt,
+    expiresAt: expiresAt(record),
+  };
+}
+
+/** Bytes a record's values count against `maxSessionBytes`: every key (UTF-8) plus its encoded value. */
+export function valueBytes(values: ReadonlyMap<string, Uint8Array>): number {
+  let bytes = 0;
+  for (const [key, value] of values) bytes += Buffer.byteLength(key) + value.byteLength;
+  return bytes;
+}

@@ -1,0 +1,207 @@
+import { decodeValue, encodeValue } from './codec.js';
+import { SessionDestroyedError, SessionTooLargeError } from './errors.js';
+import { checkIncrAmount, checkKey } from './providers/contract-checks.js';
+import type { SessionSnapshot } from './providers/provider.js';
+import type { NumericKey, RegenerateOptions, Session, SessionData, SessionKey } from './session.js';
+import { type RequestLink, type SessionHost, SessionWrites } from './session-writes.js';
+import { generateSid } from './sid.js';
+import { addSessionParam } from './transport/url.js';
+
+/** A value of the snapshot: its bytes as stored, decoded on first `get` only (most requests read few keys). */
+interface Entry {
+  bytes: Uint8Array | undefined;
+  value: unknown;
+  decoded: boolean;
+}
+
+/**
+ * The session a request works on (the `Session` of the public API): the snapshot's values and the view
+ * of this request's changes. Every write goes through its `SessionWrites`, which the manager flushes as
+ * the headers go out.
+ */
+export class RequestSession<Data extends object = SessionData> implements Session<Data> {
+  /** The request's writes; the manager calls `flushInBackground()` on it as the headers go out. */
+  readonly writes: SessionWrites;
+  #isNew: boolean;
+  #destroyed = false;
+  readonly #entries = new Map<string, Entry>();
+  #absoluteExpiresAt: number;
+  /** The idle deadline as last known: the snapshot's, until this request slides it. */
+  #idleExpiresAt: number;
+  readonly #host: SessionHost;
+  readonly #link: RequestLink;
+
+  constructor(host: SessionHost, link: RequestLink, sid: string, snapshot?: SessionSnapshot) {
+    this.#host = host;
+    this.#link = link;
+    const now = host.now();
+    if (snapshot) {
+      this.#isNew = false;
+      for (const [key, bytes] of snapshot.values) {
+        this.#entries.set(key, { bytes, value: undefined, decoded: false });
+      }
+      const lastSlide = snapshot.idleExpiresAt - host.policy.idleTimeoutMs;
+      this.writes = new SessionWrites(host, link, sid, true, now - lastSlide > host.touchAfterMs);
+      this.#absoluteExpiresAt = snapshot.absoluteExpiresAt;
+      this.#idleExpiresAt = snapshot.idleExpiresAt;
+    } else {
+      this.#isNew = true;
+      this.writes = new SessionWrites(host, link, sid, false, false);
+      this.#absoluteExpiresAt = now + host.policy.absoluteTimeoutMs;
+      this.#idleExpiresAt = now + host.policy.idleTimeoutMs;
+    }
+  }
+
+  get id(): string {
+    return this.writes.sid;
+  }
+
+  get isNew(): boolean {
+    return this.#isNew;
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  /** True when the store holds this id (so a cookie for it is worth sending). */
+  get stored(): boolean {
+    return this.writes.stored && !this.#destroyed;
+  }
+
+  get expiresAt(): number {
+    const idle = this.writes.slid ? this.#host.now() + this.#host.policy.idleTimeoutMs : this.#idleExpiresAt;
+    return Math.min(idle, this.#absoluteExpiresAt);
+  }
+
+  get<K extends SessionKey<Data>>(key: K): Data[K] | undefined {
+    if (this.#destroyed) return undefined;
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (!entry.decoded) {
+      entry.value = decodeValue(entry.bytes as Uint8Array);
+      entry.decoded = true;
+    }
+    return entry.value as Data[K];
+  }
+
+  has(key: SessionKey<Data>): boolean {
+    return !this.#destroyed && this.#entries.has(key);
+  }
+
+  keys(): SessionKey<Data>[] {
+    return this.#destroyed ? [] : ([...this.#entries.keys()] as SessionKey<Data>[]);
+  }
+
+  set<K extends SessionKey<Data>>(key: K, value: Data[K]): void {
+    this.#assertWritable();
+    checkKey(key);
+    const bytes = encodeValue(value);
+    if (bytes.byteLength > this.#host.maxValueBytes) {
+      throw new SessionTooLargeError(
+        `the value of "${key}" is ${bytes.byteLength} bytes, over the limit of ${this.#host.maxValueBytes}`,
+      );
+    }
+    this.#entries.set(key, { bytes, value, decoded: true });
+    this.writes.set(key, bytes);
+  }
+
+  delete(key: SessionKey<Data>): void {
+    this.#assertWritable();
+    checkKey(key);
+    this.#entries.delete(key);
+    this.writes.delete(key);
+  }
+
+  async incr(key: NumericKey<Data>, by = 1): Promise<number> {
+    this.#assertWritable();
+    checkKey(key);
+    checkIncrAmount(by);
+    let result = await this.writes.incr(key, by);
+    if (result === null) {
+      // The session died during the request (expired, or destroyed by a concurrent logout). Like `start`
+      // would have, continue in a fresh session instead of failing the request; never resurrect the old id.
+      this.#startOver(generateSid(), true);
+      result = await this.writes.incr(key, by);
+      if (result === null) throw new SessionDestroyedError('the session disappeared during incr');
+    }
+    this.#entries.set(key, { bytes: undefined, value: result, decoded: true });
+    return result;
+  }
+
+  async regenerate(options: RegenerateOptions = {}): Promise<void> {
+    this.#assertWritable();
+    const keep = options.keep ?? true;
+    const newSid = generateSid();
+    if (!this.writes.stored) {
+      this.writes.moveToNewId(newSid);
+      if (!keep) this.#clear();
+      return;
+    }
+    // The rename must see every write already sent for the old id.
+    await this.writes.settle();
+    const provider = this.#host.provider;
+    if (!keep) {
+      await provider.destroy(this.writes.sid);
+      this.#startOver(newSid, true);
+      return;
+    }
+    const meta = await provider.rename(this.writes.sid, newSid);
+    if (meta === null) {
+      // The old session vanished meanwhile: carry this request's view into a new session under the new id.
+      this.#startOver(newSid, false);
+      for (const [key, entry] of this.#entries) this.writes.set(key, entry.bytes ?? encodeValue(entry.value));
+      return;
+    }
+    this.writes.renamedTo(newSid);
+    this.#absoluteExpiresAt = meta.absoluteExpiresAt;
+  }
+
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.writes.discardPending();
+    this.#entries.clear();
+    this.#link.onDestroyed();
+    if (!this.writes.stored) return;
+    await this.#host.provider.destroy(this.writes.sid);
+  }
+
+  touch(): void {
+    this.#assertWritable();
+    this.writes.touch();
+  }
+
+  async save(): Promise<void> {
+    if (!this.#destroyed) this.writes.flushNow();
+    await this.writes.settle();
+    const error = this.writes.takeError();
+    if (error !== undefined) throw error;
+  }
+
+  url(href: string): string {
+    const param = this.#host.urlParam;
+    if (param === undefined || this.#destroyed) return href;
+    return addSessionParam(href, param, this.#host.transportValue(this.writes.sid));
+  }
+
+  /** Continues under `sid` as a new session (not stored yet), with or without this request's data. */
+  #startOver(sid: string, clear: boolean): void {
+    if (clear) this.#clear();
+    this.writes.moveToNewId(sid);
+    this.#isNew = true;
+    const now = this.#host.now();
+    this.#absoluteExpiresAt = now + this.#host.policy.absoluteTimeoutMs;
+    this.#idleExpiresAt = now + this.#host.policy.idleTimeoutMs;
+  }
+
+  #clear(): void {
+    this.#entries.clear();
+    this.writes.discardPending();
+    this.#isNew = true;
+  }
+
+  #assertWritable(): void {
+    if (this.#destroyed) throw new SessionDestroyedError();
+  }
+}

@@ -1,0 +1,35 @@
+import type { IncomingMessage } from 'node:http';
+import type { HeaderSink } from './before-headers.js';
+
+/** How the session id travels: a cookie, a request/response header (APIs), or a URL query parameter. */
+export type TransportName = 'cookie' | 'header' | 'url';
+
+/** What became of the request's session, as the response's headers go out. */
+export type IdOutcome =
+  /** The store holds the session: `value` is its transported (maybe signed) id. */
+  | {
+      readonly kind: 'live';
+      readonly value: string;
+      /** The id differs from the one the client sent (new session, regenerate): the client must learn it. */
+      readonly changed: boolean;
+      /** The deadline moved noticeably: a persistent cookie should get a new Max-Age. */
+      readonly rolled: boolean;
+      /** Ms until the session dies unless used again. */
+      readonly expiresInMs: number;
+    }
+  /** The session was destroyed in this request: the client should forget its id. */
+  | { readonly kind: 'ended' }
+  /** Nothing is stored (a new session nobody wrote to): nothing to tell the client. */
+  | { readonly kind: 'none' };
+
+/**
+ * One way the id travels between client and server. The manager reads the id through the enabled
+ * transports in order and, once per response, lets each write what the client must learn.
+ */
+export interface IdTransport {
+  readonly name: TransportName;
+  /** The transported value the request carries (unverified: the caller unsigns and shape-checks it). */
+  read(req: IncomingMessage): string | undefined;
+  /** Writes what the response must carry about the id; runs once, just before the headers go out. */
+  write(sink: HeaderSink, req: IncomingMessage, outcome: IdOutcome): void;
+}

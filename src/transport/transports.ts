@@ -1,0 +1,92 @@
+import type { IncomingMessage } from 'node:http';
+import { InvalidOptionError } from '../errors.js';
+import { isValidSid } from '../sid.js';
+import type { HeaderSink } from './before-headers.js';
+import { createCookieTransport, type SessionCookieOptions } from './cookie.js';
+import { createHeaderTransport } from './header.js';
+import type { IdOutcome, IdTransport, TransportName } from './id-transport.js';
+import { createIdSigner, type IdSigner } from './signing.js';
+import { createUrlTransport, DEFAULT_SESSION_PARAM } from './url.js';
+
+/** The manager's options that say how the id travels. Each transport validates its own. */
+export interface TransportOptions {
+  readonly transports?: readonly TransportName[] | undefined;
+  readonly cookieName?: string | undefined;
+  readonly cookie?: SessionCookieOptions | undefined;
+  readonly headerName?: string | undefined;
+  readonly urlParam?: string | undefined;
+  readonly trustProxy?: boolean | undefined;
+  readonly secrets?: string | readonly string[] | undefined;
+}
+
+// Longer transported values are not ids (43 chars, plus a 44-char signature and a dot): refuse them unread.
+const MAX_TRANSPORTED_LENGTH = 128;
+const TRANSPORT_NAMES: readonly TransportName[] = ['cookie', 'header', 'url'];
+
+/**
+ * The enabled transports, in order of preference, with the signer they share: where the manager reads
+ * the client's id from and writes the id to. Nothing here knows about sessions or stores.
+ */
+export class IdTransports {
+  readonly #list: readonly IdTransport[];
+  readonly #signer: IdSigner;
+  /** The URL transport's query parameter when it is enabled (links then carry the id), else undefined. */
+  readonly urlParam: string | undefined;
+
+  constructor(options: TransportOptions) {
+    const names = validateNames(options.transports);
+    if (options.trustProxy !== undefined && typeof options.trustProxy !== 'boolean') {
+      throw new InvalidOptionError('trustProxy must be a boolean');
+    }
+    this.#signer = createIdSigner(options.secrets);
+    const urlParam = options.urlParam ?? DEFAULT_SESSION_PARAM;
+    // Every transport checks its options, enabled or not: a bad option is a mistake either way.
+    const all: Record<TransportName, IdTransport> = {
+      cookie: createCookieTransport({
+        name: options.cookieName,
+        cookie: options.cookie,
+        trustProxy: options.trustProxy ?? false,
+      }),
+      header: createHeaderTransport(options.headerName),
+      url: createUrlTransport(urlParam),
+    };
+    this.#list = names.map((name) => all[name]);
+    this.urlParam = names.includes('url') ? urlParam : undefined;
+  }
+
+  /** The transported (maybe signed) form of an id. */
+  sign(sid: string): string {
+    return this.#signer.sign(sid);
+  }
+
+  /** The first well-formed, correctly signed id among the enabled transports, in their order. */
+  readClientSid(req: IncomingMessage): string | undefined {
+    for (const transport of this.#list) {
+      const value = transport.read(req);
+      if (value === undefined || value.length > MAX_TRANSPORTED_LENGTH) continue;
+      const sid = this.#signer.unsign(value);
+      if (sid !== null && isValidSid(sid)) return sid;
+    }
+    return undefined;
+  }
+
+  /** Lets every transport write what the response must carry about the id. */
+  write(sink: HeaderSink, req: IncomingMessage, outcome: IdOutcome): void {
+    for (const transport of this.#list) transport.write(sink, req, outcome);
+  }
+}
+
+function validateNames(transports: readonly TransportName[] | undefined): readonly TransportName[] {
+  if (transports === undefined) return ['cookie'];
+  if (
+    !Array.isArray(transports) ||
+    transports.length === 0 ||
+    transports.some((t) => !TRANSPORT_NAMES.includes(t)) ||
+    new Set(transports).size !== transports.length
+  ) {
+    throw new InvalidOptionError(
+      "transports must be a non-empty list of distinct names among 'cookie', 'header' and 'url'",
+    );
+  }
+  return Object.freeze([...transports]);
+}
