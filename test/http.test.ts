@@ -8,10 +8,14 @@ import {
   fastifySessionPlugin,
   generateSid,
   getSession,
+  InvalidOptionError,
   OverloadedError,
   SessionError,
   type SessionManager,
   type SessionProvider,
+  ShardUnavailableError,
+  StoreUnavailableError,
+  withSession,
 } from '../src/index.js';
 import { Browser, type Listening, listenServer } from './session-helpers.js';
 
@@ -46,6 +50,15 @@ function failingProvider(base: SessionProvider, failingSid: string, error: Error
     read: (sid) => (sid === failingSid ? Promise.reject(error) : base.read(sid)),
   };
 }
+
+describe('node:http adapter', () => {
+  it('answers 503 with Retry-After for failures that pass by themselves, 500 for the others', async () => {
+    const failures = overloadedAndBroken();
+    manager = createSessionManager<Data>({ provider: failures.provider });
+    server = await listenServer(createServer(withSession(manager, (_req, res) => res.end('ok'))));
+    await failures.expectMapped(server.url, 500);
+  });
+});
 
 describe('Express adapter', () => {
   async function startExpress(provider: SessionProvider | 'memory' = 'memory') {
@@ -159,6 +172,12 @@ describe('Fastify plugin', () => {
     expect(await browser.text('/')).toBe('user=');
   });
 
+  it('refuses to register without a manager, with InvalidOptionError', async () => {
+    const app = Fastify();
+    fastify = app;
+    await expect(app.register(fastifySessionPlugin, {} as never)).rejects.toBeInstanceOf(InvalidOptionError);
+  });
+
   it("keeps the app's own Set-Cookie next to the session cookie", async () => {
     const browser = await startFastify();
     const response = await browser.fetch('/other-cookie');
@@ -175,28 +194,30 @@ describe('Fastify plugin', () => {
 });
 
 /**
- * A store that is overloaded for one id and broken (a non-overload SessionError) for another, and the check
- * every adapter must pass with it: 503 + Retry-After for the first, the framework's error handler (418 with
- * the code, in these apps) for the second.
+ * A store that fails reads for chosen ids — overloaded, a shard restarting, an external store unreachable,
+ * and broken (a SessionError that does not pass by itself) — and the check every adapter must pass with it:
+ * 503 + Retry-After for the first three, the framework's error handler (418 with the code, in these apps)
+ * for the last.
  */
 function overloadedAndBroken() {
   const memory = createSessionManager({ provider: 'memory' }).provider;
-  const overloadedSid = generateSid();
-  const brokenSid = generateSid();
-  const provider = failingProvider(
-    failingProvider(memory, overloadedSid, new OverloadedError()),
-    brokenSid,
-    new SessionError('ERR_BROKEN', 'broken'),
+  const retryable = [new OverloadedError(), new ShardUnavailableError(), new StoreUnavailableError()].map(
+    (error) => ({ sid: generateSid(), error }),
   );
+  const brokenSid = generateSid();
+  let provider = failingProvider(memory, brokenSid, new SessionError('ERR_BROKEN', 'broken'));
+  for (const { sid, error } of retryable) provider = failingProvider(provider, sid, error);
   return {
     provider,
-    async expectMapped(base: string) {
-      const overloaded = await fetch(`${base}/`, { headers: { cookie: `sid=${overloadedSid}` } });
-      expect(overloaded.status).toBe(503);
-      expect(overloaded.headers.get('retry-after')).toBe('1');
+    async expectMapped(base: string, brokenStatus = 418) {
+      for (const { sid, error } of retryable) {
+        const response = await fetch(`${base}/`, { headers: { cookie: `sid=${sid}` } });
+        expect(response.status, error.name).toBe(503);
+        expect(response.headers.get('retry-after'), error.name).toBe('1');
+      }
       const broken = await fetch(`${base}/`, { headers: { cookie: `sid=${brokenSid}` } });
-      expect(broken.status).toBe(418);
-      expect(await broken.text()).toBe('ERR_BROKEN');
+      expect(broken.status).toBe(brokenStatus);
+      if (brokenStatus === 418) expect(await broken.text()).toBe('ERR_BROKEN');
     },
   };
 }

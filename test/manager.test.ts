@@ -63,6 +63,16 @@ describe('manager options', () => {
       { headerName: 'x session' },
       { trustProxy: 'yes' as never },
       { provider: {} as never },
+      // Attributes the cookie library cannot write: before, each was accepted and every request answered 500.
+      { cookie: { domain: 'bad domain' } },
+      { cookie: { domain: 'exa;mple.com' } },
+      { cookie: { path: '/a;b' } },
+      { cookie: { sameSite: 'lax', secure: 'yes' as never } },
+      { cookie: { maxAge: 5 } as never },
+      // Typos are refused by name, in the manager's options and in a provider's.
+      { idleTimout: '5m' } as never,
+      { providerOptions: { gcIntervalMS: 0 } as never },
+      { limits: { maxKey: 5 } as never },
     ];
     for (const options of bad) {
       expect(() => createSessionManager({ provider: 'memory', ...options }), JSON.stringify(options)).toThrow(
@@ -70,6 +80,20 @@ describe('manager options', () => {
       );
     }
     expect(() => createSessionManager({ provider: 'nope' as never })).toThrow(UnknownProviderError);
+    expect(() =>
+      createSessionManager({ provider: 'sharded', providerOptions: { shard: 2 } as never }),
+    ).toThrow(/unknown option 'shard' of the 'sharded' provider/);
+  });
+
+  it('types providerOptions per provider: a typo is a compile error', () => {
+    const typo = () =>
+      // @ts-expect-error `shard` is not an option of the 'sharded' provider (`shards` is)
+      createSessionManager({ provider: 'sharded', providerOptions: { shard: 2 } });
+    const wrongProvider = () =>
+      // @ts-expect-error `shards` is an option of 'sharded', not of 'memory'
+      createSessionManager({ provider: 'memory', providerOptions: { shards: 2 } });
+    expect(typo).toThrow(InvalidOptionError);
+    expect(wrongProvider).toThrow(InvalidOptionError);
   });
 
   it('parses durations and exposes the policy', async () => {

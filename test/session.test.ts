@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSessionManager,
+  InvalidArgumentError,
   NotANumberError,
   OverloadedError,
   type Session,
@@ -87,6 +88,27 @@ describe('Session API', () => {
     expect(creation).toEqual({ error: SessionTooLargeError.name });
     // Nothing of the refused delta was written.
     expect(await call(browser, (s) => s.get('user'))).toEqual({ ok: 'ann' });
+  });
+
+  it('refuses values that cannot be stored with InvalidArgumentError, and writes nothing of them', async () => {
+    const browser = new Browser(server.url);
+    await call(browser, (s) => s.set('user', 'ann'));
+    const unstorable: unknown[] = [
+      () => 1,
+      Symbol('x'),
+      { nested: () => 1 },
+      [Symbol('y')],
+      new Map([[1, () => 2]]),
+    ];
+    for (const value of unstorable) {
+      expect(await call(browser, (s) => s.set('user', value as never)), typeof value).toEqual({
+        error: InvalidArgumentError.name,
+      });
+    }
+    expect(await call(browser, (s) => s.get('user'))).toEqual({ ok: 'ann' });
+    expect(await call(browser, (s) => s.incr('count', Number.NaN))).toEqual({
+      error: InvalidArgumentError.name,
+    });
   });
 
   it('rejects incr on a value that is not a number, and writes after destroy', async () => {
