@@ -40,7 +40,7 @@ export type {
   SessionProvider,
   SessionSnapshot,
   ShardStats,
-  StoreLimits,
+  SessionLimits,
 } from './providers/provider.js';
 export {
   createShardedProvider,

@@ -1,6 +1,6 @@
 import { parseDuration } from './duration.js';
 import { InvalidOptionError } from './errors.js';
-import type { SessionPolicy, SessionProvider, StoreLimits } from './providers/provider.js';
+import type { SessionPolicy, SessionProvider, SessionLimits } from './providers/provider.js';
 import { DEFAULT_LIMITS, integerOption } from './providers/provider-options.js';
 import type { ShardedProviderOptions } from './providers/sharded/provider.js';
 import { createProvider, type ProviderName, type ProviderOptionsByName } from './registry.js';
@@ -28,8 +28,8 @@ export interface SessionManagerBaseOptions {
   urlParam?: string;
   /** Trust `X-Forwarded-Proto` for Secure 'auto' (set it behind a TLS-terminating proxy). Default false. */
   trustProxy?: boolean;
-  /** Store limits, passed to a named provider; `maxValueBytes` is also checked by `set` right away. */
-  limits?: StoreLimits;
+  /** Limits, passed to a named provider; `maxValueBytes` is also checked by `set` right away. */
+  limits?: SessionLimits;
   /** The clock, in ms since the epoch; passed to a named provider too. Default `Date.now`. */
   now?: () => number;
   /** Receives failures of commits sent as the headers go out (nobody awaits those). Default: a process warning. */

@@ -1,8 +1,8 @@
 import { InvalidOptionError } from '../errors.js';
-import type { ProviderOptions, StoreLimits } from './provider.js';
+import type { ProviderOptions, SessionLimits } from './provider.js';
 
 /** Every limit with its value filled in. */
-export type ResolvedLimits = { readonly [K in keyof StoreLimits]-?: number };
+export type ResolvedLimits = { readonly [K in keyof SessionLimits]-?: number };
 
 export const DEFAULT_LIMITS: ResolvedLimits = {
   maxValueBytes: 64 * 1024,
@@ -84,7 +84,7 @@ export function integerOption(
 }
 
 /** Fills in the defaults and validates every limit. */
-export function resolveLimits(options: StoreLimits = {}): ResolvedLimits {
+export function resolveLimits(options: SessionLimits = {}): ResolvedLimits {
   return {
     maxValueBytes: integerOption('maxValueBytes', options.maxValueBytes, DEFAULT_LIMITS.maxValueBytes, 1),
     maxSessionBytes: integerOption(

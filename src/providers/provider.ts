@@ -40,7 +40,7 @@ export interface SessionDelta {
   readonly delete?: readonly string[];
 }
 
-/** Live numbers of one store (the memory provider) or one shard. */
+/** Live numbers of one provider's table (the memory provider) or of one shard. */
 export interface ShardStats {
   /** Shard index; 0 for the memory provider. */
   readonly shard: number;
@@ -62,7 +62,7 @@ export interface ShardStats {
   readonly expired: number;
   /** Sessions removed to make room under `maxSessions`. */
   readonly evicted: number;
-  /** `process.memoryUsage().heapUsed` of the thread that owns the store. */
+  /** `process.memoryUsage().heapUsed` of the thread that owns the sessions. */
   readonly heapUsedBytes: number;
 }
 
@@ -105,20 +105,20 @@ export interface SessionProvider {
   close(): Promise<void>;
 }
 
-/** Limits shared by every provider. Each has a default; see `resolveLimits`. */
-export interface StoreLimits {
+/** Limits every provider enforces. Each has a default; see `resolveLimits`. */
+export interface SessionLimits {
   /** Bytes of one encoded value. Default 64 KiB. */
   readonly maxValueBytes?: number;
   /** Bytes of one session (keys + encoded values). Default 1 MiB. */
   readonly maxSessionBytes?: number;
   /** Keys in one session. Default 1,000. */
   readonly maxKeys?: number;
-  /** Live sessions per store (memory) or per shard (sharded). Past it, the soonest to expire is evicted. Default 4,000,000. */
+  /** Live sessions per table (memory) or per shard (sharded). Past it, the soonest to expire is evicted. Default 4,000,000. */
   readonly maxSessions?: number;
 }
 
 /** Options every provider understands. */
-export interface ProviderOptions extends StoreLimits {
+export interface ProviderOptions extends SessionLimits {
   /** The clock, in ms since the epoch. Tests pass a controllable one. Default `Date.now`. */
   readonly now?: () => number;
   /** How often the GC tick runs, in ms. 0 disables the tick (sweep with `gc()`). Default 1,000. */
