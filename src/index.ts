@@ -35,12 +35,12 @@ export type {
   ProviderFactory,
   ProviderOptions,
   SessionDelta,
+  SessionLimits,
   SessionMeta,
   SessionPolicy,
   SessionProvider,
   SessionSnapshot,
   ShardStats,
-  SessionLimits,
 } from './providers/provider.js';
 export {
   createShardedProvider,

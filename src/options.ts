@@ -1,6 +1,6 @@
 import { parseDuration } from './duration.js';
 import { InvalidOptionError } from './errors.js';
-import type { SessionPolicy, SessionProvider, SessionLimits } from './providers/provider.js';
+import type { SessionLimits, SessionPolicy, SessionProvider } from './providers/provider.js';
 import { DEFAULT_LIMITS, integerOption } from './providers/provider-options.js';
 import type { ShardedProviderOptions } from './providers/sharded/provider.js';
 import { createProvider, type ProviderName, type ProviderOptionsByName } from './registry.js';
