@@ -3,13 +3,13 @@ import type { SessionDelta, SessionPolicy, SessionProvider } from '../../provide
 import { SessionIndex, WALK_CHUNK } from './session-index.js';
 import { INDEX_BUCKETS, type SessionKey, type StoreKeys } from './store-keys.js';
 import {
-  expiryDelta,
   expiryOf,
   initialValues,
   isLive,
   replaceDelta,
   sessionOf,
   storedId,
+  touchDelta,
 } from './stored-session.js';
 
 /**
@@ -99,13 +99,13 @@ export class SessionObjectStore {
     }
   }
 
-  /** Moves the expiry of the session under `id` to the one of `session`, without rewriting its data. Never creates one. */
+  /** Replaces the cookie and expiry of the session under `id` with `session`'s, without rewriting its data. Never creates one. */
   async touch(id: unknown, session: unknown): Promise<void> {
     const key = this.#keys.session(id);
     const now = this.#now();
     const expiresAt = expiryOf(checkSession(session), now, this.#ttlMs);
     if (expiresAt <= now) return this.destroy(id);
-    const meta = await this.#provider.commit(key.sid, expiryDelta(expiresAt));
+    const meta = await this.#provider.commit(key.sid, touchDelta(session as object, expiresAt));
     if (meta && meta.expiresAt < expiresAt) await this.#extend(key.sid, expiresAt);
   }
 

@@ -2,16 +2,18 @@ import { decodeValue, encodeValue } from '../../codec.js';
 import type { SessionDelta, SessionSnapshot } from '../../providers/provider.js';
 
 /**
- * How one express-session session is laid out in a provider's record. Three keys:
+ * How one express-session session is laid out in a provider's record. Four keys:
  * - `id`: the express-session id, written once at creation, so `all()` and `ids()` can give it back (the
  *   provider's id is a one-way hash of it) and `get` can check the record is the one it asked for;
- * - `data`: the whole session object, encoded once: `set` replaces it in one commit, so a reader sees the old
- *   object or the new one, never half of each;
- * - `expires`: when express-session says the session ends (its cookie's `expires`, or the store's `ttl`).
- *   `touch` rewrites only this key, never the data.
+ * - `data`: the session's fields but its cookie, encoded once: `set` replaces them in one commit with the two
+ *   keys below, so a reader sees the old session or the new one, never half of each;
+ * - `cookie`: the session's cookie, which `touch` replaces without rewriting the data (as MemoryStore's touch
+ *   replaces the stored cookie);
+ * - `expires`: when the session ends by express-session's rules (the cookie's `expires`, or the store's `ttl`).
  */
 export const ID_KEY = 'id';
 export const DATA_KEY = 'data';
+export const COOKIE_KEY = 'cookie';
 export const EXPIRES_KEY = 'expires';
 
 /** The part of a session object the store reads: its cookie's expiry, a Date or (from JSON) a string. */
@@ -34,17 +36,25 @@ export function expiryOf(session: object, now: number, ttlMs: number): number {
 }
 
 /**
- * The session object as it is stored: its own enumerable fields, with the cookie in its JSON form (what every
- * JSON store keeps; express-session's Cookie keeps its expiry in a getter msgpackr would not see). Values are
- * then encoded with the library's codec, so a `Date` stays a `Date` (express-session and @fastify/session both
- * accept a Date where JSON stores hand back a string).
+ * The session's own enumerable fields but its cookie. Values are encoded with the library's codec (msgpackr
+ * structured clone), so a `Date` stays a `Date`, where JSON stores hand back a string.
  */
-function storable(session: object): Record<string, unknown> {
+function dataOf(session: object): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
-  for (const key of Object.keys(session)) fields[key] = (session as Record<string, unknown>)[key];
-  const cookie = (session as CookieHolder).cookie;
-  if (cookie && typeof cookie.toJSON === 'function') fields.cookie = withoutUndefined(cookie.toJSON());
+  for (const key of Object.keys(session)) {
+    if (key !== 'cookie') fields[key] = (session as Record<string, unknown>)[key];
+  }
   return fields;
+}
+
+/**
+ * The cookie in its JSON form, what every JSON store keeps (express-session's Cookie keeps its expiry behind
+ * a getter that msgpackr would not see); `expires` stays a `Date`, which express-session and @fastify/session
+ * both accept where JSON stores give a string.
+ */
+function cookieOf(session: object): unknown {
+  const cookie = (session as CookieHolder).cookie;
+  return cookie && typeof cookie.toJSON === 'function' ? withoutUndefined(cookie.toJSON()) : cookie;
 }
 
 /** What JSON.stringify keeps of an object: the fields that are not undefined. */
@@ -59,15 +69,21 @@ function withoutUndefined(value: unknown): unknown {
 export function replaceDelta(session: object, expiresAt: number): SessionDelta {
   return {
     set: [
-      [DATA_KEY, encodeValue(storable(session))],
+      [DATA_KEY, encodeValue(dataOf(session))],
+      [COOKIE_KEY, encodeValue(cookieOf(session))],
       [EXPIRES_KEY, encodeValue(expiresAt)],
     ],
   };
 }
 
-/** The delta that moves only the expiry (a touch). */
-export function expiryDelta(expiresAt: number): SessionDelta {
-  return { set: [[EXPIRES_KEY, encodeValue(expiresAt)]] };
+/** The delta of a touch: the cookie and the expiry, not the data. */
+export function touchDelta(session: object, expiresAt: number): SessionDelta {
+  return {
+    set: [
+      [COOKIE_KEY, encodeValue(cookieOf(session))],
+      [EXPIRES_KEY, encodeValue(expiresAt)],
+    ],
+  };
 }
 
 /** The values a new record starts with: its id, then what `replaceDelta` sets. */
@@ -77,25 +93,30 @@ export function initialValues(id: string, replace: SessionDelta): SessionDelta {
 
 /** The id a record was created for, or undefined if it holds none (not one of this store's sessions). */
 export function storedId(snapshot: SessionSnapshot): string | undefined {
-  const bytes = snapshot.values.get(ID_KEY);
-  const id = bytes === undefined ? undefined : decodeValue(bytes);
+  const id = decoded(snapshot, ID_KEY);
   return typeof id === 'string' ? id : undefined;
 }
 
 /** True while express-session's expiry has not passed (the provider's own deadline is checked by the provider). */
 export function isLive(snapshot: SessionSnapshot, now: number): boolean {
-  const bytes = snapshot.values.get(EXPIRES_KEY);
-  const expiresAt = bytes === undefined ? undefined : decodeValue(bytes);
+  const expiresAt = decoded(snapshot, EXPIRES_KEY);
   return typeof expiresAt === 'number' && expiresAt > now;
 }
 
 /**
- * The session object of a record read for `id`, or undefined when the record is not that session's (another
- * id, which only a hash collision could cause) or express-session's expiry has passed.
+ * The session object of a record read for `id` (its data with its cookie), or undefined when the record is not
+ * that session's (another id, which only a hash collision could cause) or express-session's expiry has passed.
  */
 export function sessionOf(snapshot: SessionSnapshot, id: string, now: number): object | undefined {
   if (storedId(snapshot) !== id || !isLive(snapshot, now)) return undefined;
-  const bytes = snapshot.values.get(DATA_KEY);
-  const data = bytes === undefined ? undefined : decodeValue(bytes);
-  return data !== null && typeof data === 'object' ? data : undefined;
+  const data = decoded(snapshot, DATA_KEY);
+  if (data === null || typeof data !== 'object') return undefined;
+  const cookie = decoded(snapshot, COOKIE_KEY);
+  if (cookie !== undefined) (data as Record<string, unknown>).cookie = cookie;
+  return data;
+}
+
+function decoded(snapshot: SessionSnapshot, key: string): unknown {
+  const bytes = snapshot.values.get(key);
+  return bytes === undefined ? undefined : decodeValue(bytes);
 }
