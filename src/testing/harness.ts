@@ -90,7 +90,7 @@ export class Harness {
     else it(title, body);
   }
 
-  /** After every test is registered: an `expectedFailures` entry that names no test is itself a failure. */
+  /** Once every test is registered: an `expectedFailures` entry that names no test is itself a failure. */
   checkExpectedFailures(): void {
     for (const title of Object.keys(this.#options.expectedFailures ?? {})) {
       if (this.#titles.has(title)) continue;
