@@ -24,4 +24,9 @@ describe("the 'shard-session/testing' subpath", () => {
     expect((await exportedNames(required, 'commonjs')).sort()).toEqual(expected);
     expect(existsSync(`${root}/dist/src/testing/index.d.ts`)).toBe(true);
   });
+
+  it('comes with the main entry, which CommonJS can require too (for the provider under test)', async () => {
+    const required = "console.log(JSON.stringify(Object.keys(require('shard-session'))));";
+    expect(await exportedNames(required, 'commonjs')).toContain('createMemoryProvider');
+  });
 });
