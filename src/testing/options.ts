@@ -1,7 +1,7 @@
-import type { SessionProvider, StoreLimits } from '../providers/provider.js';
+import type { SessionLimits, SessionProvider } from '../providers/provider.js';
 
-/** Every limit of {@link StoreLimits}, filled in: what the suite hands the factory to pass through. */
-export type ContractLimits = { readonly [K in keyof StoreLimits]-?: number };
+/** Every limit of {@link SessionLimits}, filled in: what the suite hands the factory to pass through. */
+export type ContractLimits = { readonly [K in keyof SessionLimits]-?: number };
 
 /** What the suite gives the factory each time it needs a provider. */
 export interface ProviderContext {
