@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoServer, type Demo, escapeHtml } from '../examples/demo/app.js';
-import { Browser, type Listening, listenServer } from './session-helpers.js';
+import { Browser, type Listening, listenServer } from './support/session-helpers.js';
 
 let demo: Demo;
 let listening: Listening;
