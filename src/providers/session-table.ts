@@ -236,7 +236,8 @@ export class SessionTable {
     for (const [key, value] of changed) {
       if (value === undefined) record.values.delete(key);
       // Copy out of the caller's (or the frame's) buffer: a stored value must not pin a whole frame.
-      else record.values.set(key, value.slice());
+      // (Uint8Array.prototype.slice: on a Buffer, .slice() is a view, not a copy.)
+      else record.values.set(key, Uint8Array.prototype.slice.call(value));
     }
     record.bytes = bytes;
   }

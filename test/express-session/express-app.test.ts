@@ -2,7 +2,7 @@ import express from 'express';
 import session from 'express-session';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ShardSessionStore } from '../../src/express-session.js';
-import { Browser, type Listening, listenServer } from '../session-helpers.js';
+import { Browser, type Listening, listenServer } from '../support/session-helpers.js';
 import { StoreCalls } from '../support/store-calls.js';
 
 // An express-session app, as such apps are written, with ShardSessionStore as its store: real HTTP on

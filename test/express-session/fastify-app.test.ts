@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyPluginCallback, type FastifyRequest } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ShardSessionStore } from '../../src/express-session.js';
-import { Browser } from '../session-helpers.js';
+import { Browser } from '../support/session-helpers.js';
 
 // @fastify/session with ShardSessionStore as its `store`, over real HTTP. The plugin and @fastify/cookie are
 // loaded untyped, as in the bench: their types would augment FastifyRequest.session project-wide and clash

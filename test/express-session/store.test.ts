@@ -9,7 +9,7 @@ import {
   type SessionProvider,
   SessionTooLargeError,
 } from '../../src/index.js';
-import { Clock } from '../session-helpers.js';
+import { Clock } from '../support/session-helpers.js';
 import { StoreCalls, sessionData } from '../support/store-calls.js';
 
 const HOUR = 3_600_000;
