@@ -16,7 +16,7 @@ const BUCKET_POLICY: SessionPolicy = {
  * An entry younger than this is never pruned, even if its session is not there (yet): a session's creation
  * and its index entry are sent together but may reach different shards in either order.
  */
-export const PRUNE_GRACE_MS = 60_000;
+const PRUNE_GRACE_MS = 60_000;
 
 /** Reads in flight at once while walking the index: bounded, so a walk never fills a shard's queue. */
 export const WALK_CHUNK = 256;

@@ -17,7 +17,7 @@ import {
  * stays after express-session's own expiry (checked on every read) even when the clocks of the request and of
  * the provider's commit are a few ms apart, and a session is never moved to a longer policy by mistake.
  */
-export const EXPIRY_SLACK_MS = 1000;
+const EXPIRY_SLACK_MS = 1000;
 
 /** No absolute timeout in express-session: a century, to stay a finite number for every provider. */
 const NO_ABSOLUTE_TIMEOUT_MS = 100 * 365 * 86_400_000;

@@ -43,7 +43,7 @@ export type ShardSessionStoreOptions = ShardSessionStoreBaseOptions & ProviderCh
  * `maxValueBytes` (64 KiB by default): raising these two limits changes nothing for sessions. Options given in
  * `providerOptions` win.
  */
-export const INDEX_LIMITS: SessionLimits = { maxKeys: 65_536, maxSessionBytes: 4 * 1024 * 1024 };
+const INDEX_LIMITS: SessionLimits = { maxKeys: 65_536, maxSessionBytes: 4 * 1024 * 1024 };
 
 const DEFAULT_TTL = '1d';
 const MIN_HASH_KEY_BYTES = 16;
