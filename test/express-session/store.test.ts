@@ -88,6 +88,46 @@ describe('ShardSessionStore: ids', () => {
   });
 });
 
+describe('ShardSessionStore: whole-object set', () => {
+  it('is atomic: reads racing writes see one whole version, its fields and its cookie together', async () => {
+    const store = new ShardSessionStore({
+      provider: 'sharded',
+      providerOptions: { shards: 2 },
+      pruneInterval: 0,
+    });
+    opened.push(store);
+    const calls = new StoreCalls(store);
+    const version = (v: number) => ({
+      v,
+      items: Array.from({ length: 50 }, () => v),
+      cookie: { path: `/v${v}` },
+    });
+    await calls.set('a', version(0));
+    // Writes and reads of one session, all sent in the same turns: the shard interleaves them.
+    const seen = new Set<string>();
+    for (let round = 1; round <= 20; round++) {
+      const work: Promise<unknown>[] = [];
+      for (let i = 0; i < 10; i++) {
+        work.push(calls.set('a', version(round * 10 + i)));
+        work.push(
+          calls.get('a').then((got) => {
+            const { v, items, cookie } = got as unknown as {
+              v: number;
+              items: number[];
+              cookie: { path: string };
+            };
+            const whole = items.every((item) => item === v) && cookie.path === `/v${v}`;
+            seen.add(whole ? 'whole' : `mixed ${v}`);
+          }),
+        );
+      }
+      await Promise.all(work);
+    }
+    expect([...seen]).toEqual(['whole']);
+    expect(await calls.get('a')).toMatchObject({ v: 209 });
+  });
+});
+
 describe('ShardSessionStore: expiry', () => {
   it('gives a session without a cookie expiry the ttl, and refuses it after', async () => {
     const clock = new Clock();
