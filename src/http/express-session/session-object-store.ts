@@ -2,15 +2,7 @@ import { InvalidArgumentError, SessionExistsError } from '../../errors.js';
 import type { SessionDelta, SessionPolicy, SessionProvider } from '../../providers/provider.js';
 import { SessionIndex, WALK_CHUNK } from './session-index.js';
 import { INDEX_BUCKETS, type SessionKey, type StoreKeys } from './store-keys.js';
-import {
-  expiryOf,
-  initialValues,
-  isLive,
-  replaceDelta,
-  sessionOf,
-  storedId,
-  touchDelta,
-} from './stored-session.js';
+import { expiryOf, metaOf, replaceDelta, sessionOf, touchDelta } from './stored-session.js';
 
 /**
  * The provider's idle timeout is a session's lifetime plus this much: its deadline, slid by every commit, then
@@ -61,7 +53,7 @@ export class SessionObjectStore {
     this.#keys = options.keys;
     this.#ttlMs = options.ttlMs;
     this.#now = options.now;
-    this.#index = new SessionIndex(options.provider, options.keys, options.now);
+    this.#index = new SessionIndex(options.provider, options.keys);
     if (options.pruneIntervalMs > 0) {
       this.#pruneTimer = setInterval(this.#pruneStep, options.pruneIntervalMs);
       // Like MemoryStore, a store nobody closes must not keep the process alive.
@@ -83,7 +75,7 @@ export class SessionObjectStore {
     const now = this.#now();
     const expiresAt = expiryOf(checkSession(session), now, this.#ttlMs);
     if (expiresAt <= now) return this.destroy(id);
-    const replace = replaceDelta(session as object, expiresAt);
+    const replace = replaceDelta(id as string, session as object, expiresAt);
     for (let attempt = 1; ; attempt++) {
       const meta = await this.#provider.commit(key.sid, replace);
       if (meta) {
@@ -91,7 +83,7 @@ export class SessionObjectStore {
         return;
       }
       try {
-        return await this.#create(key, id as string, replace, expiresAt, now);
+        return await this.#create(key, replace, expiresAt, now);
       } catch (error) {
         // Someone created it between our commit and our init: commit onto theirs.
         if (!(error instanceof SessionExistsError) || attempt >= SET_ATTEMPTS) throw error;
@@ -105,7 +97,7 @@ export class SessionObjectStore {
     const now = this.#now();
     const expiresAt = expiryOf(checkSession(session), now, this.#ttlMs);
     if (expiresAt <= now) return this.destroy(id);
-    const meta = await this.#provider.commit(key.sid, touchDelta(session as object, expiresAt));
+    const meta = await this.#provider.commit(key.sid, touchDelta(id as string, session as object, expiresAt));
     if (meta && meta.expiresAt < expiresAt) await this.#extend(key.sid, expiresAt);
   }
 
@@ -120,8 +112,8 @@ export class SessionObjectStore {
     const ids: string[] = [];
     const now = this.#now();
     await this.#index.walk((_sid, snapshot) => {
-      const id = snapshot && isLive(snapshot, now) ? storedId(snapshot) : undefined;
-      if (id !== undefined) ids.push(id);
+      const meta = snapshot ? metaOf(snapshot) : undefined;
+      if (meta && meta.expiresAt > now) ids.push(meta.id);
     });
     return ids;
   }
@@ -131,10 +123,9 @@ export class SessionObjectStore {
     const sessions: Record<string, object> = Object.create(null);
     const now = this.#now();
     await this.#index.walk((_sid, snapshot) => {
-      const id = snapshot ? storedId(snapshot) : undefined;
-      if (snapshot === null || id === undefined) return;
-      const session = sessionOf(snapshot, id, now);
-      if (session) sessions[id] = session;
+      const id = snapshot ? metaOf(snapshot)?.id : undefined;
+      const session = snapshot && id !== undefined ? sessionOf(snapshot, id, now) : undefined;
+      if (session) sessions[id as string] = session;
     });
     return sessions;
   }
@@ -147,7 +138,7 @@ export class SessionObjectStore {
   /** Destroys every session the index lists. Sessions created meanwhile may survive. */
   async clear(): Promise<void> {
     for (let bucket = 0; bucket < INDEX_BUCKETS; bucket++) {
-      const sids = [...(await this.#index.entries(bucket)).keys()];
+      const sids = await this.#index.entries(bucket);
       for (let from = 0; from < sids.length; from += WALK_CHUNK) {
         await Promise.all(sids.slice(from, from + WALK_CHUNK).map((sid) => this.#provider.destroy(sid)));
       }
@@ -177,17 +168,17 @@ export class SessionObjectStore {
   }
 
   /**
-   * Creates the session and lists it in the index, both sent at once. If listing fails, the session is
+   * Creates the session, then lists it in the index: listed only once the provider acknowledged it, so the
+   * pruner never mistakes a session on its way for one that is gone. If listing fails, the session is
    * destroyed again: every session the store holds is one `all()` can find.
    */
-  async #create(key: SessionKey, id: string, replace: SessionDelta, expiresAt: number, now: number) {
-    const created = this.#provider.init(key.sid, policyUntil(expiresAt, now), initialValues(id, replace));
-    const listed = this.#index.add(key);
-    const [init, list] = await Promise.allSettled([created, listed]);
-    if (init.status === 'rejected') throw init.reason; // an entry without its session is pruned later
-    if (list.status === 'rejected') {
+  async #create(key: SessionKey, replace: SessionDelta, expiresAt: number, now: number): Promise<void> {
+    await this.#provider.init(key.sid, policyUntil(expiresAt, now), replace);
+    try {
+      await this.#index.add(key);
+    } catch (error) {
       await this.#provider.destroy(key.sid).catch(() => undefined);
-      throw list.reason;
+      throw error;
     }
   }
 
