@@ -249,6 +249,15 @@ describe('ShardSessionStore: errors and options', () => {
     expect(await calls.get('a')).toBeUndefined();
   });
 
+  it('types providerOptions by provider name, as createSessionManager does', () => {
+    // @ts-expect-error `shards` is an option of 'sharded', not of 'memory'
+    expect(() => new ShardSessionStore({ provider: 'memory', providerOptions: { shards: 2 } })).toThrow(
+      InvalidOptionError,
+    );
+    // @ts-expect-error a typo of `ttl`
+    expect(() => new ShardSessionStore({ tll: '1d' })).toThrow(InvalidOptionError);
+  });
+
   it('refuses bad options by name at construction', () => {
     const make = (options: object) => () => new ShardSessionStore(options as never);
     expect(make({ tll: '1d' })).toThrow(/unknown option 'tll'/);
