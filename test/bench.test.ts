@@ -136,7 +136,10 @@ describe('bench plumbing', () => {
     try {
       // -a: every thread, the shard's worker and libuv's pool included.
       const answer = spawnSync('taskset', ['-a', '-pc', String(server.pid)], { encoding: 'utf8' });
-      const lists = answer.stdout.trim().split('\n').map((line) => line.split(':').at(-1)?.trim());
+      const lists = answer.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(':').at(-1)?.trim());
       expect(lists.length).toBeGreaterThan(2);
       expect(new Set(lists)).toEqual(new Set(['0']));
     } finally {

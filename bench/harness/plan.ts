@@ -30,10 +30,11 @@ export function interleave(
   return runs;
 }
 
-// Measured on the project's 2-core machine: starting a server, connecting the client and closing take about
-// 0.7 s a run; prefills run at roughly 15 µs per session on average over the servers (2 M sessions: 13 s for
-// map, 58 s for classic).
-const RUN_OVERHEAD_S = 0.7;
+// Measured on the project's 2-core machine when quiet: starting a server (0.15–0.3 s), collecting its
+// garbage, reading three sessions back, connecting the client and closing take about 0.45 s a run;
+// prefills run at roughly 15 µs per session on average over the servers (2 M sessions: 13 s for map,
+// 58 s for classic). A busy machine stretches all of it: the ETA printed during a run corrects for that.
+const RUN_OVERHEAD_S = 0.45;
 const FILL_S_PER_SESSION = 15e-6;
 
 /** A rough duration of one run, in seconds, for the ETA printed before and during a bench run. */
