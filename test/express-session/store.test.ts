@@ -27,6 +27,24 @@ function storeOnClock(clock: Clock, options: ConstructorParameters<typeof ShardS
   return { store, provider, calls: new StoreCalls(store) };
 }
 
+/** `base` with some methods replaced (the others bound to it: providers keep their state in #private fields). */
+function overriding(base: SessionProvider, overrides: Partial<SessionProvider>): SessionProvider {
+  const methods = [
+    'init',
+    'read',
+    'commit',
+    'incr',
+    'rename',
+    'destroy',
+    'gc',
+    'count',
+    'stats',
+    'close',
+  ] as const;
+  const bound = Object.fromEntries(methods.map((name) => [name, base[name].bind(base)]));
+  return { ...bound, ...overrides } as SessionProvider;
+}
+
 /** A cookie with a fixed `expires` (`maxAge` measured from the clock's now, not Date.now). */
 function expiringAt(fields: Record<string, unknown>, expires: number): object {
   return {
@@ -73,8 +91,8 @@ describe('ShardSessionStore: ids', () => {
     const clock = new Clock();
     const seen: string[] = [];
     const base = createMemoryProvider({ now: clock.now, gcIntervalMs: 0 });
-    const spy: SessionProvider = Object.assign(Object.create(base), {
-      read: (sid: string) => {
+    const spy = overriding(base, {
+      read: (sid) => {
         seen.push(sid);
         return base.read(sid);
       },
@@ -160,6 +178,37 @@ describe('ShardSessionStore: expiry', () => {
     clock.advance(2 * DAY);
     await provider.gc();
     expect(await calls.get('a')).toMatchObject({ user: 'ann' });
+  });
+
+  it('skips the write of a touch that follows a read and moves the expiry by a tenth of the lifetime or less', async () => {
+    const clock = new Clock();
+    const base = createMemoryProvider({ now: clock.now, gcIntervalMs: 0 });
+    let commits = 0;
+    const provider = overriding(base, {
+      commit: (sid, delta) => {
+        commits++;
+        return base.commit(sid, delta);
+      },
+    });
+    const store = new ShardSessionStore({ provider, now: clock.now, pruneInterval: 0 });
+    opened.push(store);
+    const calls = new StoreCalls(store);
+    await calls.set('a', expiringAt({ n: 1 }, clock.time + HOUR));
+    const touchAfter = async (ms: number) => {
+      clock.advance(ms);
+      await calls.get('a'); // express-session reads before it touches, in the same request
+      const before = commits;
+      await calls.touch('a', expiringAt({ n: 1 }, clock.time + HOUR));
+      return commits - before;
+    };
+    expect(await touchAfter(6 * 60_000)).toBe(0); // 6 minutes of an hour: the stored expiry stays
+    expect(await touchAfter(60_000)).toBe(1); // 7 minutes since the last write: written
+    const before = commits;
+    await calls.touch('a', expiringAt({ n: 1 }, clock.time + HOUR)); // no read before it: always written
+    expect(commits - before).toBe(1);
+    // The session ends by the last written expiry at the earliest: never before 90% of its lifetime.
+    clock.advance(HOUR - 6 * 60_000);
+    expect(await calls.get('a')).toMatchObject({ n: 1 });
   });
 
   it('ends a session whose lifetime shrank at its new expiry, though the provider would keep it longer', async () => {

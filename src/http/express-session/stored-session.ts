@@ -56,19 +56,29 @@ export function touchDelta(id: string, session: object, expiresAt: number): Sess
 }
 
 /** A record's `meta`, or undefined if it has none of the right shape (not one of this store's sessions). */
-export function metaOf(snapshot: SessionSnapshot): StoredMeta | undefined {
+function metaOf(snapshot: SessionSnapshot): StoredMeta | undefined {
   const meta = decoded(snapshot, META_KEY);
   if (!Array.isArray(meta) || typeof meta[0] !== 'string' || typeof meta[1] !== 'number') return undefined;
   return { id: meta[0], expiresAt: meta[1], cookie: meta[2] };
 }
 
 /**
- * The session object of a record read for `id` (its data with its cookie), or undefined when the record is not
- * that session's (another id, which only a hash collision could cause) or express-session's expiry has passed.
+ * The `meta` of a record read for `id` (any id when undefined) while express-session's expiry has not passed;
+ * undefined for another id's record (which only a hash collision could give), an expired session, or a record
+ * that is not one of this store's sessions.
  */
-export function sessionOf(snapshot: SessionSnapshot, id: string, now: number): object | undefined {
+export function liveMeta(
+  snapshot: SessionSnapshot,
+  id: string | undefined,
+  now: number,
+): StoredMeta | undefined {
   const meta = metaOf(snapshot);
-  if (meta === undefined || meta.id !== id || meta.expiresAt <= now) return undefined;
+  if (meta === undefined || (id !== undefined && meta.id !== id) || meta.expiresAt <= now) return undefined;
+  return meta;
+}
+
+/** The session object of a record: its data with its cookie, or undefined if the data is not an object. */
+export function sessionOf(snapshot: SessionSnapshot, meta: StoredMeta): object | undefined {
   const data = decoded(snapshot, DATA_KEY);
   if (data === null || typeof data !== 'object') return undefined;
   if (meta.cookie !== undefined) (data as Record<string, unknown>).cookie = meta.cookie;
