@@ -19,10 +19,16 @@ const COOKIE = 'connect.sid';
 // memorystore's README: prune expired entries once a day (its LRU also drops them when read).
 const MEMORYSTORE_CHECK_PERIOD_MS = 24 * 60 * 60_000;
 
-/** The stores express-session is measured with. */
+/** The stores express-session is measured with, by name. */
 export type ExpressStoreName = 'MemoryStore' | 'memorystore';
 
-function createStore(name: ExpressStoreName): { store: session.Store; close(): void } {
+/** A store express-session is measured with, and how to end it. */
+export interface ExpressStore {
+  readonly store: session.Store;
+  close(): void | Promise<void>;
+}
+
+function createStore(name: ExpressStoreName): ExpressStore {
   if (name === 'MemoryStore') return { store: new session.MemoryStore(), close: () => {} };
   const MemoryStore = createMemoryStore(session);
   const store = new MemoryStore({ checkPeriod: MEMORYSTORE_CHECK_PERIOD_MS });
@@ -37,9 +43,10 @@ type SessionRequest = IncomingMessage & { session: session.Session & BenchSessio
  * router in the way). Options are the ones its README recommends for a login flow. The default MemoryStore
  * is documented as not for production; memorystore is the in-memory store its users run instead.
  */
-export function expressSessionServer(storeName: ExpressStoreName): ServerFactory {
+export function expressSessionServer(storeName: ExpressStoreName | (() => ExpressStore)): ServerFactory {
   return async ({ counters }: ServerContext): Promise<BenchServer> => {
-    const { store, close: closeStore } = createStore(storeName);
+    const { store, close: closeStore } =
+      typeof storeName === 'function' ? storeName() : createStore(storeName);
     const middleware = session({
       name: COOKIE,
       secret: BENCH_SECRET,
@@ -100,7 +107,7 @@ export function expressSessionServer(storeName: ExpressStoreName): ServerFactory
       },
       close: async () => {
         await closeServer(server);
-        closeStore();
+        await closeStore();
       },
     };
   };

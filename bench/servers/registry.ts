@@ -71,6 +71,13 @@ export const SERVERS = [
     load: async () => (await import('./express-session.js')).expressSessionServer('memorystore'),
   },
   {
+    name: 'express-session-shard',
+    label:
+      "express-session 1.x with shard-session's ShardSessionStore ('sharded' provider, default shard count)",
+    family: 'peer',
+    load: async () => (await import('./express-session-shard.js')).expressSessionShardServer,
+  },
+  {
     name: 'fastify-session',
     label: '@fastify/session 11 with @fastify/cookie and its MemoryStore, on Fastify 5',
     family: 'peer',
