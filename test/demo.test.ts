@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDemoServer, type Demo, escapeHtml, parseUsername } from '../examples/demo/app.js';
-import { Browser, type Listening, listenServer } from './session-helpers.js';
+import { createDemoServer, type Demo, escapeHtml } from '../examples/demo/app.js';
+import { Browser, type Listening, listenServer } from './support/session-helpers.js';
 
 let demo: Demo;
 let listening: Listening;
 
 beforeAll(async () => {
-  demo = createDemoServer({ shards: 1 });
+  demo = createDemoServer({ shards: 1, headersTimeoutMs: 300, requestTimeoutMs: 600 });
   listening = await listenServer(demo.server);
 });
 
@@ -19,13 +19,57 @@ afterAll(async () => {
   await demo.manager.close();
 });
 
-function form(username: string): RequestInit {
-  return {
+const URLENCODED = { 'content-type': 'application/x-www-form-urlencoded' };
+
+/** The hidden `csrf` field of the first form in `html`. */
+function tokenIn(html: string): string {
+  const match = /name="csrf" value="([^"]*)"/.exec(html);
+  if (!match) throw new Error('no csrf field in the page');
+  return match[1] as string;
+}
+
+/** Posts `fields` to `path` as a same-site browser would: the form's token, fetched from `formPage`, included. */
+async function post(
+  browser: Browser,
+  path: string,
+  fields: Record<string, string>,
+  formPage = path === '/login' ? '/login' : '/',
+): Promise<Response> {
+  const csrf = tokenIn(await browser.text(formPage));
+  return browser.fetch(path, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username }).toString(),
-    redirect: 'manual',
-  };
+    headers: { ...URLENCODED, 'sec-fetch-site': 'same-origin' },
+    body: new URLSearchParams({ ...fields, csrf }).toString(),
+  });
+}
+
+function login(browser: Browser, username: string): Promise<Response> {
+  return post(browser, '/login', { username });
+}
+
+/** Sends raw bytes on a fresh connection; resolves what came back and how long until the server closed it. */
+async function raw(
+  url: string,
+  bytes: string,
+  keepSending?: () => string,
+): Promise<{ text: string; ms: number }> {
+  const { port, hostname } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await once(socket, 'connect');
+  const started = performance.now();
+  socket.write(bytes);
+  const drip = keepSending
+    ? setInterval(() => socket.writable && socket.write(keepSending()), 50)
+    : undefined;
+  let text = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => {
+    text += chunk;
+  });
+  socket.on('error', () => {});
+  await once(socket, 'close');
+  clearInterval(drip);
+  return { text, ms: performance.now() - started };
 }
 
 describe('demo routes', () => {
@@ -37,7 +81,22 @@ describe('demo routes', () => {
     const html = await response.text();
     expect(html).toContain('<form method="post" action="/login">');
     expect(html).toContain('Visits counted: <strong>0</strong>');
-    expect(response.headers.getSetCookie()).toEqual([]);
+    // Only the login form's token cookie: no session was stored.
+    expect(response.headers.getSetCookie().map((c) => c.split('=')[0])).toEqual(['login_csrf']);
+    expect(await demo.manager.count()).toBe(0);
+  });
+
+  it('sends a CSP, frame refusal and nosniff on every page', async () => {
+    for (const path of ['/', '/login', '/count', '/nope']) {
+      const response = await fetch(`${listening.url}${path}`);
+      const csp = response.headers.get('content-security-policy') ?? '';
+      expect(csp, path).toContain("frame-ancestors 'none'");
+      expect(csp, path).toContain("default-src 'none'");
+      expect(csp, path).toContain("form-action 'self'");
+      expect(response.headers.get('x-frame-options'), path).toBe('DENY');
+      expect(response.headers.get('x-content-type-options'), path).toBe('nosniff');
+      await response.arrayBuffer();
+    }
   });
 
   it('GET /count counts 1, 2, 3 per session', async () => {
@@ -55,9 +114,9 @@ describe('demo routes', () => {
     const browser = new Browser(listening.url);
     await browser.text('/count');
     const before = await browser.cookie('sid');
-    const login = await browser.fetch('/login', form('<ann & "co">'));
-    expect(login.status).toBe(302);
-    expect(login.headers.get('location')).toBe('/');
+    const loggedIn = await login(browser, '<ann & "co">');
+    expect(loggedIn.status).toBe(303);
+    expect(loggedIn.headers.get('location')).toBe('/');
     const after = await browser.cookie('sid');
     expect(after).toBeDefined();
     expect(after).not.toBe(before);
@@ -69,8 +128,8 @@ describe('demo routes', () => {
     const stale = await fetch(`${listening.url}/count`, { headers: { cookie: `sid=${before}` } });
     expect(await stale.text()).toBe('1\n');
 
-    const logout = await browser.fetch('/logout', { method: 'POST' });
-    expect(logout.status).toBe(302);
+    const logout = await post(browser, '/logout', {});
+    expect(logout.status).toBe(303);
     expect(logout.headers.getSetCookie()[0]).toMatch(/^sid=; .*Max-Age=0/);
     expect(await browser.cookie('sid')).toBeUndefined();
     expect(await browser.text('/')).toContain('Hello, stranger');
@@ -85,27 +144,103 @@ describe('demo routes', () => {
   });
 
   it('POST /login refuses empty, too long or unparseable usernames with 400', async () => {
-    const url = `${listening.url}/login`;
-    const urlencoded = { 'content-type': 'application/x-www-form-urlencoded' };
-    const bad: RequestInit[] = [
-      form(''),
-      form('   '),
-      form('x'.repeat(65)),
-      { method: 'POST', headers: urlencoded, body: 'username=%E0%A4%A' },
-      { method: 'POST', headers: urlencoded, body: 'username=a&username=b' },
-      { method: 'POST', headers: urlencoded, body: 'other=1' },
-      { method: 'POST', headers: urlencoded, body: `username=${'y'.repeat(5000)}` },
-      { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"ann"}' },
-      { method: 'POST', body: 'username=ann' },
+    const browser = new Browser(listening.url);
+    const csrf = tokenIn(await browser.text('/login'));
+    const bad: [string, Record<string, string>?][] = [
+      [`username=&csrf=${csrf}`],
+      [`username=+++&csrf=${csrf}`],
+      [`username=${'x'.repeat(65)}&csrf=${csrf}`],
+      [`username=%E0%A4%A&csrf=${csrf}`],
+      [`username=a&username=b&csrf=${csrf}`],
+      [`other=1&csrf=${csrf}`],
+      [JSON.stringify({ username: 'ann', csrf }), { 'content-type': 'application/json' }],
+      [`username=ann&csrf=${csrf}`, {}],
     ];
-    for (const init of bad) {
-      const response = await fetch(url, init);
-      expect(response.status, String(init.body).slice(0, 40)).toBe(400);
+    for (const [body, headers = URLENCODED] of bad) {
+      const response = await browser.fetch('/login', { method: 'POST', headers, body });
+      expect(response.status, body.slice(0, 40)).toBe(400);
       expect(response.headers.getSetCookie()).toEqual([]);
       await response.arrayBuffer();
     }
-    expect((await fetch(url, form('x'.repeat(64)))).status).toBe(302);
-    expect((await fetch(url, form('é'.repeat(64)))).status).toBe(302);
+    expect((await login(browser, 'x'.repeat(64))).status).toBe(303);
+    expect((await login(new Browser(listening.url), 'é'.repeat(64))).status).toBe(303);
+  });
+
+  it('refuses cross-site and token-less form posts with 403 (login CSRF, forced logout)', async () => {
+    const attacker = new Browser(listening.url);
+    const csrf = tokenIn(await attacker.text('/login'));
+    const forged = (headers: Record<string, string>, body: string) =>
+      attacker.fetch('/login', { method: 'POST', headers: { ...URLENCODED, ...headers }, body });
+    for (const headers of [
+      { 'sec-fetch-site': 'cross-site' } as Record<string, string>,
+      { 'sec-fetch-site': 'same-site' },
+      { origin: 'http://evil.example' },
+      { origin: 'null' },
+    ]) {
+      const response = await forged(headers, `username=mallory&csrf=${csrf}`);
+      expect(response.status, JSON.stringify(headers)).toBe(403);
+      expect(response.headers.getSetCookie()).toEqual([]);
+    }
+    // Without the headers (curl, an old browser), the token must still match the login form's cookie.
+    expect((await forged({}, 'username=mallory')).status).toBe(403);
+    expect((await forged({}, `username=mallory&csrf=${'A'.repeat(22)}`)).status).toBe(403);
+    const noCookie = await fetch(`${listening.url}/login`, {
+      method: 'POST',
+      headers: URLENCODED,
+      body: `username=mallory&csrf=${csrf}`,
+    });
+    expect(noCookie.status).toBe(403);
+
+    // Logout: a logged-in victim is not logged out by another site's form, nor by a post without the token.
+    const victim = new Browser(listening.url);
+    await login(victim, 'victim');
+    for (const headers of [{ 'sec-fetch-site': 'cross-site' }, {}] as Record<string, string>[]) {
+      const response = await victim.fetch('/logout', {
+        method: 'POST',
+        headers: { ...URLENCODED, ...headers },
+        body: 'csrf=forged',
+      });
+      expect(response.status).toBe(403);
+    }
+    expect(await victim.text('/')).toContain('Hello, victim');
+  });
+
+  it('HEAD /count answers like GET without counting', async () => {
+    const browser = new Browser(listening.url);
+    expect(await browser.text('/count')).toBe('1\n');
+    for (let i = 0; i < 3; i++) {
+      const head = await browser.fetch('/count', { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-type')).toContain('text/plain');
+    }
+    expect(await browser.text('/count')).toBe('2\n');
+  });
+
+  it('answers 413 to an oversized form and closes the connection without reading the rest', async () => {
+    const head = (length: string) =>
+      `POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n${length}\r\n\r\n`;
+    // Declared too large: refused before any byte of the body; the client keeps sending and is cut off.
+    const declared = await raw(listening.url, head('Content-Length: 10000000'), () => 'y'.repeat(1000));
+    expect(declared.text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(declared.ms).toBeLessThan(5_000);
+    // Chunked, no length: refused once the limit is passed.
+    const chunk = `400\r\n${'z'.repeat(1024)}\r\n`;
+    const chunked = await raw(listening.url, head('Transfer-Encoding: chunked') + chunk + chunk, () => chunk);
+    expect(chunked.text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(chunked.ms).toBeLessThan(5_000);
+  });
+
+  it('cuts off slow headers and slow bodies within the configured seconds', async () => {
+    // Headers that never end (slowloris): the server closes the connection after headersTimeout (300 ms here).
+    const slowHeaders = await raw(listening.url, 'GET / HTTP/1.1\r\nHost: x\r\n', () => 'X-a: b\r\n');
+    expect(slowHeaders.ms).toBeLessThan(3_000);
+    // A body trickling in: cut off after requestTimeout (600 ms here).
+    const slowBody = await raw(
+      listening.url,
+      'POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 900\r\n\r\n',
+      () => 'u',
+    );
+    expect(slowBody.ms).toBeLessThan(3_000);
   });
 
   it('GET /stats reports live sessions and per-shard numbers', async () => {
@@ -134,10 +269,7 @@ describe('demo routes', () => {
     }
   });
 
-  it('parses urlencoded usernames strictly and escapes HTML', () => {
-    expect(parseUsername('username=ann+lee')).toBe('ann lee');
-    expect(parseUsername('a=1&username=%C3%A9')).toBe('é');
-    expect(parseUsername('username=%zz')).toBeUndefined();
+  it('escapes HTML', () => {
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;');
   });
 });
@@ -145,7 +277,7 @@ describe('demo routes', () => {
 describe('npm start', () => {
   const entry = fileURLToPath(new URL('../dist/examples/demo/server.js', import.meta.url));
 
-  it.skipIf(!existsSync(entry))('serves on PORT with SHARDS and exits cleanly on SIGTERM', async () => {
+  it('serves on 127.0.0.1:PORT with SHARDS and exits cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, [entry], {
       env: { ...process.env, PORT: '0', SHARDS: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -155,7 +287,7 @@ describe('npm start', () => {
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout.on('data', (chunk: string) => {
         output += chunk;
-        const match = /localhost:(\d+)\//.exec(output);
+        const match = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(output);
         if (match) resolve(Number(match[1]));
       });
       child.once('exit', (code) => reject(new Error(`demo exited early with ${code}: ${output}`)));

@@ -17,7 +17,7 @@ import {
   StoreUnavailableError,
   withSession,
 } from '../src/index.js';
-import { Browser, type Listening, listenServer } from './session-helpers.js';
+import { Browser, type Listening, listenServer } from './support/session-helpers.js';
 
 type Data = { count: number; user: string };
 

@@ -9,7 +9,7 @@ import {
   type SessionManagerOptions,
   UnknownProviderError,
 } from '../src/index.js';
-import { Browser, Clock, type Listening, listen, sessionApp } from './session-helpers.js';
+import { Browser, Clock, type Listening, listen, sessionApp } from './support/session-helpers.js';
 
 const IDLE = 30 * 60_000;
 

@@ -10,7 +10,7 @@ import {
   SessionTooLargeError,
   withSession,
 } from '../src/index.js';
-import { Browser, type Listening, listen, sessionApp } from './session-helpers.js';
+import { Browser, type Listening, listen, sessionApp } from './support/session-helpers.js';
 
 type Data = { count: number; user: string; tags: string[]; when: Date; big: string };
 

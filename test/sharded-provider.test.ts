@@ -1,14 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../src/codec.js';
 import {
-  ClosedError,
-  InvalidArgumentError,
   InvalidOptionError,
-  InvalidSessionIdError,
-  NotANumberError,
   OverloadedError,
   SessionExistsError,
-  SessionTooLargeError,
   ShardUnavailableError,
 } from '../src/errors.js';
 import { createShardedProvider, type ShardedProvider } from '../src/providers/sharded/provider.js';
@@ -37,40 +32,15 @@ describe("'sharded' provider", () => {
     await Promise.all(open.splice(0).map((p) => p.close()));
   });
 
-  it('is registered as "sharded" and runs one thread per shard', async () => {
+  it('is registered as "sharded", runs one thread per shard and spreads sessions over every shard', async () => {
     const provider = createProvider('sharded', { shards: 3, gcIntervalMs: 0 }) as ShardedProvider;
     open.push(provider);
+    await Promise.all(Array.from({ length: 30 }, () => provider.init(generateSid(), policy)));
     const stats = await provider.stats();
     expect(stats.map((s) => s.shard)).toEqual([0, 1, 2]);
     expect(new Set(stats.map((s) => s.threadId)).size).toBe(3);
     expect(stats.every((s) => s.threadId > 0)).toBe(true);
-  });
-
-  it('stores, merges deltas and reads back across shards', async () => {
-    const p = make({ shards: 3 });
-    const sids = Array.from({ length: 30 }, () => generateSid());
-    await Promise.all(sids.map((sid, i) => p.init(sid, policy, { set: [['i', encodeValue(i)]] })));
-    await Promise.all(sids.map((sid) => p.commit(sid, { set: [['when', encodeValue(new Date(5))]] })));
-    const snaps = await Promise.all(sids.map((sid) => p.read(sid)));
-    snaps.forEach((snap, i) => {
-      expect(decodeValue(snap?.values.get('i') as Uint8Array)).toBe(i);
-      expect(decodeValue(snap?.values.get('when') as Uint8Array)).toEqual(new Date(5));
-    });
-    expect(await p.count()).toBe(30);
-    const stats = await p.stats();
-    expect(stats.filter((s) => s.sessions > 0).length).toBe(3);
-  });
-
-  it('applies operations in the order sent: an unawaited commit is seen by the next read', async () => {
-    const p = make();
-    const sid = generateSid();
-    await p.init(sid, policy);
-    const reads: Promise<unknown>[] = [];
-    for (let i = 0; i < 200; i++) {
-      void p.commit(sid, { set: [['step', encodeValue(i)]] });
-      reads.push(p.read(sid).then((snap) => decodeValue(snap?.values.get('step') as Uint8Array)));
-    }
-    expect(await Promise.all(reads)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(stats.every((s) => s.sessions > 0)).toBe(true);
   });
 
   it('batches one turn of operations into frames of at most maxOpsPerFrame', async () => {
@@ -89,23 +59,9 @@ describe("'sharded' provider", () => {
     }
   });
 
-  it('10,000 concurrent incr on one id from many callers end at exactly 10,000', async () => {
-    const p = make({ shards: 2 });
-    const sid = generateSid();
-    await p.init(sid, policy);
-    const callers = Array.from({ length: 100 }, async () => {
-      const seen: number[] = [];
-      for (let i = 0; i < 100; i++) seen.push((await p.incr(sid, 'n', 1)) as number);
-      return seen;
-    });
-    const all = (await Promise.all(callers)).flat();
-    expect(all.length).toBe(10_000);
-    expect(new Set(all).size).toBe(10_000);
-    expect(decodeValue((await p.read(sid))?.values.get('n') as Uint8Array)).toBe(10_000);
-  });
-
-  it('renames within and across shards; the old id is dead, a taken new id is refused and nothing moves', async () => {
-    const p = make({ shards: 2 });
+  it('rename takes the one-shard path and the cross-shard path (take, then put) with the same result', async () => {
+    let clock = Date.now();
+    const p = make({ shards: 2, now: () => clock });
     for (const [from, to] of [
       [0, 0],
       [0, 1],
@@ -114,49 +70,37 @@ describe("'sharded' provider", () => {
       const newSid = sidOnShard(to, 2);
       const taken = sidOnShard(to, 2);
       await p.init(oldSid, policy, { set: [['user', encodeValue('ann')]] });
-      await p.init(taken, policy);
+      await p.init(taken, policy, { set: [['user', encodeValue('bob')]] });
       const before = await p.read(oldSid);
+      clock += 1000;
+      // Refused by the new id's shard: the record taken from the old shard goes back as it was, not slid.
       await expect(p.rename(oldSid, taken)).rejects.toBeInstanceOf(SessionExistsError);
-      const after = await p.read(oldSid);
-      expect(after?.idleExpiresAt).toBe(before?.idleExpiresAt);
-      expect(await p.rename(oldSid, newSid)).not.toBeNull();
+      expect(await p.read(oldSid)).toEqual(before);
+      expect(decodeValue((await p.read(taken))?.values.get('user') as Uint8Array)).toBe('bob');
+      expect((await p.rename(oldSid, newSid))?.idleExpiresAt).toBe(clock + policy.idleTimeoutMs);
       expect(await p.read(oldSid)).toBeNull();
       expect(decodeValue((await p.read(newSid))?.values.get('user') as Uint8Array)).toBe('ann');
-      expect(await p.rename(oldSid, generateSid())).toBeNull();
     }
   });
 
-  it('rejects bad input with typed errors and keeps every shard alive', async () => {
-    const p = make({ shards: 2, maxValueBytes: 64, maxKeys: 2 });
-    const sid = generateSid();
-    await p.init(sid, policy, { set: [['n', encodeValue('text')]] });
-    for (const bad of ['nope', `${sid}=`, sid.replace(/.$/, 'B'), undefined, 7]) {
-      await expect(p.read(bad as string)).rejects.toBeInstanceOf(InvalidSessionIdError);
-    }
-    await expect(p.commit(sid, { set: [['big', new Uint8Array(65)]] })).rejects.toBeInstanceOf(
-      SessionTooLargeError,
-    );
-    await expect(
-      p.commit(sid, {
-        set: [
-          ['a', encodeValue(1)],
-          ['b', encodeValue(2)],
-        ],
-      }),
-    ).rejects.toBeInstanceOf(SessionTooLargeError);
-    await expect(p.commit(sid, { set: [['f', (() => 1) as unknown as Uint8Array]] })).rejects.toBeInstanceOf(
-      InvalidArgumentError,
-    );
-    await expect(p.commit(sid, 'junk' as never)).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(p.incr(sid, 'n', 1)).rejects.toBeInstanceOf(NotANumberError);
-    await expect(p.incr(sid, { k: 1 } as never, 1)).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(p.incr(sid, 'm', Number.POSITIVE_INFINITY)).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(p.init(generateSid(), { idleTimeoutMs: -1, absoluteTimeoutMs: 5 })).rejects.toBeInstanceOf(
-      InvalidArgumentError,
-    );
-    const stats = await p.stats();
-    expect(stats.length).toBe(2);
-    expect([...((await p.read(sid))?.values.keys() ?? [])]).toEqual(['n']);
+  // Known bug, for the lead to fix in src/providers/sharded/provider.ts: rename() puts the taken record back
+  // only when the put fails with SessionExistsError. Any other failure of the put (OverloadedError here,
+  // ShardUnavailableError if the new shard dies) loses the session: the old id is already dead.
+  it.fails('a cross-shard rename refused by an overloaded new shard leaves the session where it was', async () => {
+    const p = make({ shards: 2, maxQueuedOps: 2 });
+    const oldSid = sidOnShard(0, 2);
+    const newSid = sidOnShard(1, 2);
+    const other = sidOnShard(1, 2);
+    await p.init(oldSid, policy, { set: [['user', encodeValue('ann')]] });
+    // The increment travels in the take's frame and is answered just before it: its callback fills the new
+    // shard's queue in the moment between the take's answer and the put.
+    const fill = p.incr(oldSid, 'n', 1).then(() => Promise.allSettled([p.read(other), p.read(other)]));
+    const renamed = p.rename(oldSid, newSid);
+    await expect(renamed).rejects.toBeInstanceOf(OverloadedError);
+    await fill;
+    const after = await p.read(oldSid);
+    expect(after, 'the session is gone from both ids').not.toBeNull();
+    expect(decodeValue(after?.values.get('user') as Uint8Array)).toBe('ann');
   });
 
   it('refuses bad options at construction', () => {
@@ -204,30 +148,6 @@ describe("'sharded' provider", () => {
     expect(after?.threadId).not.toBe(before?.threadId);
     await p.init(doomed, policy);
     expect(await p.incr(doomed, 'n', 1)).toBe(1);
-  });
-
-  it('close flushes pending frames, then every call rejects with ClosedError', async () => {
-    const p = make({ shards: 2 });
-    const sid = generateSid();
-    const created = p.init(sid, policy);
-    await p.close();
-    await expect(created).resolves.toBeTruthy();
-    await expect(p.read(sid)).rejects.toBeInstanceOf(ClosedError);
-    await expect(p.count()).rejects.toBeInstanceOf(ClosedError);
-    await expect(p.close()).resolves.toBeUndefined();
-  });
-
-  it('expires lazily with the router clock and sweeps on gc(now)', async () => {
-    let clock = 1_000_000;
-    const p = make({ shards: 2, now: () => clock });
-    const sids = Array.from({ length: 20 }, () => generateSid());
-    await Promise.all(sids.map((sid) => p.init(sid, { idleTimeoutMs: 1000, absoluteTimeoutMs: 5000 })));
-    clock += 1001;
-    expect(await p.read(sids[0] as string)).toBeNull();
-    expect(await p.gc()).toBe(19);
-    expect(await p.count()).toBe(0);
-    const expired = (await p.stats()).reduce((sum, s) => sum + s.expired, 0);
-    expect(expired).toBe(20);
   });
 
   it("each shard's own GC tick sweeps, following the router's clock", async () => {

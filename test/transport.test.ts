@@ -12,7 +12,7 @@ import {
   type SessionManagerBaseOptions,
   withSession,
 } from '../src/index.js';
-import { Browser, type Listening, listen, rawCookieRequest, sessionApp } from './session-helpers.js';
+import { Browser, type Listening, listen, rawCookieRequest, sessionApp } from './support/session-helpers.js';
 
 let server: Listening | undefined;
 let manager: SessionManager | undefined;

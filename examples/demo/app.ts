@@ -6,9 +6,21 @@ import {
   type SessionManagerOptions,
   sendSessionError,
 } from '../../src/index.js';
+import { field, readForm } from './forms.js';
+import {
+  isCrossSite,
+  LOGIN_TOKEN_COOKIE,
+  loginTokenCookie,
+  newToken,
+  securityHeaders,
+  tokensMatch,
+} from './guard.js';
+import { escapeHtml, homePage, loginForm, MAX_USERNAME_LENGTH, page } from './pages.js';
 
-/** What the demo keeps in a session. */
-export type DemoData = { count: number; username: string };
+export { escapeHtml } from './pages.js';
+
+/** What the demo keeps in a session: the counter, and once logged in the username and the form token. */
+export type DemoData = { count: number; username: string; csrf: string };
 
 /** Options of {@link createDemoServer}. */
 export interface DemoOptions {
@@ -16,6 +28,10 @@ export interface DemoOptions {
   shards?: number;
   /** The manager's options, instead of the 'sharded' provider with `shards` (tests pass a clock or another provider). */
   manager?: SessionManagerOptions;
+  /** Ms a client may take to send the request headers (default 5 s): slow-header clients are cut off. */
+  headersTimeoutMs?: number;
+  /** Ms a client may take to send the whole request, body included (default 10 s). */
+  requestTimeoutMs?: number;
 }
 
 /** The demo: a node:http server and its session manager, not yet listening. */
@@ -26,9 +42,10 @@ export interface Demo {
   close(): Promise<void>;
 }
 
-const MAX_USERNAME_LENGTH = 64;
-// Any login body longer than this cannot hold a valid username: stop reading instead of buffering it.
-const MAX_LOGIN_BODY_BYTES = 1024;
+// Any form body longer than this cannot hold a valid login: refuse it (413) instead of reading it.
+const MAX_FORM_BODY_BYTES = 1024;
+const HTML = 'text/html; charset=utf-8';
+const TEXT = 'text/plain; charset=utf-8';
 
 /** Builds the demo app: the classic chapter's login and counter pages, over shard-session. */
 export function createDemoServer(options: DemoOptions = {}): Demo {
@@ -38,9 +55,20 @@ export function createDemoServer(options: DemoOptions = {}): Demo {
       ...(options.shards === undefined ? {} : { providerOptions: { shards: options.shards } }),
     },
   );
-  const server = createServer((req, res) => {
-    route(manager, req, res).catch((error: unknown) => sendSessionError(res, error));
-  });
+  const headersTimeout = options.headersTimeoutMs ?? 5_000;
+  const server = createServer(
+    {
+      headersTimeout,
+      requestTimeout: Math.max(options.requestTimeoutMs ?? 10_000, headersTimeout),
+      // How often Node looks for requests past those timeouts (default 30 s, which would let a slow client
+      // hold a connection half a minute longer than the timeout says).
+      connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+    },
+    (req, res) => {
+      securityHeaders(res);
+      route(manager, req, res).catch((error: unknown) => sendSessionError(res, error));
+    },
+  );
   return {
     server,
     manager,
@@ -58,105 +86,104 @@ async function route(manager: SessionManager<DemoData>, req: IncomingMessage, re
   const path = (req.url ?? '/').split('?')[0];
   const method = req.method ?? 'GET';
   const read = method === 'GET' || method === 'HEAD';
-  if (path === '/' && read) return home(res, await manager.start(req, res));
-  if (path === '/count' && read) {
+  if (path === '/' && read) return home(manager, req, res);
+  // HEAD asks what GET would answer without doing it: it must not count a visit.
+  if (path === '/count' && method === 'HEAD') return send(res, 200, TEXT, '');
+  if (path === '/count' && method === 'GET') {
     const session = await manager.start(req, res);
-    return send(res, 200, 'text/plain; charset=utf-8', `${await session.incr('count')}\n`);
+    return send(res, 200, TEXT, `${await session.incr('count')}\n`);
   }
-  if (path === '/login' && read) return send(res, 200, HTML, page('Log in', loginForm()));
+  if (path === '/login' && read) return send(res, 200, HTML, page('Log in', loginForm(loginToken(req, res))));
   if (path === '/login' && method === 'POST') return login(manager, req, res);
-  if (path === '/logout' && method === 'POST') {
-    await manager.destroy(req, res);
-    return redirect(res, '/');
-  }
+  if (path === '/logout' && method === 'POST') return logout(manager, req, res);
   if (path === '/stats' && read) {
     const [sessions, shards] = await Promise.all([manager.count(), manager.stats()]);
     return send(res, 200, 'application/json', JSON.stringify({ sessions, shards }));
   }
-  return send(res, 404, 'text/plain; charset=utf-8', 'Not Found\n');
+  return send(res, 404, TEXT, 'Not Found\n');
 }
 
-function home(res: ServerResponse, session: Session<DemoData>): void {
+async function home(manager: SessionManager<DemoData>, req: IncomingMessage, res: ServerResponse) {
+  const session = await manager.start(req, res);
   const username = session.get('username');
-  const count = session.get('count') ?? 0;
-  const greeting = username
-    ? `<h1>Hello, ${escapeHtml(username)}</h1>
-<form method="post" action="/logout"><button type="submit">Log out</button></form>`
-    : `<h1>Hello, stranger</h1>\n${loginForm()}`;
-  send(
-    res,
-    200,
-    HTML,
-    page(
-      'shard-session demo',
-      `${greeting}
-<p>Visits counted: <strong>${count}</strong>. <a href="/count">/count</a> adds one, atomically.</p>
-<p><a href="/stats">/stats</a>: live sessions and per-shard numbers.</p>`,
-    ),
-  );
+  const html = homePage({
+    username,
+    count: session.get('count') ?? 0,
+    loginToken: username ? undefined : loginToken(req, res),
+    sessionToken: session.get('csrf'),
+  });
+  send(res, 200, HTML, html);
 }
 
 async function login(manager: SessionManager<DemoData>, req: IncomingMessage, res: ServerResponse) {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') {
-    req.resume();
-    return badRequest(res, 'Send the form as application/x-www-form-urlencoded.');
-  }
-  const body = await readBody(req, MAX_LOGIN_BODY_BYTES);
-  if (body === undefined)
-    return badRequest(res, `The username must be 1 to ${MAX_USERNAME_LENGTH} characters.`);
-  const username = parseUsername(body);
-  if (username === undefined) return badRequest(res, 'The form could not be parsed.');
-  if (username === '' || [...username].length > MAX_USERNAME_LENGTH) {
+  const form = await readPost(req, res);
+  if (!form) return;
+  if (!tokensMatch(field(form, 'csrf'), cookieValue(req, LOGIN_TOKEN_COOKIE))) return forbidden(res);
+  const username = field(form, 'username');
+  if (!username || [...username].length > MAX_USERNAME_LENGTH) {
     return badRequest(res, `The username must be 1 to ${MAX_USERNAME_LENGTH} characters.`);
   }
   const session = await manager.start(req, res);
   // A new id at login, keeping the data (the counter): whoever planted or saw the old id gets nothing.
   await session.regenerate({ keep: true });
   session.set('username', username);
+  session.set('csrf', newToken());
+  res.appendHeader('Set-Cookie', `${LOGIN_TOKEN_COOKIE}=; Path=/login; Max-Age=0`);
   redirect(res, '/');
 }
 
-/** The single `username` field of a urlencoded body, trimmed; undefined when the body is malformed. */
-export function parseUsername(body: string): string | undefined {
-  let username: string | undefined;
-  for (const pair of body.split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const rawName = eq < 0 ? pair : pair.slice(0, eq);
-    const rawValue = eq < 0 ? '' : pair.slice(eq + 1);
-    let name: string;
-    let value: string;
-    try {
-      name = decodeURIComponent(rawName.replace(/\+/g, ' '));
-      value = decodeURIComponent(rawValue.replace(/\+/g, ' '));
-    } catch {
-      return undefined;
-    }
-    if (name !== 'username') continue;
-    if (username !== undefined) return undefined; // two usernames: ambiguous
-    username = value.trim();
+async function logout(manager: SessionManager<DemoData>, req: IncomingMessage, res: ServerResponse) {
+  const form = await readPost(req, res);
+  if (!form) return;
+  const session: Session<DemoData> = await manager.start(req, res);
+  if (!tokensMatch(field(form, 'csrf'), session.get('csrf'))) return forbidden(res);
+  await session.destroy();
+  redirect(res, '/');
+}
+
+/** The form of a same-site POST, or undefined once the refusal (403, 413 or 400) has been sent. */
+async function readPost(
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<Map<string, string[]> | undefined> {
+  if (isCrossSite(req)) {
+    req.resume();
+    forbidden(res);
+    return undefined;
   }
-  return username ?? '';
+  const form = await readForm(req, MAX_FORM_BODY_BYTES);
+  if (form === 'too-large') {
+    // Do not read the rest: answer and close the connection.
+    res.setHeader('Connection', 'close');
+    send(res, 413, TEXT, `Payload Too Large: forms here are at most ${MAX_FORM_BODY_BYTES} bytes.\n`);
+    res.once('finish', () => req.socket.destroy());
+    return undefined;
+  }
+  if (form === 'not-a-form' || form === 'malformed') {
+    req.resume();
+    badRequest(res, 'Send the form as application/x-www-form-urlencoded.');
+    return undefined;
+  }
+  return form;
 }
 
-/** The body as UTF-8 text, or undefined when it is longer than `limit` bytes (the rest is discarded). */
-function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) over = true;
-      if (!over) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/** The login form's token: the one the client already holds, or a new one set in its cookie. */
+function loginToken(req: IncomingMessage, res: ServerResponse): string {
+  const existing = cookieValue(req, LOGIN_TOKEN_COOKIE);
+  if (existing && /^[A-Za-z0-9_-]{22}$/.test(existing)) return existing;
+  const token = newToken();
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+  res.appendHeader('Set-Cookie', loginTokenCookie(token, secure));
+  return token;
 }
 
-const HTML = 'text/html; charset=utf-8';
+function cookieValue(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
   res.statusCode = status;
@@ -166,32 +193,20 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 }
 
 function redirect(res: ServerResponse, location: string): void {
-  res.statusCode = 302;
+  res.statusCode = 303;
   res.setHeader('Location', location);
   res.end();
 }
 
 function badRequest(res: ServerResponse, message: string): void {
-  send(res, 400, HTML, page('Bad request', `<p>${escapeHtml(message)}</p>${loginForm()}`));
+  send(
+    res,
+    400,
+    HTML,
+    page('Bad request', `<p>${escapeHtml(message)}</p><p><a href="/login">Log in</a></p>`),
+  );
 }
 
-function loginForm(): string {
-  return `<form method="post" action="/login">
-<label>Username <input name="username" maxlength="${MAX_USERNAME_LENGTH}" required autofocus></label>
-<button type="submit">Log in</button>
-</form>`;
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
-<body>
-${body}
-</body></html>
-`;
-}
-
-/** Escapes text for HTML element content and quoted attributes. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+function forbidden(res: ServerResponse): void {
+  send(res, 403, TEXT, 'Forbidden: this form must be sent from this site, with its token.\n');
 }

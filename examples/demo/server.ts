@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { createDemoServer } from './app.js';
 
-// `npm start`: the demo on PORT (default 3000), with SHARDS shard threads (default: the provider's).
+// `npm start`: the demo on HOST:PORT (default 127.0.0.1:3000: only this machine can reach it; HOST=0.0.0.0
+// to serve the network), with SHARDS shard threads (default: the provider's).
 function integerFromEnv(name: string, fallback: number | undefined, min: number): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -14,15 +15,17 @@ function integerFromEnv(name: string, fallback: number | undefined, min: number)
 }
 
 const port = integerFromEnv('PORT', 3000, 0) as number;
+const host = process.env.HOST || '127.0.0.1';
 const shards = integerFromEnv('SHARDS', undefined, 1);
 const demo = createDemoServer(shards === undefined ? {} : { shards });
 
-demo.server.listen(port, () => {
+demo.server.listen(port, host, () => {
   const { port: actual } = demo.server.address() as AddressInfo;
+  const shown = host.includes(':') ? `[${host}]` : host;
   const stats = demo.manager.stats();
   stats.then(
-    (s) => console.log(`shard-session demo on http://localhost:${actual}/ (${s.length} shard(s))`),
-    () => console.log(`shard-session demo on http://localhost:${actual}/`),
+    (s) => console.log(`shard-session demo on http://${shown}:${actual}/ (${s.length} shard(s))`),
+    () => console.log(`shard-session demo on http://${shown}:${actual}/`),
   );
 });
 

@@ -68,13 +68,8 @@ export class Browser {
   }
 }
 
-/** Sends raw Cookie headers (no jar): for hostile input. */
-export async function fetchWithCookie(url: string, cookie: string): Promise<Response> {
-  return fetch(url, { headers: { cookie } });
-}
-
-import type { SessionManager } from '../src/index.js';
-import { withSession } from '../src/index.js';
+import type { SessionManager } from '../../src/index.js';
+import { withSession } from '../../src/index.js';
 
 /**
  * A small node:http app over a manager, one route per session operation:

@@ -1,0 +1,10 @@
+import { createShardedProvider } from '../../src/providers/sharded/provider.js';
+import { describeProvider } from '../../src/testing/index.js';
+
+// Shard workers load the build: `npm run build` first (see src/providers/sharded/worker-path.ts).
+// Tests that can share a provider share one per file (see the 2-shard setup for why).
+describeProvider(
+  'sharded (4 shards)',
+  (ctx) => createShardedProvider({ shards: 4, now: ctx.now, gcIntervalMs: 0, ...ctx.limits }),
+  { scope: 'file' },
+);
