@@ -33,7 +33,7 @@ export function storeUnavailable(error: unknown, doing: string): StoreUnavailabl
   if (error instanceof StoreUnavailableError) return error;
   const state = sqlState(error);
   const message = error instanceof Error ? error.message : String(error);
-  if (state === '42P01' || state === '42883') {
+  if (state === '42P01' || state === '42883' || state === '3F000') {
     return new StoreUnavailableError(
       `postgres: ${doing}: the provider's tables or functions are missing (${message}); create them with createSchema: true or the SQL of postgresSchemaSql()`,
     );
