@@ -1,6 +1,6 @@
 import { StoreUnavailableError } from '../../errors.js';
 import { connectionIsBroken, storeUnavailable } from './failures.js';
-import type { PostgresPool, PostgresPoolClient, PostgresQuery } from './options.js';
+import type { PostgresPool, PostgresQuery } from './options.js';
 
 /** What a query resolves: node-postgres's result, the fields the provider reads. */
 export interface QueryResult {
@@ -25,13 +25,13 @@ export class Connections {
   /** Runs `query`; `doing` names the work in error messages ("applying a batch"). */
   query(query: PostgresQuery, doing: string, timeoutMs: number): Promise<QueryResult> {
     return new Promise((resolve, reject) => {
-      let client: PostgresPoolClient | undefined;
+      let giveUp: ((error: Error) => void) | undefined;
       let settled = false;
       const timer = setTimeout(() => {
         settled = true;
         reject(new StoreUnavailableError(`postgres: ${doing}: no answer within ${timeoutMs} ms`));
         // The statement may still be running, or the connection may be dead: either way, never reuse it.
-        client?.release(new Error('shard-session: query given up'));
+        giveUp?.(new Error('shard-session: query given up'));
       }, timeoutMs);
       this.#pool.connect().then(
         (connected) => {
@@ -39,7 +39,14 @@ export class Connections {
             connected.release(); // connected after the query was given up: it never ran anything
             return;
           }
-          client = connected;
+          // While it is ours, the pool does not listen to the connection's errors; the query reports them.
+          connected.on('error', ignore);
+          const giveBack = (error?: Error) => {
+            connected.removeListener('error', ignore);
+            connected.release(error);
+          };
+          // Given up on: closed with our listener still on, so its dying words go unheard.
+          giveUp = (error) => connected.release(error);
           let answer: Promise<QueryResult>;
           try {
             answer = connected.query(query);
@@ -51,14 +58,14 @@ export class Connections {
               if (settled) return;
               settled = true;
               clearTimeout(timer);
-              connected.release();
+              giveBack();
               resolve(result);
             },
             (error: unknown) => {
               if (settled) return;
               settled = true;
               clearTimeout(timer);
-              connected.release(connectionIsBroken(error) ? asError(error) : undefined);
+              giveBack(connectionIsBroken(error) ? asError(error) : undefined);
               reject(storeUnavailable(error, doing));
             },
           );
@@ -73,6 +80,8 @@ export class Connections {
     });
   }
 }
+
+function ignore(): void {}
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));

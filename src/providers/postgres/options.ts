@@ -16,6 +16,9 @@ export interface PostgresPoolClient {
   query(config: PostgresQuery): Promise<{ rows: unknown[]; rowCount: number | null }>;
   /** Gives the connection back; with an error, the pool closes it instead. */
   release(error?: Error | boolean): void;
+  /** A checked-out connection that dies emits 'error': unheard, node-postgres would crash the process. */
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** A query as node-postgres takes it: a prepared statement's name, its text and parameters, and parsers. */

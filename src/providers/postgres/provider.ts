@@ -131,8 +131,9 @@ export class PostgresProvider implements SessionProvider {
   /** Deletes the sessions expired at `now`, in statements of `gcBatchSize` rows, after the operations issued before. */
   async gc(now?: number): Promise<number> {
     this.#enter();
+    const deadline = performance.now() + this.#timeoutMs;
     await this.#queue.drained();
-    return this.#sweeper.sweep(now ?? this.#now());
+    return this.#sweeper.sweep(now ?? this.#now(), timeLeft(deadline));
   }
 
   /**
@@ -142,9 +143,11 @@ export class PostgresProvider implements SessionProvider {
    */
   async count(): Promise<number> {
     this.#enter();
+    // Bounded like every operation: waiting for the ones issued before, and for the database's first answer.
+    const deadline = performance.now() + this.#timeoutMs;
     await this.#queue.drained();
     const now = this.#now();
-    await this.#sweeper.sweep(now);
+    await this.#sweeper.sweep(now, timeLeft(deadline));
     return this.#count(countLiveSql(this.#names), [now], 'counting live sessions');
   }
 
@@ -189,6 +192,11 @@ export class PostgresProvider implements SessionProvider {
   #enter(): void {
     if (this.#closing) throw new ClosedError();
   }
+}
+
+/** Ms from now until `deadline` (a `performance.now()` time), at least 1. */
+function timeLeft(deadline: number): number {
+  return Math.max(1, Math.ceil(deadline - performance.now()));
 }
 
 /** Builds a 'postgres' provider. */

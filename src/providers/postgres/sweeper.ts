@@ -56,17 +56,22 @@ export class Sweeper {
     await this.#running;
   }
 
-  /** Deletes every session expired at `at`, in bounded statements. Resolves how many it removed. */
-  async sweep(at: number): Promise<number> {
+  /**
+   * Deletes every session expired at `at`, in bounded statements. Resolves how many it removed. Until the
+   * database first answers, the statements share `firstAnswerMs` (a caller's deadline); after that, each has
+   * the full timeout, so a long but healthy sweep is not cut short.
+   */
+  async sweep(at: number, firstAnswerMs = this.#options.timeoutMs): Promise<number> {
     const { connections, batchSize, timeoutMs, counters } = this.#options;
-    await this.#options.ready(timeoutMs);
+    const deadline = performance.now() + firstAnswerMs;
+    await this.#options.ready(firstAnswerMs);
     let removed = 0;
-    for (;;) {
+    for (let answered = false; ; answered = true) {
       const started = performance.now();
       const { rowCount } = await connections.query(
         { text: this.#text, values: [at, batchSize] },
         'sweeping expired sessions',
-        timeoutMs,
+        answered ? timeoutMs : Math.max(1, Math.ceil(deadline - started)),
       );
       const count = rowCount ?? 0;
       counters.gcSweeps++;
