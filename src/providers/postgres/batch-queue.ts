@@ -34,14 +34,13 @@ export interface BatchQueueOptions {
   readonly now: () => number;
   readonly operationTimeoutMs: number;
   readonly maxQueuedOps: number;
+  readonly maxOpsPerStatement: number;
   /** Resolves once the schema is in place; called before every batch (it caches its own success). */
   readonly ready: (timeoutMs: number) => Promise<void>;
   readonly counters: PostgresCounters;
 }
 
-/** A statement carries at most this many operations… */
-const MAX_OPS_PER_STATEMENT = 256;
-/** …and this many bytes of values (a bigger single operation goes alone). */
+/** A statement carries at most this many bytes of values (a bigger single operation goes alone). */
 const MAX_BYTES_PER_STATEMENT = 4 * 1024 * 1024;
 /** How long a batch waits for a row lock another transaction holds before it fails. */
 const LOCK_TIMEOUT_FRACTION = 0.5;
@@ -127,7 +126,10 @@ export class BatchQueue {
     let count = 0;
     let bytes = 0;
     for (const pending of this.#queue) {
-      if (count === MAX_OPS_PER_STATEMENT || (count > 0 && bytes + pending.bytes > MAX_BYTES_PER_STATEMENT)) {
+      if (
+        count === this.#options.maxOpsPerStatement ||
+        (count > 0 && bytes + pending.bytes > MAX_BYTES_PER_STATEMENT)
+      ) {
         break;
       }
       count++;

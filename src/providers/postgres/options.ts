@@ -57,6 +57,8 @@ export interface PostgresProviderOptions extends Omit<ProviderOptions, 'maxSessi
   readonly gcBatchSize?: number;
   /** Operations queued or in flight; past it, calls reject with `OverloadedError`. Default 65,536. */
   readonly maxQueuedOps?: number;
+  /** A statement carries at most this many operations (more wait for the next). Default 256. */
+  readonly maxOpsPerStatement?: number;
 }
 
 /**
@@ -76,6 +78,7 @@ export interface ResolvedPostgresOptions extends ResolvedProviderOptions {
   readonly connectTimeoutMs: number;
   readonly gcBatchSize: number;
   readonly maxQueuedOps: number;
+  readonly maxOpsPerStatement: number;
 }
 
 const OWN_OPTION_NAMES = [
@@ -89,6 +92,7 @@ const OWN_OPTION_NAMES = [
   'connectTimeoutMs',
   'gcBatchSize',
   'maxQueuedOps',
+  'maxOpsPerStatement',
 ];
 
 /** Checks every option of the 'postgres' provider; a bad one throws `InvalidOptionError` naming it. */
@@ -129,5 +133,6 @@ export function resolvePostgresOptions(options: PostgresProviderOptions = {}): R
     connectTimeoutMs: integerOption('connectTimeoutMs', options.connectTimeoutMs, 2000, 1),
     gcBatchSize: integerOption('gcBatchSize', options.gcBatchSize, 1000, 1, 100_000),
     maxQueuedOps: integerOption('maxQueuedOps', options.maxQueuedOps, DEFAULT_POSTGRES_MAX_QUEUED_OPS, 1),
+    maxOpsPerStatement: integerOption('maxOpsPerStatement', options.maxOpsPerStatement, 256, 1, 10_000),
   };
 }

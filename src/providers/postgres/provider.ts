@@ -63,6 +63,7 @@ export class PostgresProvider implements SessionProvider {
       now,
       operationTimeoutMs,
       maxQueuedOps: resolved.maxQueuedOps,
+      maxOpsPerStatement: resolved.maxOpsPerStatement,
       ready,
       counters,
     });
