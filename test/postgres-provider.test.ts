@@ -51,6 +51,7 @@ describe("the 'postgres' provider's options", () => {
       ['createSchema not a boolean', { pool, createSchema: 'yes' }],
       ['a zero timeout', { pool, operationTimeoutMs: 0 }],
       ['one connection', { connectionString: DATABASE_URL, maxConnections: 1 }],
+      ['no lane', { pool, parallelBatches: 0 }],
     ];
     for (const [what, options] of refused) {
       expect(() => createPostgresProvider(options as PostgresProviderOptions), what).toThrow(
@@ -199,7 +200,7 @@ describe("the 'postgres' provider's keys and batches", () => {
   });
 
   it('sends the operations of one turn as one statement, and gathers the next turn while one is out', async () => {
-    const built = provider();
+    const built = provider({ parallelBatches: 1 });
     const sids = Array.from({ length: 300 }, () => generateSid());
     await Promise.all(sids.map((sid) => built.init(sid, LONG)));
     const before = (await built.stats())[0];
@@ -211,6 +212,27 @@ describe("the 'postgres' provider's keys and batches", () => {
     const after = (await built.stats())[0];
     expect((after?.ops ?? 0) - (before?.ops ?? 0)).toBe(600);
     expect((after?.batches ?? 0) - (before?.batches ?? 0)).toBe(3);
+  });
+
+  it('spreads sessions over parallelBatches lanes, each keeping its sessions in order', async () => {
+    const built = provider({ parallelBatches: 4 });
+    const sids = Array.from({ length: 64 }, () => generateSid());
+    await Promise.all(sids.map((sid) => built.init(sid, LONG)));
+    const before = (await built.stats())[0]?.batches ?? 0;
+    // Per session, a commit not awaited, then a read, an increment and a read, all in one turn.
+    const reads = sids.map((sid, i) => {
+      void built.commit(sid, { set: [['i', encodeValue(i)]] });
+      const first = built.read(sid);
+      void built.incr(sid, 'n', 1);
+      return Promise.all([first, built.read(sid)]);
+    });
+    for (const [i, [first, second]] of (await Promise.all(reads)).entries()) {
+      expect(decodeValue(first?.values.get('i') as Uint8Array)).toBe(i);
+      expect(first?.values.has('n')).toBe(false);
+      expect(decodeValue(second?.values.get('n') as Uint8Array)).toBe(1);
+    }
+    // 256 operations over 4 lanes: one statement per lane.
+    expect(((await built.stats())[0]?.batches ?? 0) - before).toBe(4);
   });
 
   it('two providers committing to the same sessions in opposite orders never deadlock', async () => {

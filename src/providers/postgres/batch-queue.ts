@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ClosedError, OverloadedError, StoreUnavailableError } from '../../errors.js';
+import { ClosedError, StoreUnavailableError } from '../../errors.js';
 import type { ResolvedLimits } from '../provider-options.js';
 import { type BatchOp, batchOutcomes, batchParams, RESULT_TYPES } from './batch-codec.js';
 import type { Connections } from './connections.js';
@@ -33,7 +33,6 @@ export interface BatchQueueOptions {
   readonly limits: ResolvedLimits;
   readonly now: () => number;
   readonly operationTimeoutMs: number;
-  readonly maxQueuedOps: number;
   readonly maxOpsPerStatement: number;
   /** Resolves once the schema is in place; called before every batch (it caches its own success). */
   readonly ready: (timeoutMs: number) => Promise<void>;
@@ -85,11 +84,6 @@ export class BatchQueue {
   /** Queues an operation; it leaves with the rest of this turn's operations. */
   call(op: BatchOp, bytes = 0): Promise<unknown> {
     if (this.#closed) return Promise.reject(new ClosedError());
-    if (this.depth >= this.#options.maxQueuedOps) {
-      return Promise.reject(
-        new OverloadedError(`the 'postgres' provider has ${this.depth} queued operations (maxQueuedOps)`),
-      );
-    }
     return new Promise((resolve, reject) => {
       const deadline = performance.now() + this.#options.operationTimeoutMs;
       this.#queue.push({ op, bytes, deadline, resolve, reject });

@@ -38,7 +38,12 @@ export interface PostgresProviderOptions extends Omit<ProviderOptions, 'maxSessi
    * never ends the pool. Listen to the pool's `'error'` event (node-postgres requires it of every pool).
    */
   readonly pool?: PostgresPool;
-  /** Connections of the provider's own pool (with `connectionString`). Default 4. */
+  /**
+   * Batches out at once, each on a connection of its own; an id always goes to the same one, so its
+   * operations keep their order. Default 2.
+   */
+  readonly parallelBatches?: number;
+  /** Connections of the provider's own pool (with `connectionString`). Default `parallelBatches + 2` (GC, count). */
   readonly maxConnections?: number;
   /** The sessions table; the values table is `<tableName>_values`. Default `'shard_sessions'`. */
   readonly tableName?: string;
@@ -72,6 +77,7 @@ export interface ResolvedPostgresOptions extends ResolvedProviderOptions {
   readonly connectionString: string | undefined;
   readonly pool: PostgresPool | undefined;
   readonly maxConnections: number;
+  readonly parallelBatches: number;
   readonly names: SchemaNames;
   readonly createSchema: boolean;
   readonly operationTimeoutMs: number;
@@ -85,6 +91,7 @@ const OWN_OPTION_NAMES = [
   'connectionString',
   'pool',
   'maxConnections',
+  'parallelBatches',
   'tableName',
   'schemaName',
   'createSchema',
@@ -121,12 +128,14 @@ export function resolvePostgresOptions(options: PostgresProviderOptions = {}): R
     throw new InvalidOptionError('pool must be a pg.Pool (an object with connect())');
   }
   const createSchema = options.createSchema ?? true;
+  const parallelBatches = integerOption('parallelBatches', options.parallelBatches, 2, 1, 64);
   if (typeof createSchema !== 'boolean') throw new InvalidOptionError('createSchema must be a boolean');
   return {
     ...common,
     connectionString,
     pool,
-    maxConnections: integerOption('maxConnections', options.maxConnections, 4, 2, 1000),
+    maxConnections: integerOption('maxConnections', options.maxConnections, parallelBatches + 2, 2, 1000),
+    parallelBatches,
     names: schemaNames(options.tableName, options.schemaName),
     createSchema,
     operationTimeoutMs: integerOption('operationTimeoutMs', options.operationTimeoutMs, 3000, 1),

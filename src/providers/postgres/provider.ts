@@ -11,7 +11,8 @@ import type {
 } from '../provider.js';
 import type { ResolvedLimits } from '../provider-options.js';
 import { type BatchOp, RESULT_TYPES } from './batch-codec.js';
-import { BatchQueue, type PostgresCounters } from './batch-queue.js';
+import { BatchLanes } from './batch-lanes.js';
+import type { PostgresCounters } from './batch-queue.js';
 import { countLiveSql, countRowsSql, OpKind } from './batch-sql.js';
 import { Connections } from './connections.js';
 import { checkInitialSize, checkStorableKey, resolveDelta } from './delta.js';
@@ -33,7 +34,7 @@ export class PostgresProvider implements SessionProvider {
   readonly #names: SchemaNames;
   readonly #connections: Connections;
   readonly #ownPool: OwnPool | undefined;
-  readonly #queue: BatchQueue;
+  readonly #queue: BatchLanes;
   readonly #sweeper: Sweeper;
   readonly #timeoutMs: number;
   readonly #ready: (timeoutMs: number) => Promise<void>;
@@ -56,17 +57,20 @@ export class PostgresProvider implements SessionProvider {
     this.#ready = ready;
     const counters = this.#counters;
     const connections = this.#connections;
-    this.#queue = new BatchQueue({
-      connections,
-      names,
-      limits,
-      now,
-      operationTimeoutMs,
-      maxQueuedOps: resolved.maxQueuedOps,
-      maxOpsPerStatement: resolved.maxOpsPerStatement,
-      ready,
-      counters,
-    });
+    this.#queue = new BatchLanes(
+      resolved.parallelBatches,
+      {
+        connections,
+        names,
+        limits,
+        now,
+        operationTimeoutMs,
+        maxOpsPerStatement: resolved.maxOpsPerStatement,
+        ready,
+        counters,
+      },
+      resolved.maxQueuedOps,
+    );
     this.#sweeper = new Sweeper({
       connections,
       names,
