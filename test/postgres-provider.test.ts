@@ -235,6 +235,15 @@ describe("the 'postgres' provider's keys and batches", () => {
     expect(((await built.stats())[0]?.batches ?? 0) - before).toBe(4);
   });
 
+  it('takes limits past the range of an SQL integer (they cannot be reached, but must not fail a batch)', async () => {
+    const huge = 2 ** 40;
+    const built = provider({ maxKeys: huge, maxSessionBytes: huge, maxValueBytes: huge });
+    const sid = generateSid();
+    await built.init(sid, LONG, { set: [['a', encodeValue(1)]] });
+    expect(await built.commit(sid, { set: [['b', encodeValue(2)]] })).not.toBeNull();
+    expect(await built.incr(sid, 'a', 1)).toBe(2);
+  });
+
   it('two providers committing to the same sessions in opposite orders never deadlock', async () => {
     const schemaName = freshSchemaName('deadlock');
     const [a, b] = [provider({ schemaName }), provider({ schemaName })];

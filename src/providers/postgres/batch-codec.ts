@@ -23,6 +23,8 @@ export interface BatchOp {
 /** An operation's answer: what the provider's method resolves, or the typed error it rejects with. */
 export type OpOutcome = { readonly value: unknown; readonly error?: undefined } | { readonly error: Error };
 
+const SQL_INT_MAX = 2_147_483_647;
+
 /** The parameters of one call of `<table>_apply_v1`, in its order. */
 export function batchParams(
   now: number,
@@ -68,9 +70,11 @@ export function batchParams(
     setValues,
     deleteCounts,
     deleteKeys,
-    limits.maxKeys,
-    limits.maxSessionBytes,
-    limits.maxValueBytes,
+    // The SQL side counts in `integer`; a limit past its range cannot be reached anyway (a PostgreSQL field
+    // holds at most 1 GB), and sending it as is would fail every batch.
+    Math.min(limits.maxKeys, SQL_INT_MAX),
+    Math.min(limits.maxSessionBytes, SQL_INT_MAX),
+    Math.min(limits.maxValueBytes, SQL_INT_MAX),
     lockTimeoutMs,
   ];
 }
