@@ -50,6 +50,7 @@ describe("the 'postgres' provider's options", () => {
       ['a schema name with a dot', { pool, schemaName: 'a.b' }],
       ['createSchema not a boolean', { pool, createSchema: 'yes' }],
       ['a zero timeout', { pool, operationTimeoutMs: 0 }],
+      ['a timeout past a timer', { pool, operationTimeoutMs: 2 ** 31 }],
       ['one connection', { connectionString: DATABASE_URL, maxConnections: 1 }],
       ['no lane', { pool, parallelBatches: 0 }],
     ];

@@ -87,6 +87,8 @@ export interface ResolvedPostgresOptions extends ResolvedProviderOptions {
   readonly maxOpsPerStatement: number;
 }
 
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
 const OWN_OPTION_NAMES = [
   'connectionString',
   'pool',
@@ -138,8 +140,15 @@ export function resolvePostgresOptions(options: PostgresProviderOptions = {}): R
     parallelBatches,
     names: schemaNames(options.tableName, options.schemaName),
     createSchema,
-    operationTimeoutMs: integerOption('operationTimeoutMs', options.operationTimeoutMs, 3000, 1),
-    connectTimeoutMs: integerOption('connectTimeoutMs', options.connectTimeoutMs, 2000, 1),
+    // Timers (setTimeout) and PostgreSQL's timeouts both stop at 2^31 - 1 ms.
+    operationTimeoutMs: integerOption(
+      'operationTimeoutMs',
+      options.operationTimeoutMs,
+      3000,
+      1,
+      MAX_TIMEOUT_MS,
+    ),
+    connectTimeoutMs: integerOption('connectTimeoutMs', options.connectTimeoutMs, 2000, 1, MAX_TIMEOUT_MS),
     gcBatchSize: integerOption('gcBatchSize', options.gcBatchSize, 1000, 1, 100_000),
     maxQueuedOps: integerOption('maxQueuedOps', options.maxQueuedOps, DEFAULT_POSTGRES_MAX_QUEUED_OPS, 1),
     maxOpsPerStatement: integerOption('maxOpsPerStatement', options.maxOpsPerStatement, 256, 1, 10_000),
