@@ -24,6 +24,14 @@ export {
   type MemoryProviderOptions,
 } from './providers/memory.js';
 export type {
+  PostgresPool,
+  PostgresPoolClient,
+  PostgresProviderOptions,
+  PostgresQuery,
+} from './providers/postgres/options.js';
+export { createPostgresProvider, PostgresProvider } from './providers/postgres/provider.js';
+export { type PostgresSchemaOptions, postgresSchemaSql } from './providers/postgres/schema-sql.js';
+export type {
   ProviderFactory,
   ProviderOptions,
   SessionDelta,

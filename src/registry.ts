@@ -1,5 +1,7 @@
 import { InvalidOptionError, UnknownProviderError } from './errors.js';
 import { createMemoryProvider, type MemoryProviderOptions } from './providers/memory.js';
+import type { PostgresProviderOptions } from './providers/postgres/options.js';
+import { createPostgresProvider } from './providers/postgres/provider.js';
 import type { ProviderFactory, SessionProvider } from './providers/provider.js';
 import { createShardedProvider, type ShardedProviderOptions } from './providers/sharded/provider.js';
 
@@ -18,6 +20,7 @@ import { createShardedProvider, type ShardedProviderOptions } from './providers/
 export interface ProviderOptionsByName {
   memory: MemoryProviderOptions;
   sharded: ShardedProviderOptions;
+  postgres: PostgresProviderOptions;
 }
 
 /** A name `register` has been told about (by the built-ins, or by declaration merging). */
@@ -30,6 +33,7 @@ export type ProviderName = keyof ProviderOptionsByName & string;
 const factories = new Map<string, ProviderFactory<any>>([
   ['memory', createMemoryProvider],
   ['sharded', createShardedProvider],
+  ['postgres', createPostgresProvider],
 ]);
 
 /** Makes a provider available under `name`. A duplicate name or a missing factory throws `InvalidOptionError`. */

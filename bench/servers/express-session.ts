@@ -1,9 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import connectPgSimple from 'connect-pg-simple';
 import { sign } from 'cookie-signature';
 import session from 'express-session';
 import createMemoryStore from 'memorystore';
+import pg from 'pg';
 import { generateSid } from '../../src/index.js';
 import { closeServer, listen, readBody, send } from './http-util.js';
+import { freshSchema, POSTGRES_SERVICE } from './postgres-util.js';
 import {
   BENCH_SECRET,
   type BenchServer,
@@ -20,7 +23,7 @@ const COOKIE = 'connect.sid';
 const MEMORYSTORE_CHECK_PERIOD_MS = 24 * 60 * 60_000;
 
 /** The stores express-session is measured with, by name. */
-export type ExpressStoreName = 'MemoryStore' | 'memorystore';
+export type ExpressStoreName = 'MemoryStore' | 'memorystore' | 'connect-pg-simple';
 
 /** A store express-session is measured with, and how to end it. */
 export interface ExpressStore {
@@ -28,11 +31,34 @@ export interface ExpressStore {
   close(): void | Promise<void>;
 }
 
-function createStore(name: ExpressStoreName): ExpressStore {
+async function createStore(name: ExpressStoreName, context: ServerContext): Promise<ExpressStore> {
   if (name === 'MemoryStore') return { store: new session.MemoryStore(), close: () => {} };
+  if (name === 'connect-pg-simple') return createPgStore(context);
   const MemoryStore = createMemoryStore(session);
   const store = new MemoryStore({ checkPeriod: MEMORYSTORE_CHECK_PERIOD_MS });
   return { store, close: () => store.stopInterval() };
+}
+
+/**
+ * connect-pg-simple, the store express-session users run on PostgreSQL, as its README sets it up: a pg.Pool
+ * (node-postgres's default 10 connections), the table created if missing, expired rows pruned every 15
+ * minutes (its default), in a schema of this process's own on the bench's database.
+ */
+async function createPgStore(context: ServerContext): Promise<ExpressStore> {
+  const url = context.serviceUrl ?? POSTGRES_SERVICE.defaultUrl;
+  const schema = await freshSchema(url, 'connect_pg');
+  const pool = new pg.Pool({ connectionString: url });
+  pool.on('error', () => {});
+  const PgStore = connectPgSimple(session);
+  const store = new PgStore({ pool, schemaName: schema.name, createTableIfMissing: true });
+  return {
+    store,
+    close: async () => {
+      store.close();
+      await pool.end();
+      await schema.drop();
+    },
+  };
 }
 
 type BenchSessionData = session.SessionData & { user?: string; count?: number; last?: number };
@@ -44,9 +70,10 @@ type SessionRequest = IncomingMessage & { session: session.Session & BenchSessio
  * is documented as not for production; memorystore is the in-memory store its users run instead.
  */
 export function expressSessionServer(storeName: ExpressStoreName | (() => ExpressStore)): ServerFactory {
-  return async ({ counters }: ServerContext): Promise<BenchServer> => {
+  return async (context: ServerContext): Promise<BenchServer> => {
+    const { counters } = context;
     const { store, close: closeStore } =
-      typeof storeName === 'function' ? storeName() : createStore(storeName);
+      typeof storeName === 'function' ? storeName() : await createStore(storeName, context);
     const middleware = session({
       name: COOKIE,
       secret: BENCH_SECRET,

@@ -1,6 +1,12 @@
 import { defaultShardCount } from '../../src/index.js';
 import type { ServerFactory } from './protocol.js';
 
+/** The database both PostgreSQL servers use, so they are measured against the same server. */
+export const POSTGRES_SERVICE = {
+  env: 'DATABASE_URL',
+  defaultUrl: 'postgres://postgres@127.0.0.1:5432/test',
+} as const;
+
 /** Which group a server belongs to: the report colours and orders its rows by it. */
 export type ServerFamily = 'bound' | 'classic' | 'peer' | 'shard';
 
@@ -78,6 +84,13 @@ export const SERVERS = [
     load: async () => (await import('./express-session-shard.js')).expressSessionShardServer,
   },
   {
+    name: 'express-session-pg',
+    label: 'express-session 1.x with connect-pg-simple (a pg.Pool of 10), on the same PostgreSQL',
+    family: 'peer',
+    service: POSTGRES_SERVICE,
+    load: async () => (await import('./express-session.js')).expressSessionServer('connect-pg-simple'),
+  },
+  {
     name: 'fastify-session',
     label: '@fastify/session 11 with @fastify/cookie and its MemoryStore, on Fastify 5',
     family: 'peer',
@@ -113,6 +126,14 @@ export const SERVERS = [
     family: 'shard',
     load: async () =>
       (await import('./shard.js')).shardServer({ provider: 'sharded', shards: 1, awaitSave: true }),
+  },
+  {
+    name: 'shard-postgres',
+    label:
+      "shard-session, 'postgres' provider (2 batches at once, its own pool of 4), on the same PostgreSQL",
+    family: 'shard',
+    service: POSTGRES_SERVICE,
+    load: async () => (await import('./shard-postgres.js')).createShardPostgresServer,
   },
   {
     name: 'shard-fastify',

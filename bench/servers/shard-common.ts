@@ -22,7 +22,10 @@ import {
 export type BenchData = { user: string; count: number; last: number };
 
 /** Which shard-session provider a server uses. */
-export type ShardSetup = { provider: 'memory' } | { provider: 'sharded'; shards: number };
+export type ShardSetup =
+  | { provider: 'memory' }
+  | { provider: 'sharded'; shards: number }
+  | { provider: 'postgres'; connectionString: string; schemaName: string };
 
 export const SHARD_COOKIE = 'sid';
 
@@ -35,7 +38,12 @@ export function benchManager(setup: ShardSetup, counters: RouteCounters): Sessio
   return createSessionManager<BenchData>({
     ...(setup.provider === 'sharded'
       ? { provider: 'sharded', providerOptions: { shards: setup.shards } }
-      : { provider: 'memory' }),
+      : setup.provider === 'postgres'
+        ? {
+            provider: 'postgres',
+            providerOptions: { connectionString: setup.connectionString, schemaName: setup.schemaName },
+          }
+        : { provider: 'memory' }),
     cookieName: SHARD_COOKIE,
     idleTimeout: IDLE_TIMEOUT_MS,
     absoluteTimeout: ABSOLUTE_TIMEOUT_MS,

@@ -128,6 +128,9 @@ async function login(manager: SessionManager<DemoData>, req: IncomingMessage, re
   await session.regenerate({ keep: true });
   session.set('username', username);
   session.set('csrf', newToken());
+  // Stored before the redirect goes out: with DATABASE_URL, the next request may reach another demo process,
+  // and only this process's own reads are ordered after a commit it has merely sent.
+  await session.save();
   res.appendHeader('Set-Cookie', `${LOGIN_TOKEN_COOKIE}=; Path=/login; Max-Age=0`);
   redirect(res, '/');
 }

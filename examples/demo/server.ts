@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createDemoServer } from './app.js';
 
 // `npm start`: the demo on HOST:PORT (default 127.0.0.1:3000: only this machine can reach it; HOST=0.0.0.0
-// to serve the network), with SHARDS shard threads (default: the provider's).
+// to serve the network), with SHARDS shard threads (default: the provider's), or over PostgreSQL with DATABASE_URL.
 function integerFromEnv(name: string, fallback: number | undefined, min: number): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -17,11 +17,24 @@ function integerFromEnv(name: string, fallback: number | undefined, min: number)
 const port = integerFromEnv('PORT', 3000, 0) as number;
 const host = process.env.HOST || '127.0.0.1';
 const shards = integerFromEnv('SHARDS', undefined, 1);
-const demo = createDemoServer(shards === undefined ? {} : { shards });
+// DATABASE_URL=postgres://…: sessions in PostgreSQL, shared by every demo process given the same URL.
+const databaseUrl = process.env.DATABASE_URL || undefined;
+const demo = createDemoServer(
+  databaseUrl
+    ? { manager: { provider: 'postgres', providerOptions: { connectionString: databaseUrl } } }
+    : shards === undefined
+      ? {}
+      : { shards },
+);
 
 demo.server.listen(port, host, () => {
   const { port: actual } = demo.server.address() as AddressInfo;
   const shown = host.includes(':') ? `[${host}]` : host;
+  if (databaseUrl) {
+    // Never the URL itself: it may hold a password.
+    console.log(`shard-session demo on http://${shown}:${actual}/ (sessions in PostgreSQL)`);
+    return;
+  }
   const stats = demo.manager.stats();
   stats.then(
     (s) => console.log(`shard-session demo on http://${shown}:${actual}/ (${s.length} shard(s))`),
