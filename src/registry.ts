@@ -1,6 +1,8 @@
 import { InvalidOptionError, UnknownProviderError } from './errors.js';
 import { createMemoryProvider, type MemoryProviderOptions } from './providers/memory.js';
 import type { ProviderFactory, SessionProvider } from './providers/provider.js';
+import type { RedisProviderOptions } from './providers/redis/options.js';
+import { createRedisProvider } from './providers/redis/provider.js';
 import { createShardedProvider, type ShardedProviderOptions } from './providers/sharded/provider.js';
 
 /**
@@ -18,6 +20,7 @@ import { createShardedProvider, type ShardedProviderOptions } from './providers/
 export interface ProviderOptionsByName {
   memory: MemoryProviderOptions;
   sharded: ShardedProviderOptions;
+  redis: RedisProviderOptions;
 }
 
 /** A name `register` has been told about (by the built-ins, or by declaration merging). */
@@ -30,6 +33,7 @@ export type ProviderName = keyof ProviderOptionsByName & string;
 const factories = new Map<string, ProviderFactory<any>>([
   ['memory', createMemoryProvider],
   ['sharded', createShardedProvider],
+  ['redis', createRedisProvider],
 ]);
 
 /** Makes a provider available under `name`. A duplicate name or a missing factory throws `InvalidOptionError`. */
