@@ -182,6 +182,23 @@ describe("Redis's own expiry", () => {
   });
 });
 
+describe('the GC tick', () => {
+  it('sweeps by itself every gcIntervalMs what the clock says is dead', async () => {
+    let time = Date.now();
+    const p = provider({ gcIntervalMs: 50, now: () => time });
+    const [dead, alive] = [generateSid(), generateSid()];
+    await p.init(dead, { idleTimeoutMs: 10_000, absoluteTimeoutMs: 60_000 });
+    await p.init(alive, LONG);
+    time += 10_000;
+    const total = async (field: 'sessions' | 'expired' | 'gcSweeps') =>
+      (await p.stats()).reduce((sum, entry) => sum + entry[field], 0);
+    await waitFor('the tick to sweep', async () => (await total('sessions')) === 1);
+    expect(await total('expired')).toBe(1);
+    expect(await total('gcSweeps')).toBeGreaterThan(0);
+    expect(await p.read(alive)).not.toBeNull();
+  });
+});
+
 describe('the functions', () => {
   it('are loaded before the first operation and loaded again when the server lost them, in order', async () => {
     const p = provider();

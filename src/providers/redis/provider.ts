@@ -19,9 +19,7 @@ import { type RedisProviderOptions, resolveRedisOptions } from './options.js';
 import { RedisLink } from './redis-link.js';
 import { parseHash, parseNumber, StaleMoveReply } from './replies.js';
 import { parseMeta, publicMeta } from './session-meta.js';
-
-/** Sessions one gc call removes at most: about a millisecond of Redis's time, which a call blocks. */
-const GC_BATCH = 500;
+import { Sweeper } from './sweeper.js';
 
 const num = (n: number): string => String(n);
 
@@ -44,8 +42,7 @@ export class RedisProvider implements SessionProvider {
   readonly #ownsClient: boolean;
   readonly #groups = Array.from({ length: SLOT_GROUPS }, () => new GroupCounters());
   readonly #move: MoveContext;
-  #gcTimer: NodeJS.Timeout | undefined;
-  #gcRunning = false;
+  readonly #sweeper: Sweeper;
   #active = 0;
   #whenInactive: (() => void) | undefined;
   #closing: Promise<void> | undefined;
@@ -68,10 +65,8 @@ export class RedisProvider implements SessionProvider {
         (this.#groups[group] as GroupCounters).expired++;
       },
     };
-    if (resolved.gcIntervalMs > 0) {
-      this.#gcTimer = setInterval(() => this.#gcTick(), resolved.gcIntervalMs);
-      this.#gcTimer.unref();
-    }
+    this.#sweeper = new Sweeper(this.#link, this.#layout, this.#groups);
+    this.#sweeper.start(resolved.gcIntervalMs, this.#now, (work) => this.#op(work));
   }
 
   /** The key prefix in use. */
@@ -174,7 +169,7 @@ export class RedisProvider implements SessionProvider {
   }
 
   gc(now?: number): Promise<number> {
-    return this.#op(() => this.#sweep(now ?? this.#now()));
+    return this.#op(() => this.#sweeper.sweep(now ?? this.#now()));
   }
 
   count(): Promise<number> {
@@ -222,7 +217,7 @@ export class RedisProvider implements SessionProvider {
   }
 
   async #close(): Promise<void> {
-    if (this.#gcTimer) clearInterval(this.#gcTimer);
+    this.#sweeper.stop();
     if (this.#active > 0) await new Promise<void>((resolve) => (this.#whenInactive = resolve));
     await this.#link.close();
     if (!this.#ownsClient) return;
@@ -266,41 +261,6 @@ export class RedisProvider implements SessionProvider {
   #missing(group: number, reply: unknown): null {
     if (reply === 0) (this.#groups[group] as GroupCounters).expired++;
     return null;
-  }
-
-  /** Sweeps every group, GC_BATCH sessions per call, until none has an expired session left. */
-  async #sweep(now: number): Promise<number> {
-    let removed = 0;
-    let due = this.#groups.map((_, group) => group);
-    while (due.length > 0) {
-      const counts = await Promise.all(
-        due.map((group) => this.#link.fcall('gc', [this.#layout.indexKey(group)], [num(now), num(GC_BATCH)])),
-      );
-      const next: number[] = [];
-      for (const [i, group] of due.entries()) {
-        const count = counts[i] as number;
-        removed += count;
-        (this.#groups[group] as GroupCounters).expired += count;
-        if (count === GC_BATCH) next.push(group);
-      }
-      due = next;
-    }
-    return removed;
-  }
-
-  #gcTick(): void {
-    if (this.#gcRunning || this.#closing) return;
-    this.#gcRunning = true;
-    const started = performance.now();
-    this.#op(() => this.#sweep(this.#now()))
-      .then(
-        () => (this.#groups[0] as GroupCounters).noteSweep(performance.now() - started),
-        // Redis is away: the next tick tries again (and Redis expires the keys meanwhile).
-        () => undefined,
-      )
-      .finally(() => {
-        this.#gcRunning = false;
-      });
   }
 }
 
