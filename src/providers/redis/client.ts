@@ -8,6 +8,8 @@ import { InvalidOptionError } from '../../errors.js';
  */
 export interface RedisClient {
   fcallBuffer(fn: string, numKeys: number, ...keysAndArgs: (string | Buffer)[]): Promise<unknown>;
+  /** A hash as an object of Buffers (ioredis defines a field named like `__proto__` as an own property). */
+  hgetallBuffer(key: string): Promise<Record<string, Buffer>>;
   zcount(key: string, min: string, max: string): Promise<number>;
   zcard(key: string): Promise<number>;
   del(key: string): Promise<number>;

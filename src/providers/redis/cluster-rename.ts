@@ -42,10 +42,7 @@ export interface MoveContext {
 
 const num = (n: number): string => String(n);
 
-function oldKeys(context: MoveContext, sid: string): string[] {
-  const group = groupOf(sid);
-  return [context.layout.sessionKey(sid, group), context.layout.indexKey(group)];
-}
+const sessionKey = (context: MoveContext, sid: string): string[] => [context.layout.sessionKey(sid)];
 
 /** Renames across slot groups in three steps; see the module comment for what holds. */
 export async function renameAcrossGroups(
@@ -55,8 +52,8 @@ export async function renameAcrossGroups(
   now: number,
 ): Promise<SessionMeta | null> {
   const { link, layout } = context;
-  const from = oldKeys(context, oldSid);
-  const frozen = await link.fcall('freeze', from, [oldSid, newSid, num(now), num(now + context.windowMs)]);
+  const from = sessionKey(context, oldSid);
+  const frozen = await link.fcall('freeze', from, [newSid, num(now), num(now + context.windowMs)]);
   if (frozen === null) return null;
   if (frozen === 0) {
     context.onExpired(groupOf(oldSid));
@@ -68,9 +65,8 @@ export async function renameAcrossGroups(
   try {
     committed = (await link.fcall(
       'put',
-      [layout.sessionKey(newSid, newGroup), layout.indexKey(newGroup), layout.moveKey(newSid, newGroup)],
+      [layout.sessionKey(newSid, newGroup), layout.moveKey(newSid, newGroup)],
       [
-        newSid,
         num(now),
         num(meta.createdAt),
         num(meta.idleTimeoutMs),
@@ -83,14 +79,14 @@ export async function renameAcrossGroups(
   } catch (error) {
     // Refused, or unknown: the session stays under the old id. If the old node does not answer now, the
     // first access after the window settles the move from the record.
-    await link.fcall('unfreeze', from, [oldSid, newSid]).catch(() => undefined);
+    await link.fcall('unfreeze', from, [newSid]).catch(() => undefined);
     if (error instanceof MoveCancelledReply) {
       throw new StoreUnavailableError('session store unavailable: the rename was cancelled by a recovery');
     }
     throw error;
   }
   try {
-    await link.fcall('drop', from, [oldSid, newSid]);
+    await link.fcall('drop', from, [newSid]);
     // The record is only needed to settle a frozen copy; there is none left.
     link.command((client) => client.del(layout.moveKey(newSid, newGroup))).catch(() => undefined);
   } catch {
@@ -115,9 +111,9 @@ export async function settleStaleMove(
     [num(Math.ceil(stale.deadline))],
   )) as Buffer | string;
   if (decision.toString() !== 'committed') {
-    await link.fcall('unfreeze', oldKeys(context, sid), [sid, stale.target]);
+    await link.fcall('unfreeze', sessionKey(context, sid), [stale.target]);
     return;
   }
-  await link.fcall('drop', oldKeys(context, sid), [sid, stale.target]);
+  await link.fcall('drop', sessionKey(context, sid), [stale.target]);
   link.command((client) => client.del(layout.moveKey(stale.target))).catch(() => undefined);
 }

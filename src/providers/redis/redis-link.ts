@@ -15,6 +15,8 @@ interface Operation {
   settled: boolean;
   /** Times Redis answered "Function not found"; past one retry, the failure is reported. */
   retries: number;
+  /** A read, safe to send again: one answered after a "Function not found" to an earlier operation is. */
+  readonly rereadable: boolean;
 }
 
 /**
@@ -25,7 +27,8 @@ interface Operation {
  * - The functions: before the first command, and whenever a node answers "Function not found" (a server
  *   that restarted without persistence, a node added to a Cluster), commands are held, the library is loaded
  *   on every master, and the held ones are sent again in issue order, after everything in flight was answered,
- *   so a retried write still lands before the reads issued after it.
+ *   so a retried write still lands before the reads issued after it. A read issued after the failed write
+ *   and answered meanwhile may have missed it: its answer is dropped and it is sent again too.
  */
 export class RedisLink {
   readonly #client: RedisClient;
@@ -38,6 +41,8 @@ export class RedisLink {
   /** Commands handed to the client whose reply has not come (even if the caller was already told it timed out). */
   #outstanding = 0;
   #seq = 0;
+  /** The first operation answered "Function not found" since the library was last loaded. */
+  #failedFrom = Number.POSITIVE_INFINITY;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #whenIdle: (() => void)[] = [];
@@ -60,12 +65,17 @@ export class RedisLink {
   /** Calls one of the library's functions with its keys and arguments. */
   fcall(name: FunctionName, keys: readonly string[], args: readonly (string | Buffer)[]): Promise<unknown> {
     const fn = functionName(name);
-    return this.#run(() => this.#client.fcallBuffer(fn, keys.length, ...keys, ...args));
+    return this.#run(() => this.#client.fcallBuffer(fn, keys.length, ...keys, ...args), false);
+  }
+
+  /** Sends a command that only reads (and so may be sent again), under the same bounds. */
+  read<T>(send: (client: RedisClient) => Promise<T>): Promise<T> {
+    return this.#run(() => send(this.#client), true) as Promise<T>;
   }
 
   /** Sends any other command, under the same bounds. */
   command<T>(send: (client: RedisClient) => Promise<T>): Promise<T> {
-    return this.#run(() => send(this.#client)) as Promise<T>;
+    return this.#run(() => send(this.#client), false) as Promise<T>;
   }
 
   /** Refuses new operations and resolves once every operation issued before was answered (or timed out). */
@@ -76,7 +86,7 @@ export class RedisLink {
     this.#timer = undefined;
   }
 
-  #run(send: () => Promise<unknown>): Promise<unknown> {
+  #run(send: () => Promise<unknown>, rereadable: boolean): Promise<unknown> {
     if (this.#closed) return Promise.reject(new ClosedError());
     if (this.queueDepth >= this.#maxQueued) {
       return Promise.reject(
@@ -94,6 +104,7 @@ export class RedisLink {
         seq: this.#seq++,
         settled: false,
         retries: 0,
+        rereadable,
       };
       this.#unanswered.add(op);
       this.#armTimer();
@@ -116,13 +127,15 @@ export class RedisLink {
     reply.then(
       (value) => {
         this.#outstanding--;
-        this.#settle(op, value, undefined);
+        if (op.rereadable && op.seq > this.#failedFrom && this.#library !== 'loaded') this.#hold(op);
+        else this.#settle(op, value, undefined);
         this.#loadWhenDrained();
       },
       (error: unknown) => {
         this.#outstanding--;
         if (isFunctionNotFound(error) && !op.settled && op.retries++ < 1) {
           if (this.#library === 'loaded') this.#library = 'unloaded';
+          this.#failedFrom = Math.min(this.#failedFrom, op.seq);
           this.#hold(op);
         } else this.#settle(op, undefined, mapRedisError(error));
         this.#loadWhenDrained();
@@ -145,6 +158,7 @@ export class RedisLink {
     withTimeout(this.#loadLibrary(), this.#timeoutMs, 'loading its functions').then(
       () => {
         this.#library = 'loaded';
+        this.#failedFrom = Number.POSITIVE_INFINITY;
         for (const op of this.#held.splice(0)) if (!op.settled) this.#send(op);
       },
       (error: unknown) => {

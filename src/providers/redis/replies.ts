@@ -5,6 +5,7 @@ import {
   SessionTooLargeError,
   StoreUnavailableError,
 } from '../../errors.js';
+import type { SessionSnapshot } from '../provider.js';
 import { parseMeta, type StoredMeta } from './session-meta.js';
 
 /**
@@ -75,6 +76,38 @@ export function parseHash(flat: readonly Buffer[]): {
   if (!meta)
     throw new StoreUnavailableError('session store unavailable: a session hash without its meta field');
   return { meta, values };
+}
+
+/** A session's hash as `read` answers it: the contract's snapshot (timestamps and values). */
+export function parseSnapshot(flat: readonly Buffer[]): SessionSnapshot {
+  const { meta, values } = parseHash(flat);
+  return {
+    createdAt: meta.createdAt,
+    idleExpiresAt: meta.idleExpiresAt,
+    absoluteExpiresAt: meta.absoluteExpiresAt,
+    expiresAt: meta.expiresAt,
+    values,
+  };
+}
+
+/**
+ * What a plain HGETALL found: null for no session; the snapshot of a session alive at `now`; undefined when
+ * it must go through the read function (dead by the provider's clock, so to be removed; or being moved).
+ */
+export function snapshotOf(hash: Record<string, Buffer>, now: number): SessionSnapshot | null | undefined {
+  const raw = hash[''];
+  if (raw === undefined) return null;
+  const meta = parseMeta(raw);
+  if (meta.expiresAt <= now || meta.moving) return undefined;
+  const values = new Map<string, Uint8Array>();
+  for (const field of Object.keys(hash)) if (field !== '') values.set(field, hash[field] as Buffer);
+  return {
+    createdAt: meta.createdAt,
+    idleExpiresAt: meta.idleExpiresAt,
+    absoluteExpiresAt: meta.absoluteExpiresAt,
+    expiresAt: meta.expiresAt,
+    values,
+  };
 }
 
 /** The number an incr function answered (`%.17g`, which also spells the infinities its own way). */

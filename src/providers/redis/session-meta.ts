@@ -13,14 +13,27 @@ import type { SessionMeta } from '../provider.js';
 export interface StoredMeta extends SessionMeta {
   readonly idleTimeoutMs: number;
   readonly bytes: number;
+  /** True while a rename across slot groups moves the session (the meta has the two move fields). */
+  readonly moving: boolean;
 }
 
 /** Parses a meta string (a Buffer from Redis). */
 export function parseMeta(raw: Buffer | string): StoredMeta {
-  const [createdAt, idleTimeoutMs, idleExpiresAt, absoluteExpiresAt, bytes] = raw
-    .toString('latin1')
-    .split(' ', 5)
-    .map(Number) as [number, number, number, number, number];
+  const text = typeof raw === 'string' ? raw : raw.toString('latin1');
+  // By hand rather than split().map(): this runs for every operation's answer.
+  let from = 0;
+  const next = (): number => {
+    let to = text.indexOf(' ', from);
+    if (to === -1) to = text.length;
+    const value = Number(text.slice(from, to));
+    from = to + 1;
+    return value;
+  };
+  const createdAt = next();
+  const idleTimeoutMs = next();
+  const idleExpiresAt = next();
+  const absoluteExpiresAt = next();
+  const bytes = next();
   return {
     createdAt,
     idleTimeoutMs,
@@ -28,6 +41,7 @@ export function parseMeta(raw: Buffer | string): StoredMeta {
     absoluteExpiresAt,
     expiresAt: Math.min(idleExpiresAt, absoluteExpiresAt),
     bytes,
+    moving: from < text.length,
   };
 }
 
