@@ -124,9 +124,14 @@ describe('batching', () => {
       const p = provider({ url: proxy.url });
       const sids = Array.from({ length: 200 }, () => generateSid());
       await Promise.all(sids.map((sid) => p.init(sid, LONG)));
+      const sum = async (field: 'ops' | 'batches') =>
+        (await p.stats()).reduce((total, entry) => total + entry[field], 0);
+      const [opsBefore, batchesBefore] = [await sum('ops'), await sum('batches')];
       proxy.reset();
       await Promise.all(sids.map((sid) => p.read(sid)));
       const oneTurn = proxy.chunks;
+      // stats() says the same: 200 operations in one turn.
+      expect([(await sum('ops')) - opsBefore, (await sum('batches')) - batchesBefore]).toEqual([200, 1]);
       proxy.reset();
       for (const sid of sids) await p.read(sid);
       const oneByOne = proxy.chunks;

@@ -1,24 +1,19 @@
 /**
  * What one process counts about one slot group, for `stats()`: Redis keeps the sessions, each process
- * counts its own operations. `batches` counts the event-loop turns in which the group had operations: the
- * commands of one turn leave together (ioredis auto-pipelining), so `ops / batches` is the batching achieved.
+ * counts its own operations.
  */
 export class GroupCounters {
   ops = 0;
+  /**
+   * Event-loop turns in which this provider sent operations, counted on group 0 only (the others stay 0):
+   * the commands of one turn leave together, one pipeline per node (ioredis auto-pipelining flushes on
+   * setImmediate), so the sum of `ops` over the sum of `batches` is the batching achieved.
+   */
   batches = 0;
   expired = 0;
   evicted = 0;
   gcSweeps = 0;
   gcMaxSliceMs = 0;
-  #turn = -1;
-
-  noteOp(): void {
-    this.ops++;
-    if (this.#turn === currentTurn) return;
-    this.#turn = currentTurn;
-    this.batches++;
-    scheduleTurnEnd();
-  }
 
   /** A whole sweep of every group, counted on group 0 (a sweep is the provider's, not a group's). */
   noteSweep(ms: number): void {
@@ -27,16 +22,20 @@ export class GroupCounters {
   }
 }
 
-// One turn number for the process: a turn ends at the setImmediate after its first operation, which is when
-// ioredis flushes its auto-pipeline.
-let currentTurn = 0;
-let turnEndScheduled = false;
+/** Counts an operation of `group` in `groups`, and the turn it was sent in on group 0. */
+export class TurnCounter {
+  #turnEnding = false;
 
-function scheduleTurnEnd(): void {
-  if (turnEndScheduled) return;
-  turnEndScheduled = true;
-  setImmediate(() => {
-    currentTurn++;
-    turnEndScheduled = false;
-  });
+  constructor(readonly groups: readonly GroupCounters[]) {}
+
+  note(group: number): void {
+    (this.groups[group] as GroupCounters).ops++;
+    if (this.#turnEnding) return;
+    // The first operation of a turn: the turn ends at the setImmediate that flushes the pipeline.
+    this.#turnEnding = true;
+    (this.groups[0] as GroupCounters).batches++;
+    setImmediate(() => {
+      this.#turnEnding = false;
+    });
+  }
 }

@@ -13,7 +13,7 @@ import type { ResolvedLimits } from '../provider-options.js';
 import { createClient } from './client.js';
 import { type MoveContext, renameAcrossGroups, settleStaleMove } from './cluster-rename.js';
 import { commitArgs, initialArgs } from './delta-args.js';
-import { GroupCounters } from './group-counters.js';
+import { GroupCounters, TurnCounter } from './group-counters.js';
 import { groupOf, KeyLayout, SLOT_GROUPS } from './key-layout.js';
 import type { FunctionName } from './lua/library.js';
 import { type RedisProviderOptions, resolveRedisOptions } from './options.js';
@@ -45,6 +45,7 @@ export class RedisProvider implements SessionProvider {
   readonly #cluster: boolean;
   readonly #ownsClient: boolean;
   readonly #groups = Array.from({ length: SLOT_GROUPS }, () => new GroupCounters());
+  readonly #turns = new TurnCounter(this.#groups);
   readonly #move: MoveContext;
   readonly #sweeper: Sweeper;
   #active = 0;
@@ -112,7 +113,7 @@ export class RedisProvider implements SessionProvider {
     this.#checkOpen();
     checkSid(sid);
     const group = groupOf(sid);
-    (this.#groups[group] as GroupCounters).noteOp();
+    this.#turns.note(group);
     const key = this.#layout.sessionKey(sid, group);
     const hash = await this.#link.read((client) => client.hgetallBuffer(key));
     const now = this.#now();
@@ -157,9 +158,9 @@ export class RedisProvider implements SessionProvider {
     checkSid(newSid);
     const now = this.#now();
     const [from, to] = [groupOf(oldSid), groupOf(newSid)];
-    (this.#groups[to] as GroupCounters).noteOp();
+    this.#turns.note(to);
     if (this.#cluster && from !== to) {
-      (this.#groups[from] as GroupCounters).noteOp();
+      this.#turns.note(from);
       // Three steps: counted, so that close() waits for the last one rather than cutting the move short.
       return this.#multiStep(() =>
         this.#settlingStaleMove(oldSid, () => renameAcrossGroups(this.#move, oldSid, newSid, now)),
@@ -260,7 +261,7 @@ export class RedisProvider implements SessionProvider {
    * rename across slot groups that nobody finished is settled first, then the call is made again, once.
    */
   async #call(sid: string, group: number, name: FunctionName, args: (string | Buffer)[], otherKey?: string) {
-    (this.#groups[group] as GroupCounters).noteOp();
+    this.#turns.note(group);
     const key = this.#layout.sessionKey(sid, group);
     const keys = otherKey === undefined ? [key] : [key, otherKey];
     return this.#settlingStaleMove(sid, () => this.#link.fcall(name, keys, args));
