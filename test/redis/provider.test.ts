@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeValue } from '../../src/codec.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import { createSessionManager } from '../../src/index.js';
+import { writeNumber } from '../../src/providers/number-codec.js';
 import { groupOf, KeyLayout } from '../../src/providers/redis/key-layout.js';
 import { LIBRARY_NAME } from '../../src/providers/redis/lua/library.js';
 import { createRedisProvider, type RedisProvider } from '../../src/providers/redis/provider.js';
@@ -230,5 +231,19 @@ describe('a client the app already has', () => {
     await p.close();
     expect(await client.ping()).toBe('PONG');
     client.disconnect();
+  });
+});
+
+describe('incr on Redis', () => {
+  it('keeps -0, fractions and the infinities exactly as JavaScript adds them', async () => {
+    const p = provider();
+    const sid = generateSid();
+    // -0 as a float64 (what writeNumber stores for it): -0 + -0 is -0.
+    await p.init(sid, LONG, { set: [['z', writeNumber(-0)]] });
+    expect(Object.is(await p.incr(sid, 'z', -0), -0)).toBe(true);
+    expect(await p.incr(sid, 'f', 0.1)).toBe(0.1);
+    expect(await p.incr(sid, 'f', 0.2)).toBe(0.1 + 0.2);
+    expect(await p.incr(sid, 'g', -Number.MAX_VALUE)).toBe(-Number.MAX_VALUE);
+    expect(await p.incr(sid, 'g', -Number.MAX_VALUE)).toBe(Number.NEGATIVE_INFINITY);
   });
 });

@@ -4,7 +4,7 @@ import { valuePairs } from './delta-args.js';
 import { groupOf, type KeyLayout } from './key-layout.js';
 import type { RedisLink } from './redis-link.js';
 import { MoveCancelledReply, parseHash, type StaleMoveReply } from './replies.js';
-import { parseMeta, publicMeta } from './session-meta.js';
+import { decimal, parseMeta, publicMeta } from './session-meta.js';
 
 /**
  * `rename` when the two ids fall in different slot groups on Redis Cluster, where no one script reaches
@@ -40,8 +40,6 @@ export interface MoveContext {
   onExpired(group: number): void;
 }
 
-const num = (n: number): string => String(n);
-
 const sessionKey = (context: MoveContext, sid: string): string[] => [context.layout.sessionKey(sid)];
 
 /** Renames across slot groups in three steps; see the module comment for what holds. */
@@ -53,7 +51,7 @@ export async function renameAcrossGroups(
 ): Promise<SessionMeta | null> {
   const { link, layout } = context;
   const from = sessionKey(context, oldSid);
-  const frozen = await link.fcall('freeze', from, [newSid, num(now), num(now + context.windowMs)]);
+  const frozen = await link.fcall('freeze', from, [newSid, decimal(now), decimal(now + context.windowMs)]);
   if (frozen === null) return null;
   if (frozen === 0) {
     context.onExpired(groupOf(oldSid));
@@ -67,12 +65,12 @@ export async function renameAcrossGroups(
       'put',
       [layout.sessionKey(newSid, newGroup), layout.moveKey(newSid, newGroup)],
       [
-        num(now),
-        num(meta.createdAt),
-        num(meta.idleTimeoutMs),
-        num(meta.absoluteExpiresAt),
-        num(meta.bytes),
-        num(Math.ceil(meta.expiresAt)),
+        decimal(now),
+        decimal(meta.createdAt),
+        decimal(meta.idleTimeoutMs),
+        decimal(meta.absoluteExpiresAt),
+        decimal(meta.bytes),
+        decimal(Math.ceil(meta.expiresAt)),
         ...valuePairs(values),
       ],
     )) as Buffer;
@@ -108,7 +106,7 @@ export async function settleStaleMove(
   const decision = (await link.fcall(
     'fence',
     [layout.moveKey(stale.target)],
-    [num(Math.ceil(stale.deadline))],
+    [decimal(Math.ceil(stale.deadline))],
   )) as Buffer | string;
   if (decision.toString() !== 'committed') {
     await link.fcall('unfreeze', sessionKey(context, sid), [stale.target]);

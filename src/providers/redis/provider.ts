@@ -19,10 +19,8 @@ import type { FunctionName } from './lua/library.js';
 import { type RedisProviderOptions, resolveRedisOptions } from './options.js';
 import { RedisLink } from './redis-link.js';
 import { parseNumber, parseSnapshot, StaleMoveReply, snapshotOf } from './replies.js';
-import { parseMeta, publicMeta } from './session-meta.js';
+import { decimal, parseMeta, publicMeta } from './session-meta.js';
 import { Sweeper } from './sweeper.js';
-
-const num = (n: number): string => String(n);
 
 /**
  * The 'redis' provider: sessions in Redis or Redis Cluster, shared by every process that uses the same
@@ -62,10 +60,10 @@ export class RedisProvider implements SessionProvider {
     this.#now = resolved.now;
     this.#limits = resolved.limits;
     // The limits travel with every call as decimal strings: made once.
-    this.#maxSessionsArg = num(resolved.maxSessionsPerGroup);
-    this.#maxKeysArg = num(resolved.limits.maxKeys);
-    this.#maxSessionBytesArg = num(resolved.limits.maxSessionBytes);
-    this.#maxValueBytesArg = num(resolved.limits.maxValueBytes);
+    this.#maxSessionsArg = decimal(resolved.maxSessionsPerGroup);
+    this.#maxKeysArg = decimal(resolved.limits.maxKeys);
+    this.#maxSessionBytesArg = decimal(resolved.limits.maxSessionBytes);
+    this.#maxValueBytesArg = decimal(resolved.limits.maxValueBytes);
     this.#move = {
       link: this.#link,
       layout: this.#layout,
@@ -92,11 +90,11 @@ export class RedisProvider implements SessionProvider {
     const group = groupOf(sid);
     const { idleTimeoutMs, absoluteTimeoutMs } = policy;
     const args = [
-      num(this.#now()),
-      num(idleTimeoutMs),
-      num(absoluteTimeoutMs),
+      decimal(this.#now()),
+      decimal(idleTimeoutMs),
+      decimal(absoluteTimeoutMs),
       this.#maxSessionsArg,
-      num(bytes),
+      decimal(bytes),
     ];
     const reply = await this.#call(sid, group, 'init', [...args, ...pairs]);
     const [meta, expired, evicted] = reply as [Buffer, number, number];
@@ -119,7 +117,7 @@ export class RedisProvider implements SessionProvider {
     const now = this.#now();
     const snapshot = snapshotOf(hash, now);
     if (snapshot !== undefined) return snapshot;
-    const reply = await this.#call(sid, group, 'read', [num(now)]);
+    const reply = await this.#call(sid, group, 'read', [decimal(now)]);
     return Array.isArray(reply) ? parseSnapshot(reply as Buffer[]) : this.#missing(group, reply);
   }
 
@@ -129,7 +127,7 @@ export class RedisProvider implements SessionProvider {
     checkDelta(delta);
     const changes = commitArgs(delta, this.#limits);
     const group = groupOf(sid);
-    const args = [num(this.#now()), this.#maxKeysArg, this.#maxSessionBytesArg, ...changes];
+    const args = [decimal(this.#now()), this.#maxKeysArg, this.#maxSessionBytesArg, ...changes];
     const reply = await this.#call(sid, group, 'commit', args);
     return Buffer.isBuffer(reply) ? publicMeta(parseMeta(reply)) : this.#missing(group, reply);
   }
@@ -141,9 +139,9 @@ export class RedisProvider implements SessionProvider {
     checkIncrAmount(by);
     const group = groupOf(sid);
     const args = [
-      num(this.#now()),
+      decimal(this.#now()),
       key,
-      num(by),
+      decimal(by),
       this.#maxKeysArg,
       this.#maxSessionBytesArg,
       this.#maxValueBytesArg,
@@ -167,7 +165,7 @@ export class RedisProvider implements SessionProvider {
       );
     }
     const newKey = this.#layout.sessionKey(newSid, to);
-    const reply = await this.#call(oldSid, from, 'rename', [num(now)], newKey);
+    const reply = await this.#call(oldSid, from, 'rename', [decimal(now)], newKey);
     return Buffer.isBuffer(reply) ? publicMeta(parseMeta(reply)) : this.#missing(from, reply);
   }
 
@@ -175,7 +173,7 @@ export class RedisProvider implements SessionProvider {
     this.#checkOpen();
     checkSid(sid);
     const group = groupOf(sid);
-    const reply = (await this.#call(sid, group, 'destroy', [num(this.#now())])) as number;
+    const reply = (await this.#call(sid, group, 'destroy', [decimal(this.#now())])) as number;
     if (reply === -1) (this.#groups[group] as GroupCounters).expired++;
     return reply === 1;
   }
@@ -186,7 +184,7 @@ export class RedisProvider implements SessionProvider {
 
   count(): Promise<number> {
     return this.#multiStep(async () => {
-      const after = `(${num(this.#now())}`;
+      const after = `(${decimal(this.#now())}`;
       const counts = await Promise.all(
         this.#groups.map((_, group) =>
           this.#link.read((client) => client.zcount(this.#layout.indexKey(group), after, '+inf')),

@@ -54,3 +54,6 @@ export function publicMeta(meta: StoredMeta): SessionMeta {
     expiresAt: meta.expiresAt,
   };
 }
+
+/** A number as the functions take it: the shortest decimal that reads back exactly (and '-0' for -0, which String() spells '0'). */
+export const decimal = (n: number): string => (Object.is(n, -0) ? '-0' : String(n));

@@ -5,7 +5,14 @@
 export const HELPERS = `
 local META = ''
 
-local function num(x) return string.format('%.17g', x) end
+-- Numbers as exact decimals: whole numbers (timestamps, sizes: nearly always) with %d, which costs Lua a
+-- third of %.17g (measured: 0.23 against 0.6 µs); anything else with the 17 digits that round-trip a double.
+local function num(x)
+  if x == math.floor(x) and x > -1e15 and x < 1e15 and (x ~= 0 or 1 / x > 0) then
+    return string.format('%d', x)
+  end
+  return string.format('%.17g', x)
+end
 
 local function parse_meta(raw)
   local c, it, ia, aa, b, mt, mu = string.match(raw, '^(%S+) (%S+) (%S+) (%S+) (%S+) ?(%S*) ?(%S*)$')
