@@ -1,141 +1,144 @@
 /**
- * The benchmark suite: `npm run bench` (full) or `npm run bench:quick`.
+ * The benchmark suite: `npm run bench` (full) or `npm run bench:quick`; `node dist/bench/run.js --help`
+ * lists the options (servers, scenarios, repeats, sizes, --pin).
  *
- * Every scenario runs against every server, each server in a fresh child process, one at a time; the
- * results go to bench/results/ (latest.json, latest.md, SVG charts) and a summary is printed at the end.
- * Options: --quick, --servers=a,b, --scenarios=x,y, --duration=S, --warmup=S, --population=N, --out=DIR,
- * --paced=RATE (req/s of the paced event-loop window; 0 = none), --cpu-prof=DIR (a V8 CPU profile of every
- * server process, written to DIR when it exits).
+ * Every (scenario, server) runs `repeat` times, interleaved, each run in a fresh server process; the results
+ * go to bench/results/ (latest.json with every run, latest.md with medians and min–max, SVG charts) and a
+ * summary is printed at the end.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import cliProgress from 'cli-progress';
+import { type BenchSettings, parseSettings, USAGE } from './harness/cli.js';
 import { measure, type Phase } from './harness/measure.js';
-import { PROFILES, type Profile, SCENARIO_NAMES, type ScenarioName, scenarios } from './harness/scenarios.js';
+import { type Placement, pinClient, UNPINNED } from './harness/pin.js';
+import { estimateSeconds, formatDuration, interleave } from './harness/plan.js';
+import type { RunResult } from './harness/result.js';
+import { scenarios } from './harness/scenarios.js';
 import { childFlags } from './harness/server-process.js';
+import { unavailable } from './harness/services.js';
 import { renderCharts } from './report/charts.js';
 import { describeMachine, describeVersions, projectRoot } from './report/machine.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderSummary } from './report/summary.js';
-import type { BenchReport, BenchResult } from './report/types.js';
-import { SERVER_NAMES, type ServerName } from './servers/protocol.js';
+import type { BenchReport } from './report/types.js';
+import {
+  describeServer,
+  reportedShardedServer,
+  SERVER_NAMES,
+  SERVERS,
+  type ServerEntry,
+} from './servers/registry.js';
 
-// Seconds of the paced window when --paced turns it on for a profile that has none.
-const PACED_DEFAULT_S = 2;
-
-function pick<T extends string>(what: string, value: string | undefined, all: readonly T[]): T[] {
-  if (value === undefined) return [...all];
-  const wanted = value.split(',').map((s) => s.trim());
-  const unknown = wanted.filter((w) => !(all as readonly string[]).includes(w));
-  if (unknown.length > 0)
-    throw new Error(`unknown ${what}: ${unknown.join(', ')} (known: ${all.join(', ')})`);
-  return all.filter((name) => wanted.includes(name));
+function runLine(run: RunResult): string {
+  if (run.failure !== undefined) return `FAILED ${run.failure.split('\n')[0]}`;
+  const load = run.windows.load;
+  if (load !== undefined) return `${Math.round(load.okPerSec).toLocaleString('en-US')} 2xx/s`;
+  const read = run.windows.read?.serverCpuUsPerRequest;
+  const incr = run.windows.incr?.serverCpuUsPerRequest;
+  if (read !== undefined || incr !== undefined)
+    return `${read?.toFixed(1) ?? '–'} / ${incr?.toFixed(1) ?? '–'} µs per /read, /incr`;
+  if (run.fill !== undefined) return `${Math.round(run.fill.bytesPerSession)} B per session`;
+  return 'done';
 }
 
-function positive(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${value}`);
-  return n;
-}
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      servers: { type: 'string' },
-      scenarios: { type: 'string' },
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
-      population: { type: 'string' },
-      out: { type: 'string' },
-      'cpu-prof': { type: 'string' },
-      paced: { type: 'string' },
-    },
-  });
-  const base: Profile = values.quick ? PROFILES.quick : PROFILES.full;
-  const custom =
-    values.duration !== undefined ||
-    values.warmup !== undefined ||
-    values.population !== undefined ||
-    values.paced !== undefined;
-  const pacedRate = Math.round(positive('paced', values.paced, base.pacedRate));
-  const profile: Profile = {
-    ...base,
-    name: custom ? 'custom' : base.name,
-    durationS: positive('duration', values.duration, base.durationS),
-    warmupS: positive('warmup', values.warmup, base.warmupS),
-    population: Math.round(positive('population', values.population, base.population)),
-    pacedRate,
-    pacedS: pacedRate > 0 ? base.pacedS || PACED_DEFAULT_S : 0,
-  };
-  const servers = pick<ServerName>('server', values.servers, SERVER_NAMES);
-  const scenarioNames = pick<ScenarioName>('scenario', values.scenarios, SCENARIO_NAMES);
-  const plan = scenarios(profile).filter((s) => scenarioNames.includes(s.name));
-  const outDir = resolve(values.out ?? join(projectRoot(), 'bench', 'results'));
-  const profileDir = values['cpu-prof'];
-  if (profileDir !== undefined) childFlags.push('--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`);
-
+async function bench(settings: BenchSettings): Promise<BenchReport> {
+  const { profile } = settings;
+  const entries = (SERVERS as readonly ServerEntry[]).filter((e) => settings.servers.includes(e.name));
+  const skipped = await unavailable(entries);
+  for (const s of skipped) console.error(`skipping ${s.server}: ${s.reason}`);
+  const servers = entries.filter((e) => !skipped.some((s) => s.server === e.name));
+  const plan = interleave(
+    scenarios(profile).filter((s) => settings.scenarios.includes(s.name)),
+    servers.map((s) => s.name),
+    profile.repeat,
+  );
+  if (settings.cpuProfileDir !== undefined)
+    childFlags.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`);
+  // Before pinning: a pinned process sees one CPU.
   const machine = describeMachine();
-  const startedAt = new Date();
-  const total = plan.length * servers.length;
+  const placement: Placement = settings.pin ? pinClient() : UNPINNED;
+  if (placement.note) console.error(placement.note);
+
+  const estimated = plan.map((run) => estimateSeconds(run.scenario));
+  const estimatedTotal = estimated.reduce((a, b) => a + b, 0);
+  console.error(
+    `shard-session bench, profile ${profile.name}: ${settings.scenarios.length} scenarios × ${servers.length} servers × ${profile.repeat} runs = ${plan.length} runs, ` +
+      `${placement.mode}; estimated ${formatDuration(estimatedTotal)}`,
+  );
   const interactive = process.stderr.isTTY === true;
   const bar = new cliProgress.SingleBar(
     {
-      format: '{bar} {value}/{total} | {run} | {phase} | {duration_formatted} elapsed, ETA {eta_formatted}',
+      format: '{bar} {value}/{total} | {run} | {phase} | {duration_formatted} elapsed, ETA {left}',
       stream: process.stderr,
       hideCursor: true,
-      etaBuffer: 20,
     },
     cliProgress.Presets.shades_classic,
   );
-  console.error(
-    `shard-session bench, profile ${profile.name}: ${plan.length} scenarios × ${servers.length} servers, ` +
-      `${profile.warmupS}s warm-up + ${profile.durationS}s each, population ${profile.population.toLocaleString('en-US')}`,
-  );
-  if (interactive) bar.start(total, 0, { run: '', phase: '' });
+  const startedAt = new Date();
+  if (interactive) bar.start(plan.length, 0, { run: '', phase: '', left: formatDuration(estimatedTotal) });
 
-  const results: BenchResult[] = [];
-  // Scenario by scenario, so the servers compared in one table are measured close together in time.
-  for (const scenario of plan) {
-    for (const server of servers) {
-      const run = `${scenario.name} × ${server}`;
-      const onPhase = (phase: Phase) => {
-        if (interactive) bar.update({ run, phase });
-      };
-      const result = await measure(server, scenario, profile, onPhase);
-      results.push(result);
-      if (interactive) bar.increment(1, { run, phase: 'done' });
-      else
-        console.error(
-          `[${results.length}/${total}] ${run}: ${
-            result.failure
-              ? `FAILED ${result.failure.split('\n')[0]}`
-              : `${Math.round(result.reqPerSec)} req/s`
-          }`,
-        );
-    }
+  const runs: RunResult[] = [];
+  let estimatedDone = 0;
+  for (const [index, planned] of plan.entries()) {
+    const name = `${planned.scenario.name} × ${planned.server} #${planned.repeat}`;
+    // The estimate, scaled by how fast the runs so far went compared with their estimate.
+    const elapsed = (Date.now() - startedAt.getTime()) / 1000;
+    const pace = estimatedDone > 0 ? elapsed / estimatedDone : 1;
+    const left = formatDuration((estimatedTotal - estimatedDone) * pace);
+    const onPhase = (phase: Phase) => {
+      if (interactive) bar.update({ run: name, phase, left });
+    };
+    const run = await measure(planned.server, planned.scenario, {
+      repeat: planned.repeat,
+      ...(placement.serverCpus === undefined ? {} : { serverCpus: placement.serverCpus }),
+      onPhase,
+    });
+    runs.push(run);
+    estimatedDone += estimated[index] ?? 0;
+    if (interactive) bar.increment(1, { run: name, phase: 'done', left });
+    else console.error(`[${index + 1}/${plan.length}] ${name}: ${runLine(run)} (ETA ${left})`);
   }
   if (interactive) bar.stop();
 
-  const report: BenchReport = {
+  return {
     machine,
     versions: describeVersions(),
-    profile: profile.name,
+    profile,
+    placement,
+    reportedSharded: reportedShardedServer(),
+    servers: servers.map(describeServer),
+    skipped,
     startedAt: startedAt.toISOString(),
     elapsedS: Math.round((Date.now() - startedAt.getTime()) / 1000),
-    results,
+    runs,
   };
-  await mkdir(outDir, { recursive: true });
-  const charts = await renderCharts(results);
-  for (const [file, svg] of charts) await writeFile(join(outDir, file), svg);
-  await writeFile(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(join(outDir, 'latest.md'), renderMarkdown(report, [...charts.keys()]));
+}
 
-  console.log(renderSummary(results, servers));
-  console.log(`\n${report.elapsedS}s. Report: ${join(outDir, 'latest.md')}`);
-  if (results.some((r) => r.failure !== undefined)) process.exitCode = 1;
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help')) {
+    console.log(USAGE);
+    return;
+  }
+  let settings: BenchSettings;
+  try {
+    settings = parseSettings(args, SERVER_NAMES, projectRoot());
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const report = await bench(settings);
+  await mkdir(settings.outDir, { recursive: true });
+  const charts = await renderCharts(report);
+  for (const [file, svg] of charts) await writeFile(join(settings.outDir, file), svg);
+  await writeFile(join(settings.outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(join(settings.outDir, 'latest.md'), renderMarkdown(report, [...charts.keys()]));
+
+  console.log(renderSummary(report));
+  console.log(`\n${report.elapsedS}s. Report: ${join(settings.outDir, 'latest.md')}`);
+  if (report.runs.some((r) => r.failure !== undefined)) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

@@ -222,25 +222,26 @@ describe('demo routes', () => {
     // Declared too large: refused before any byte of the body; the client keeps sending and is cut off.
     const declared = await raw(listening.url, head('Content-Length: 10000000'), () => 'y'.repeat(1000));
     expect(declared.text).toMatch(/^HTTP\/1\.1 413 /);
-    expect(declared.ms).toBeLessThan(5_000);
+    expect(declared.ms).toBeLessThan(10_000);
     // Chunked, no length: refused once the limit is passed.
     const chunk = `400\r\n${'z'.repeat(1024)}\r\n`;
     const chunked = await raw(listening.url, head('Transfer-Encoding: chunked') + chunk + chunk, () => chunk);
     expect(chunked.text).toMatch(/^HTTP\/1\.1 413 /);
-    expect(chunked.ms).toBeLessThan(5_000);
+    expect(chunked.ms).toBeLessThan(10_000);
   });
 
   it('cuts off slow headers and slow bodies within the configured seconds', async () => {
-    // Headers that never end (slowloris): the server closes the connection after headersTimeout (300 ms here).
+    // Headers that never end (slowloris): the server closes the connection after headersTimeout (300 ms here;
+    // the bound is loose for a loaded machine, and still far below Node's defaults of 60 s and 300 s).
     const slowHeaders = await raw(listening.url, 'GET / HTTP/1.1\r\nHost: x\r\n', () => 'X-a: b\r\n');
-    expect(slowHeaders.ms).toBeLessThan(3_000);
+    expect(slowHeaders.ms).toBeLessThan(10_000);
     // A body trickling in: cut off after requestTimeout (600 ms here).
     const slowBody = await raw(
       listening.url,
       'POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 900\r\n\r\n',
       () => 'u',
     );
-    expect(slowBody.ms).toBeLessThan(3_000);
+    expect(slowBody.ms).toBeLessThan(10_000);
   });
 
   it('GET /stats reports live sessions and per-shard numbers', async () => {

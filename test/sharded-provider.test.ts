@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../src/codec.js';
 import {
+  InvalidArgumentError,
   InvalidOptionError,
   OverloadedError,
   SessionExistsError,
@@ -83,10 +84,9 @@ describe("'sharded' provider", () => {
     }
   });
 
-  // Known bug, for the lead to fix in src/providers/sharded/provider.ts: rename() puts the taken record back
-  // only when the put fails with SessionExistsError. Any other failure of the put (OverloadedError here,
-  // ShardUnavailableError if the new shard dies) loses the session: the old id is already dead.
-  it.fails('a cross-shard rename refused by an overloaded new shard leaves the session where it was', async () => {
+  // rename() used to put the taken record back only when the put failed with SessionExistsError: any other
+  // failure (OverloadedError here, ShardUnavailableError if the new shard dies) lost the session.
+  it('a cross-shard rename refused by an overloaded new shard leaves the session where it was', async () => {
     const p = make({ shards: 2, maxQueuedOps: 2 });
     const oldSid = sidOnShard(0, 2);
     const newSid = sidOnShard(1, 2);
@@ -101,6 +101,12 @@ describe("'sharded' provider", () => {
     const after = await p.read(oldSid);
     expect(after, 'the session is gone from both ids').not.toBeNull();
     expect(decodeValue(after?.values.get('user') as Uint8Array)).toBe('ann');
+  });
+
+  it('terminateShard names a shard that exists, or throws InvalidArgumentError', async () => {
+    const p = make({ shards: 1 });
+    await expect(p.terminateShard(1)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(p.terminateShard(-1)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
   it('refuses bad options at construction', () => {

@@ -4,11 +4,16 @@ import type { ClassicProvider, ClassicSession } from './provider.js';
  * The classic memory provider: a map from id to an element of a list kept in access order (most recent at
  * the front), so GC walks from the back and stops at the first live session.
  *
- * Each call answers on a later turn of the event loop (`setImmediate`), as express-session's MemoryStore
- * does and as any store behind I/O would. That is what makes the classic design observable in one thread:
- * the manager's lock is held across these calls, so every session operation of every request queues behind
- * the one in progress. Answering synchronously would hide the lock entirely.
+ * When its calls answer is a choice (`answer`):
+ * - `'later'`: on a later turn of the event loop (`setImmediate`), as express-session's MemoryStore does and
+ *   as any store behind I/O would. The manager's lock is then held across a turn, so every session operation
+ *   of every request queues behind the one in progress, and two requests' Get and Set can interleave: this is
+ *   the classic design with a real (remote) provider, and it loses updates.
+ * - `'now'`: at once (an already resolved promise), as the Go design's map answers. No other request runs
+ *   between a request's Get and its Set, so the lock is never contended and nothing is lost: the classic
+ *   design as its chapter runs it, which the `'later'` variant would otherwise make look worse than it is.
  */
+export type ClassicAnswer = 'later' | 'now';
 
 interface Element {
   readonly store: MemorySessionStore;
@@ -18,6 +23,10 @@ interface Element {
 
 function later<T>(value: T): Promise<T> {
   return new Promise((resolve) => setImmediate(resolve, value));
+}
+
+function now<T>(value: T): Promise<T> {
+  return Promise.resolve(value);
 }
 
 class MemorySessionStore implements ClassicSession {
@@ -54,18 +63,23 @@ export class MemoryProvider implements ClassicProvider {
   private readonly sessions = new Map<string, Element>();
   private front: Element | null = null;
   private back: Element | null = null;
+  private readonly answer: <T>(value: T) => Promise<T>;
+
+  constructor(answer: ClassicAnswer = 'later') {
+    this.answer = answer === 'later' ? later : now;
+  }
 
   sessionInit(sid: string): Promise<ClassicSession> {
     const store = new MemorySessionStore(sid, this);
     const element: Element = { store, prev: null, next: null };
     this.pushFront(element);
     this.sessions.set(sid, element);
-    return later(store);
+    return this.answer(store);
   }
 
   sessionRead(sid: string): Promise<ClassicSession> {
     const element = this.sessions.get(sid);
-    if (element !== undefined) return later(element.store);
+    if (element !== undefined) return this.answer(element.store);
     // The classic design's session fixation: an unknown id is adopted as a new session.
     return this.sessionInit(sid);
   }
@@ -76,7 +90,7 @@ export class MemoryProvider implements ClassicProvider {
       this.unlink(element);
       this.sessions.delete(sid);
     }
-    return later(undefined);
+    return this.answer(undefined);
   }
 
   sessionGC(maxLifetimeS: number): Promise<void> {
@@ -86,7 +100,7 @@ export class MemoryProvider implements ClassicProvider {
       this.unlink(element);
       this.sessions.delete(element.store.sessionID());
     }
-    return later(undefined);
+    return this.answer(undefined);
   }
 
   /** Marks the session accessed now and moves it to the front of the list. */
@@ -97,7 +111,7 @@ export class MemoryProvider implements ClassicProvider {
       this.unlink(element);
       this.pushFront(element);
     }
-    return later(undefined);
+    return this.answer(undefined);
   }
 
   private pushFront(element: Element): void {

@@ -1,6 +1,13 @@
-import { createHistogram } from 'node:perf_hooks';
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import type { LatencyMs } from '../report/types.js';
+
+/** Latency percentiles of one measured window, in ms, of 2xx responses sent inside the window. */
+export interface LatencyMs {
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
 
 /** One request of a connection's fixed list: a path and, if any, the Cookie header it always sends. */
 export interface PlannedRequest {
@@ -18,12 +25,15 @@ export interface LoadPlan {
 /** What the client saw in one run. Latencies are measured per response at microsecond resolution. */
 export interface LoadResult {
   /** Responses received (any status). */
-  readonly requests: number;
+  readonly responses: number;
+  /** 2xx responses: the only ones that count as served. */
+  readonly ok: number;
   readonly non2xx: number;
   /** Connection errors and timeouts. */
   readonly errors: number;
   readonly durationS: number;
-  readonly reqPerSec: number;
+  /** 2xx responses per second: a fast 503 or 500 is not a served request. */
+  readonly okPerSec: number;
   readonly latencyMs: LatencyMs;
   /** The load generator's own CPU time per wall time, in % of one core: near 100 means it was the limit. */
   readonly clientCpuPercent: number;
@@ -41,14 +51,13 @@ function toAutocannon(request: PlannedRequest): autocannon.Request {
 export interface LoadWindows {
   readonly warmupS: number;
   readonly durationS: number;
-  /** Requests per second over all connections; unset = as fast as the server answers. */
-  readonly rate?: number;
   /** Called when the measured window opens (the server zeroes its own counters then). */
   onMeasureStart?(): void;
 }
 
 /**
- * Drives `url` with autocannon following `plan`: `warmupS` seconds whose responses are discarded, then
+ * Drives `url` with autocannon following `plan`, each connection sending its next request as soon as the last
+ * is answered (closed loop: as fast as the server answers; paced loads go through `runPaced`): `warmupS` seconds whose responses are discarded, then
  * `durationS` measured seconds. One run on the same connections, so the measured window holds no connection
  * set-up (100 connections opening at once would otherwise own the latency tail) and no cold code.
  */
@@ -79,7 +88,6 @@ export async function runLoad(url: string, plan: LoadPlan, windows: LoadWindows)
         connections: plan.connections,
         duration: windows.warmupS + windows.durationS,
         pipelining: 1,
-        ...(windows.rate === undefined ? {} : { overallRate: windows.rate }),
         // autocannon checks for the end of the run once per sample: at its default of 1 s, every run would
         // last a whole number of seconds.
         sampleInt: 100,
@@ -112,21 +120,38 @@ export async function runLoad(url: string, plan: LoadPlan, windows: LoadWindows)
   const wallMs = performance.now() - measuredAt;
   const cpu = process.cpuUsage(cpuBefore);
 
+  return loadResult({ responses, non2xx, errors, seconds: wallMs / 1000, latencyUs, clientCpu: cpu, wallMs });
+}
+
+/** What a window counted, as a LoadResult: per-second rates, percentiles in ms, the client's CPU share. */
+export function loadResult(counted: {
+  readonly responses: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  /** Seconds the rates are per. */
+  readonly seconds: number;
+  /** Latencies of 2xx answers, in µs. */
+  readonly latencyUs: RecordableHistogram;
+  /** The client's CPU use over `wallMs`. */
+  readonly clientCpu: NodeJS.CpuUsage;
+  readonly wallMs: number;
+}): LoadResult {
+  const { responses, non2xx, seconds, latencyUs, clientCpu, wallMs } = counted;
   const ms = (us: number) => us / 1000;
-  const seconds = wallMs / 1000;
   const has = latencyUs.count > 0;
   return {
-    requests: responses,
+    responses,
+    ok: responses - non2xx,
     non2xx,
-    errors,
+    errors: counted.errors,
     durationS: seconds,
-    reqPerSec: seconds > 0 ? responses / seconds : 0,
+    okPerSec: seconds > 0 ? (responses - non2xx) / seconds : 0,
     latencyMs: {
       p50: has ? ms(latencyUs.percentile(50)) : 0,
       p99: has ? ms(latencyUs.percentile(99)) : 0,
       p999: has ? ms(latencyUs.percentile(99.9)) : 0,
       max: has ? ms(latencyUs.max) : 0,
     },
-    clientCpuPercent: wallMs > 0 ? ((cpu.user + cpu.system) / 1000 / wallMs) * 100 : 0,
+    clientCpuPercent: wallMs > 0 ? ((clientCpu.user + clientCpu.system) / 1000 / wallMs) * 100 : 0,
   };
 }

@@ -1,128 +1,174 @@
-import type { BenchResult } from '../report/types.js';
-import type { ServerName } from '../servers/protocol.js';
+import { loadavg } from 'node:os';
 import { runLoad } from './load.js';
-import type { Profile, Scenario } from './scenarios.js';
+import { runPaced } from './paced.js';
+import type { FillResult, RunResult, WindowResult } from './result.js';
+import { FILL_CHECKS, type LoadWindow, type Scenario } from './scenarios.js';
 import { delay, ServerProcess } from './server-process.js';
 
 /** The steps of one measurement, for a progress display. */
-export type Phase = 'start' | 'prefill' | 'warmup' | 'measure' | 'paced' | 'check';
+export type Phase = 'start' | 'prefill' | 'warmup' | 'measure' | 'check';
 
 // Lets requests still in flight when autocannon stops reach the server before the counter is read back.
 const SETTLE_MS = 250;
-// The paced window follows the saturating one on new connections; this much of it is discarded.
-const PACED_WARMUP_S = 0.5;
 
-/** GET `path` with `cookie` and answers the body as a number (the session's counter). */
-async function readCounter(port: number, cookie: string): Promise<number> {
-  const response = await fetch(`http://127.0.0.1:${port}/count`, { headers: cookie ? { cookie } : {} });
+/** Where and which time a run happens. */
+export interface RunPlacement {
+  /** 1-based index among the (scenario, server)'s repeats. */
+  readonly repeat?: number;
+  /** taskset CPU list for the server process (`--pin`). */
+  readonly serverCpus?: string;
+  readonly onPhase?: (phase: Phase) => void;
+}
+
+/** GET `path` with `cookie` and answers the body, failing on a non-2xx status. */
+async function get(port: number, path: string, cookie: string): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers: cookie ? { cookie } : {} });
   const body = await response.text();
+  if (!response.ok) throw new Error(`${path} answered ${response.status} ${body}`);
+  return body;
+}
+
+/** The session's counter, read back through HTTP. */
+async function readCounter(port: number, cookie: string): Promise<number> {
+  const body = await get(port, '/count', cookie);
   const value = Number(body);
-  if (!response.ok || !Number.isFinite(value)) throw new Error(`/count answered ${response.status} ${body}`);
+  if (!Number.isFinite(value)) throw new Error(`/count answered ${body}`);
   return value;
 }
 
 /**
- * Runs one scenario against one server in a fresh child process: start, prefill (outside the measured
- * window), warm up, measure, read back, close. A failure becomes a result with `failure` set, so one broken
- * server does not lose the rest of the run.
+ * Fills the store, then collects garbage (so every server starts warm-up without the prefill's garbage) and
+ * reads a few sessions back over HTTP: a prefill the server cannot read (a wrong cookie signature, say)
+ * fails the run instead of measuring fresh sessions.
+ */
+async function fill(
+  server: ServerProcess,
+  scenario: Scenario,
+): Promise<{ cookies: string[]; fill?: FillResult }> {
+  if (scenario.prefill <= 0) {
+    await server.collect();
+    return { cookies: [] };
+  }
+  const before = await server.collect();
+  const at = performance.now();
+  const cookies = await server.prefill(scenario.prefill, scenario.sample);
+  const seconds = (performance.now() - at) / 1000;
+  const after = await server.collect();
+  for (const cookie of cookies.slice(0, FILL_CHECKS)) {
+    const body = await get(server.port, '/read', cookie);
+    if (body !== 'u:0') throw new Error(`a prefilled session reads back as ${body}, not u:0`);
+  }
+  return {
+    cookies,
+    fill: {
+      sessions: scenario.prefill,
+      seconds,
+      rssBeforeBytes: before.rssBytes,
+      rssAfterBytes: after.rssBytes,
+      bytesPerSession: (after.rssBytes - before.rssBytes) / scenario.prefill,
+    },
+  };
+}
+
+/** One window: the server's counters zeroed when the measured part opens, read when the load ends. */
+async function measureWindow(
+  server: ServerProcess,
+  window: LoadWindow,
+  onPhase: (phase: Phase) => void,
+): Promise<WindowResult> {
+  onPhase('warmup');
+  let resetDone: Promise<void> = Promise.resolve();
+  const windows = {
+    warmupS: window.warmupS,
+    durationS: window.durationS,
+    onMeasureStart: () => {
+      onPhase('measure');
+      resetDone = server.reset();
+    },
+  };
+  const url = `http://127.0.0.1:${server.port}`;
+  const load =
+    window.rate === undefined
+      ? await runLoad(url, window.plan, windows)
+      : await runPaced(url, window.plan, {
+          ...windows,
+          rate: window.rate,
+          ...(window.warmupPlan === undefined ? {} : { warmupPlan: window.warmupPlan }),
+        });
+  await resetDone;
+  const stats = await server.stats();
+  return {
+    ...(window.rate === undefined ? {} : { rate: window.rate }),
+    responses: load.responses,
+    okPerSec: load.okPerSec,
+    latencyMs: load.latencyMs,
+    errors: load.errors + load.non2xx + stats.sessionErrors,
+    clientCpuPercent: load.clientCpuPercent,
+    serverCpuPercent: stats.cpuPercent,
+    ...(load.ok > 0 ? { serverCpuUsPerRequest: stats.cpuMicros / load.ok } : {}),
+    rssBytes: stats.rssBytes,
+    eventLoopDelayP99Ms: stats.eventLoopDelayP99Ms,
+    eventLoopDelayMaxMs: stats.eventLoopDelayMaxMs,
+    ...(stats.opsPerFrame === undefined ? {} : { opsPerFrame: stats.opsPerFrame }),
+    durationS: load.durationS,
+  };
+}
+
+/**
+ * Runs one scenario against one server in a fresh child process: start, prefill and garbage collection
+ * (outside any measurement), then each of the scenario's windows, read back, close. A failure becomes a
+ * result with `failure` set, so one broken server does not lose the rest of the run.
  */
 export async function measure(
-  serverName: ServerName,
+  serverName: string,
   scenario: Scenario,
-  profile: Profile,
-  onPhase: (phase: Phase) => void = () => {},
-): Promise<BenchResult> {
-  onPhase('start');
+  placement: RunPlacement = {},
+): Promise<RunResult> {
+  const onPhase = placement.onPhase ?? (() => {});
+  const run = {
+    scenario: scenario.name,
+    server: serverName,
+    repeat: placement.repeat ?? 1,
+    loadAverage: loadavg()[0] ?? 0,
+    connections: scenario.connections,
+    ...(scenario.population === undefined ? {} : { population: scenario.population }),
+  };
+  const windows: RunResult['windows'] = {};
+  let startS: number | undefined;
+  let filled: FillResult | undefined;
   let server: ServerProcess | undefined;
   try {
+    onPhase('start');
     const startedAt = performance.now();
-    server = await ServerProcess.start(serverName);
-    const port = server.port;
-    const url = `http://127.0.0.1:${port}`;
+    server = await ServerProcess.start(serverName, placement.serverCpus);
+    startS = (performance.now() - startedAt) / 1000;
     onPhase('prefill');
-    const prefillAt = performance.now();
-    const cookies = scenario.prefill > 0 ? await server.prefill(scenario.prefill, scenario.sample) : [];
-    const setup = {
-      startS: (prefillAt - startedAt) / 1000,
-      prefillS: (performance.now() - prefillAt) / 1000,
-    };
-    onPhase('warmup');
-    const running = server;
-    let resetDone: Promise<void> = Promise.resolve();
-    const load = await runLoad(url, scenario.plan(cookies), {
-      warmupS: profile.warmupS,
-      durationS: profile.durationS,
-      onMeasureStart: () => {
-        onPhase('measure');
-        resetDone = running.reset();
-      },
-    });
-    await resetDone;
-    const stats = await server.stats();
-
-    let paced: BenchResult['paced'];
-    if (scenario.paced && profile.pacedRate > 0 && profile.pacedS > 0) {
-      onPhase('paced');
-      let pacedReset: Promise<void> = Promise.resolve();
-      const slow = await runLoad(url, scenario.plan(cookies), {
-        warmupS: PACED_WARMUP_S,
-        durationS: profile.pacedS,
-        rate: profile.pacedRate,
-        onMeasureStart: () => {
-          pacedReset = running.reset();
-        },
-      });
-      await pacedReset;
-      const pacedStats = await server.stats();
-      paced = {
-        rate: profile.pacedRate,
-        reqPerSec: slow.reqPerSec,
-        latencyMs: slow.latencyMs,
-        eventLoopDelayP99Ms: pacedStats.eventLoopDelayP99Ms,
-        eventLoopDelayMaxMs: pacedStats.eventLoopDelayMaxMs,
-      };
+    const { cookies, fill: fillResult } = await fill(server, scenario);
+    filled = fillResult;
+    for (const window of scenario.windows(cookies)) {
+      windows[window.name] = await measureWindow(server, window, onPhase);
     }
-
     let lostUpdates: number | undefined;
     if (scenario.countsUpdates) {
       onPhase('check');
       await delay(SETTLE_MS);
       // Every increment since the server started (warm-up included) against the counter, which began at 0.
       const { incrAcks } = await server.stats();
-      lostUpdates = incrAcks - (await readCounter(port, cookies[0] ?? ''));
+      lostUpdates = incrAcks - (await readCounter(server.port, cookies[0] ?? ''));
     }
     return {
-      scenario: scenario.name,
-      server: serverName,
-      connections: scenario.connections,
-      requests: load.requests,
-      reqPerSec: load.reqPerSec,
-      latencyMs: load.latencyMs,
-      errors: load.errors + load.non2xx,
+      ...run,
+      startS,
+      ...(filled === undefined ? {} : { fill: filled }),
+      windows,
       ...(lostUpdates === undefined ? {} : { lostUpdates }),
-      rssBytes: stats.rssBytes,
-      eventLoopDelayP99Ms: stats.eventLoopDelayP99Ms,
-      eventLoopDelayMaxMs: stats.eventLoopDelayMaxMs,
-      ...(scenario.population === undefined ? {} : { population: scenario.population }),
-      ...(paced === undefined ? {} : { paced }),
-      clientCpuPercent: load.clientCpuPercent,
-      serverCpuPercent: stats.cpuPercent,
-      ...(stats.opsPerFrame === undefined ? {} : { opsPerFrame: stats.opsPerFrame }),
-      durationS: load.durationS,
-      ...setup,
     };
   } catch (error) {
     return {
-      scenario: scenario.name,
-      server: serverName,
-      connections: scenario.connections,
-      requests: 0,
-      reqPerSec: 0,
-      latencyMs: { p50: 0, p99: 0, p999: 0, max: 0 },
-      errors: 0,
-      clientCpuPercent: 0,
-      serverCpuPercent: 0,
-      durationS: 0,
+      ...run,
+      ...(startS === undefined ? {} : { startS }),
+      ...(filled === undefined ? {} : { fill: filled }),
+      windows,
       failure: error instanceof Error ? error.message : String(error),
     };
   } finally {

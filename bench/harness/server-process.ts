@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ControlMessage, ControlRequest, ServerName, ServerStats } from '../servers/protocol.js';
+import type { ControlMessage, ControlRequest, ServerStats } from '../servers/protocol.js';
 
 /** Where the compiled child entry point is, whether this module runs compiled (dist/) or from source (vitest). */
 export function childScript(): string {
@@ -12,8 +12,9 @@ export function childScript(): string {
 }
 
 // Large populations of the peers' stores (JSON strings, Session objects) need more than the default heap;
-// the same limit for every server keeps their garbage collectors comparable.
-const CHILD_EXEC_ARGV = ['--max-old-space-size=8192'];
+// the same limit for every server keeps their garbage collectors comparable. --expose-gc: every server
+// collects its garbage after the prefill, so no server starts its measurement with another's debt.
+const CHILD_EXEC_ARGV = ['--max-old-space-size=8192', '--expose-gc'];
 
 /** Extra Node flags for every server process, e.g. `--cpu-prof` to see where a server spends its time. */
 export const childFlags: string[] = [];
@@ -34,7 +35,7 @@ export class ServerProcess {
   private stderrTail = '';
 
   private constructor(
-    readonly name: ServerName,
+    readonly name: string,
     private readonly child: ChildProcess,
     readonly port: number,
   ) {
@@ -57,10 +58,16 @@ export class ServerProcess {
     });
   }
 
-  /** Forks the server, waits until it listens. */
-  static start(name: ServerName): Promise<ServerProcess> {
+  /**
+   * Forks the server, waits until it listens. With `cpus` (a taskset CPU list), the process starts pinned to
+   * them: taskset runs node, so every thread the server ever makes inherits the affinity.
+   */
+  static start(name: string, cpus?: string): Promise<ServerProcess> {
+    const nodeArgs = [...CHILD_EXEC_ARGV, ...childFlags];
     const child = fork(childScript(), [name], {
-      execArgv: [...CHILD_EXEC_ARGV, ...childFlags],
+      ...(cpus === undefined
+        ? { execArgv: nodeArgs }
+        : { execPath: 'taskset', execArgv: ['-c', cpus, process.execPath, ...nodeArgs] }),
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     let stderr = '';
@@ -90,10 +97,27 @@ export class ServerProcess {
     });
   }
 
+  /** The server's process id. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Creates `count` sessions in the server's store and answers the Cookie values of `sample` of them. */
   async prefill(count: number, sample: number): Promise<string[]> {
     const answer = await this.request({ type: 'prefill', count, sample });
     return answer.cookies ?? [];
+  }
+
+  /** Collects the main thread's garbage; answers the process's memory afterwards. */
+  async collect(): Promise<{ rssBytes: number; heapUsedBytes: number }> {
+    const answer = await this.request({ type: 'collect' });
+    if (answer.memory === undefined) throw new Error(`${this.name} answered collect without numbers`);
+    return answer.memory;
+  }
+
+  /** Keeps the server's event loop busy for `ms` (requests sent meanwhile then arrive in one poll phase). */
+  async hold(ms: number): Promise<void> {
+    await this.request({ type: 'hold', ms });
   }
 
   /** Starts a measured window: zeroes the counters, the event-loop histogram and the CPU clock. */

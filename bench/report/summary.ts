@@ -1,45 +1,97 @@
-import { SCENARIO_NAMES } from '../harness/scenarios.js';
-import { checkTargets, throughputRatio } from './ratios.js';
-import type { BenchResult } from './types.js';
+import type { ScenarioName } from '../harness/scenarios.js';
+import { fillScenario, type Metric, pairedRatio, spreadFor, windowMetric } from './aggregate.js';
+import { checkTargets } from './targets.js';
+import type { BenchReport } from './types.js';
 
-const pad = (text: string, width: number) => text.padEnd(width);
 const lpad = (text: string, width: number) => text.padStart(width);
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+interface Column {
+  readonly title: string;
+  readonly scenario: ScenarioName;
+  /** The cell of one server, or undefined when it has no runs there. */
+  cell(report: BenchReport, server: string): string | undefined;
+}
+
+const okPerSec: Metric = windowMetric('load', (w) => w.okPerSec);
+
+function costColumn(route: 'read' | 'incr'): Column {
+  const us = windowMetric(route, (w) => w.serverCpuUsPerRequest);
+  return {
+    title: `µs /${route} (×map)`,
+    scenario: 'cost',
+    cell: (report, server) => {
+      const s = spreadFor(report.runs, 'cost', server, us);
+      const r = pairedRatio(report.runs, 'cost', server, 'map', us);
+      return s && `${s.median.toFixed(1)} (${r ? r.median.toFixed(2) : '–'})`;
+    },
+  };
+}
+
+function throughputColumn(scenario: ScenarioName, title: string): Column {
+  return {
+    title,
+    scenario,
+    cell: (report, server) => {
+      const s = spreadFor(report.runs, scenario, server, okPerSec);
+      if (s === undefined) return undefined;
+      if (scenario === 'hot-session') {
+        const lost = spreadFor(report.runs, scenario, server, (r) => r.lostUpdates);
+        return `${int(s.median)} (${lost ? int(lost.median) : '?'})`;
+      }
+      const r = pairedRatio(report.runs, scenario, server, 'map', okPerSec);
+      return `${int(s.median)} (${r ? r.median.toFixed(2) : '–'})`;
+    },
+  };
+}
+
+const COLUMNS: readonly Column[] = [
+  costColumn('read'),
+  costColumn('incr'),
+  {
+    title: 'B/session',
+    scenario: 'population',
+    cell: (report, server) => {
+      if (report.servers.find((s) => s.name === server)?.keepsSessions === false) return '–';
+      const scenario = fillScenario(report.runs);
+      const s = spreadFor(report.runs, scenario, server, (r) => r.fill?.bytesPerSession);
+      return s && int(s.median);
+    },
+  },
+  throughputColumn('new-session', 'new'),
+  throughputColumn('read-mostly', 'read'),
+  throughputColumn('read-modify-write', 'rmw'),
+  throughputColumn('hot-session', 'hot (lost)'),
+  throughputColumn('large-population', 'large'),
+  throughputColumn('low-concurrency', 'low'),
+];
 
 /**
- * The one-screen summary printed at the end: req/s per scenario and server (with the ratio to map), the
- * hot-session losses, and the targets.
+ * The one-screen summary printed at the end, all medians: server CPU per request at the paced rate, bytes per
+ * session, 2xx/s per scenario with the ratio to map (lost updates for hot-session), then the targets.
  */
-export function renderSummary(results: readonly BenchResult[], servers: readonly string[]): string {
-  const scenarios = SCENARIO_NAMES.filter((s) => results.some((r) => r.scenario === s));
-  const short: Record<string, string> = {
-    'new-session': 'new',
-    'read-mostly': 'read',
-    'read-modify-write': 'rmw',
-    'hot-session': 'hot (lost)',
-    'large-population': 'large',
-    'low-concurrency': 'low (p50 ms)',
-  };
+export function renderSummary(report: BenchReport): string {
+  const servers = report.servers.map((s) => s.name);
+  const ran = (scenario: ScenarioName) =>
+    report.runs.some(
+      (r) => r.scenario === scenario || (scenario === 'population' && r.scenario === 'large-population'),
+    );
+  const columns = COLUMNS.filter((c) => ran(c.scenario));
+  const nameWidth = Math.max(14, ...servers.map((s) => s.length)) + 1;
   const width = 17;
-  const lines = [`${pad('req/s (× map)', width)}${scenarios.map((s) => lpad(short[s] ?? s, 16)).join('')}`];
+  const lines = [
+    `medians of ${report.profile.repeat} runs${' '.repeat(Math.max(1, nameWidth - 14))}${columns.map((c) => lpad(c.title, width)).join('')}`,
+  ];
   for (const server of servers) {
-    const cells = scenarios.map((scenario) => {
-      const r = results.find((x) => x.scenario === scenario && x.server === server);
-      if (r === undefined) return lpad('', 16);
-      if (r.failure !== undefined) return lpad('failed', 16);
-      const rate = Math.round(r.reqPerSec).toLocaleString('en-US');
-      if (scenario === 'hot-session') return lpad(`${rate} (${r.lostUpdates ?? '?'})`, 16);
-      if (scenario === 'low-concurrency') return lpad(`${rate} (${r.latencyMs.p50.toFixed(3)})`, 16);
-      const vsMap = throughputRatio(results, r, 'map');
-      return lpad(vsMap === undefined ? rate : `${rate} (${vsMap.toFixed(2)})`, 16);
-    });
-    lines.push(`${pad(server, width)}${cells.join('')}`);
+    const cells = columns.map((c) => lpad(c.cell(report, server) ?? '', width));
+    lines.push(`${server.padEnd(nameWidth)}${cells.join('')}`);
   }
   lines.push('');
-  for (const check of checkTargets(results)) {
+  for (const check of checkTargets(report.runs, report.reportedSharded)) {
     const mark = check.met === undefined ? '  ' : check.met ? 'ok' : 'NO';
     lines.push(`${mark} ${check.target}: ${check.measured}`);
   }
-  const failures = results.filter((r) => r.failure !== undefined);
-  for (const f of failures) lines.push(`FAILED ${f.scenario} × ${f.server}: ${f.failure?.split('\n')[0]}`);
+  for (const f of report.runs.filter((r) => r.failure !== undefined))
+    lines.push(`FAILED ${f.scenario} × ${f.server} #${f.repeat}: ${f.failure?.split('\n')[0]}`);
   return lines.join('\n');
 }

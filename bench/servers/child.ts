@@ -1,20 +1,19 @@
 /**
- * The entry point of a bench server's child process: `node dist/bench/servers/child.js <server-name>`.
- * Builds the server, tells the parent its port, then answers control messages (prefill, reset, stats,
- * close) over the IPC channel. Measures what only the server can: its RSS, its main thread's event-loop
- * delay and its CPU time.
+ * The entry point of a bench server's child process: `node --expose-gc dist/bench/servers/child.js <server>`.
+ * Builds the server, tells the parent its port, then answers control messages (prefill, collect, reset,
+ * stats, close) over the IPC channel. Measures what only the server can: its RSS, its main thread's
+ * event-loop delay and its CPU time.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import {
-  type BenchServer,
-  type ControlMessage,
-  type ControlRequest,
-  type RouteCounters,
-  SERVER_NAMES,
-  type ServerName,
-  type ServerStats,
+import type {
+  BenchServer,
+  ControlMessage,
+  ControlRequest,
+  RouteCounters,
+  ServerContext,
+  ServerStats,
 } from './protocol.js';
-import { SERVER_FACTORIES } from './registry.js';
+import { serverEntry } from './registry.js';
 
 // 10 ms sampling: fine enough for a p99 in milliseconds, cheap enough not to disturb the server.
 const ELD_RESOLUTION_MS = 10;
@@ -32,24 +31,32 @@ function reply(message: ControlMessage): void {
 }
 
 async function main(): Promise<void> {
-  const name = process.argv[2] as ServerName;
-  if (!SERVER_NAMES.includes(name)) throw new Error(`unknown bench server: ${String(name)}`);
+  const entry = serverEntry(String(process.argv[2]));
   if (process.send === undefined) throw new Error('child.js must be started with an IPC channel (fork)');
+  const collectGarbage = (globalThis as { gc?: () => void }).gc;
+  if (collectGarbage === undefined) throw new Error('child.js must run with --expose-gc');
 
-  const counters: RouteCounters = { incrAcks: 0 };
-  const server: BenchServer = await (await SERVER_FACTORIES[name]())(counters);
+  const counters: RouteCounters = { incrAcks: 0, sessionErrors: 0 };
+  const service = entry.service;
+  const context: ServerContext = {
+    counters,
+    ...(service ? { serviceUrl: process.env[service.env] || service.defaultUrl } : {}),
+  };
+  const server: BenchServer = await (await entry.load())(context);
   const eventLoopDelay = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
   eventLoopDelay.enable();
   let cpuSince = process.cpuUsage();
   let wallSince = performance.now();
-  let storeSince = (await server.storeCounters?.()) ?? { ops: 0, batches: 0 };
+  let storeSince = (await server.storeCounters?.()) ?? { ops: 0, batches: 0, queryFrames: 0 };
+  let sessionErrorsSince = 0;
 
   const stats = async (): Promise<ServerStats> => {
     const cpu = process.cpuUsage(cpuSince);
     const wallMs = performance.now() - wallSince;
     const memory = process.memoryUsage();
     const store = await server.storeCounters?.();
-    const batches = store ? store.batches - storeSince.batches : 0;
+    // The reset's own stats frame is in storeSince; this query's own is taken off here.
+    const batches = store ? store.batches - storeSince.batches - store.queryFrames : 0;
     return {
       ...(store && batches > 0 ? { opsPerFrame: (store.ops - storeSince.ops) / batches } : {}),
       rssBytes: memory.rss,
@@ -57,7 +64,9 @@ async function main(): Promise<void> {
       eventLoopDelayP99Ms: lateness(eventLoopDelay.percentile(99)),
       eventLoopDelayMaxMs: lateness(eventLoopDelay.max),
       cpuPercent: wallMs > 0 ? ((cpu.user + cpu.system) / 1000 / wallMs) * 100 : 0,
+      cpuMicros: cpu.user + cpu.system,
       incrAcks: counters.incrAcks,
+      sessionErrors: counters.sessionErrors - sessionErrorsSince,
     };
   };
 
@@ -65,11 +74,27 @@ async function main(): Promise<void> {
     switch (request.type) {
       case 'prefill':
         return { id: request.id, ok: true, cookies: await server.prefill(request.count, request.sample) };
+      case 'collect': {
+        // Twice: the first pass can leave garbage that only finalizers of the first freed. Only the main
+        // thread's heap: a worker's heap is collected by code in the worker, which the library owns.
+        collectGarbage();
+        collectGarbage();
+        const { rss, heapUsed } = process.memoryUsage();
+        return { id: request.id, ok: true, memory: { rssBytes: rss, heapUsedBytes: heapUsed } };
+      }
+      case 'hold': {
+        // Keeps the event loop busy, so requests sent meanwhile are all read in the next poll phase: what
+        // a loaded server sees, made exact for the batching test.
+        const until = performance.now() + request.ms;
+        while (performance.now() < until) {}
+        return { id: request.id, ok: true };
+      }
       case 'reset':
         eventLoopDelay.reset();
         cpuSince = process.cpuUsage();
         wallSince = performance.now();
         storeSince = (await server.storeCounters?.()) ?? storeSince;
+        sessionErrorsSince = counters.sessionErrors;
         return { id: request.id, ok: true };
       case 'stats':
         return { id: request.id, ok: true, stats: await stats() };

@@ -1,14 +1,15 @@
 import { createServer } from 'node:http';
 import { classicSessionId, Manager } from '../classic/manager.js';
-import { MemoryProvider } from '../classic/memory.js';
+import { type ClassicAnswer, MemoryProvider } from '../classic/memory.js';
 import { register } from '../classic/provider.js';
 import { closeServer, listen, readBody, send } from './http-util.js';
 import {
   type BenchServer,
   IDLE_TIMEOUT_MS,
   inChunks,
-  type RouteCounters,
   routeOf,
+  type ServerContext,
+  type ServerFactory,
   sampleIndices,
 } from './protocol.js';
 
@@ -16,10 +17,19 @@ const COOKIE = 'gosessionid';
 
 /**
  * The "before": the classic chapter's design (bench/classic/), one global lock around every session
- * operation. `incr` is what the chapter's readers write: Get, then Set.
+ * operation. `incr` is what the chapter's readers write: Get, then Set. `provider` says when the memory
+ * provider answers: `'async'` on a later turn (a store behind I/O), `'sync'` at once (the Go map).
  */
-export async function createClassicServer(counters: RouteCounters): Promise<BenchServer> {
-  const memory = new MemoryProvider();
+export function classicServer(setup: { provider: 'async' | 'sync' }): ServerFactory {
+  const answer: ClassicAnswer = setup.provider === 'async' ? 'later' : 'now';
+  return async ({ counters }: ServerContext) => createClassicServer(answer, counters);
+}
+
+async function createClassicServer(
+  answer: ClassicAnswer,
+  counters: ServerContext['counters'],
+): Promise<BenchServer> {
+  const memory = new MemoryProvider(answer);
   register('memory', memory);
   const manager = new Manager('memory', COOKIE, IDLE_TIMEOUT_MS / 1000);
   await manager.gc();

@@ -1,13 +1,15 @@
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyPluginCallback, type FastifyRequest } from 'fastify';
-import { generateSid } from '../../src/sid.js';
+import { generateSid } from '../../src/index.js';
+import { closeFastify, listenFastify, registerRoutes } from './fastify-util.js';
 import { readBody } from './http-util.js';
 import {
+  BENCH_SECRET,
   type BenchServer,
   IDLE_TIMEOUT_MS,
   inChunks,
   type Route,
-  type RouteCounters,
+  type ServerContext,
   sampleIndices,
 } from './protocol.js';
 
@@ -34,18 +36,26 @@ interface FastifyStore {
 }
 
 const COOKIE = 'sessionId';
-const SECRET = 'bench-secret-not-for-production-32-chars-at-least';
 const COOKIE_OPTIONS = { secure: false, httpOnly: true, sameSite: 'lax', maxAge: IDLE_TIMEOUT_MS, path: '/' };
 
 /**
  * Fastify 5 with @fastify/cookie and @fastify/session and its default in-memory store: what a Fastify user
- * would pick. Defaults kept (rolling sessions, sha256 signing), except `secure: false` for plain HTTP.
+ * would pick. Configured as its README recommends for a login flow and as express-session is here: no session
+ * stored before something is set (`saveUninitialized: false`) and no cookie re-sent on every answer
+ * (`rolling: false`); sha256 signing (its default), `secure: false` for plain HTTP.
  */
-export async function createFastifySessionServer(counters: RouteCounters): Promise<BenchServer> {
+export async function createFastifySessionServer({ counters }: ServerContext): Promise<BenchServer> {
   const store = new fastifySession.MemoryStore();
   const app = Fastify({ logger: false });
   await app.register(fastifyCookie);
-  await app.register(fastifySession, { secret: SECRET, cookieName: COOKIE, cookie: COOKIE_OPTIONS, store });
+  await app.register(fastifySession, {
+    secret: BENCH_SECRET,
+    cookieName: COOKIE,
+    cookie: COOKIE_OPTIONS,
+    store,
+    saveUninitialized: false,
+    rolling: false,
+  });
 
   const sessionOf = (request: FastifyRequest) => (request as unknown as { session: FastifySession }).session;
   const routes: Record<Route, (request: FastifyRequest) => string> = {
@@ -71,17 +81,10 @@ export async function createFastifySessionServer(counters: RouteCounters): Promi
     },
     count: (request) => String(sessionOf(request).get('count') ?? 0),
   };
-  for (const [route, handler] of Object.entries(routes)) {
-    app.get(`/${route}`, async (request, reply) => {
-      reply.type('text/plain');
-      return handler(request);
-    });
-  }
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  registerRoutes(app, (route, request) => routes[route](request));
+  const port = await listenFastify(app);
 
-  const signer = new fastifyCookie.Signer(SECRET, 'sha256');
+  const signer = new fastifyCookie.Signer(BENCH_SECRET, 'sha256');
   const fakeRequest = { protocol: 'http' };
   return {
     port,
@@ -108,9 +111,6 @@ export async function createFastifySessionServer(counters: RouteCounters): Promi
       });
       return cookies;
     },
-    close: async () => {
-      app.server.closeAllConnections();
-      await app.close();
-    },
+    close: () => closeFastify(app),
   };
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { generateSid } from '../../src/sid.js';
+import { generateSid } from '../../src/index.js';
 import { closeServer, cookieValue, listen, readBody, send } from './http-util.js';
-import { type BenchServer, IDLE_TIMEOUT_MS, type RouteCounters, routeOf, sampleIndices } from './protocol.js';
+import { type BenchServer, IDLE_TIMEOUT_MS, routeOf, type ServerContext, sampleIndices } from './protocol.js';
 
 interface MapSession {
   user?: string;
@@ -18,7 +18,7 @@ const SET_COOKIE_ATTRIBUTES = `; Path=/; HttpOnly; SameSite=Lax; Max-Age=${IDLE_
  * synchronously, idle expiry checked on access. No signing, no limits, no GC tick: the upper bound for any
  * store that keeps sessions on the main thread's heap.
  */
-export async function createMapServer(counters: RouteCounters): Promise<BenchServer> {
+export async function createMapServer({ counters }: ServerContext): Promise<BenchServer> {
   const sessions = new Map<string, MapSession>();
 
   function start(req: IncomingMessage, res: ServerResponse): MapSession {

@@ -1,33 +1,43 @@
 import { createServer } from 'node:http';
 import { closeServer, listen, readBody, send } from './http-util.js';
-import { type BenchServer, type RouteCounters, routeOf } from './protocol.js';
+import { type BenchServer, type Route, type RouteCounters, routeOf, type ServerContext } from './protocol.js';
 
-/** No sessions at all: what node:http does with the same routes, the upper bound for every other server. */
-export async function createPlainServer(counters: RouteCounters): Promise<BenchServer> {
-  // One process-wide counter stands in for the session's, so hot-session has something to check.
+/**
+ * The answer of a server without sessions. One process-wide counter stands in for the session's, so
+ * hot-session has something to check.
+ */
+export function plainRoutes(counters: RouteCounters): (route: Route) => string {
   let count = 0;
-  const server = createServer((req, res) => {
-    switch (routeOf(req.url)) {
+  return (route) => {
+    switch (route) {
       case 'new':
-        return send(res, 200, 'ok');
+        return 'ok';
       case 'read':
       case 'write':
-        return send(res, 200, readBody('u', count));
+        return readBody('u', count);
       case 'count':
-        return send(res, 200, String(count));
+        return String(count);
       case 'incr':
         count += 1;
         counters.incrAcks += 1;
-        return send(res, 200, String(count));
-      default:
-        return send(res, 404, 'not found');
+        return String(count);
     }
+  };
+}
+
+/** No store to fill: empty cookies, which the harness sends as no Cookie header at all. */
+export async function noPrefill(count: number, sample: number): Promise<string[]> {
+  return Array.from({ length: Math.min(count, sample) }, () => '');
+}
+
+/** No sessions at all: what node:http does with the same routes, the upper bound for every other server. */
+export async function createPlainServer({ counters }: ServerContext): Promise<BenchServer> {
+  const answer = plainRoutes(counters);
+  const server = createServer((req, res) => {
+    const route = routeOf(req.url);
+    if (route === null) return send(res, 404, 'not found');
+    send(res, 200, answer(route));
   });
   const port = await listen(server);
-  return {
-    port,
-    // No store to fill: answer empty cookies, which the harness sends as no Cookie header at all.
-    prefill: async (count, sample) => Array.from({ length: Math.min(count, sample) }, () => ''),
-    close: () => closeServer(server),
-  };
+  return { port, prefill: noPrefill, close: () => closeServer(server) };
 }

@@ -27,8 +27,20 @@ export function routeOf(url: string | undefined): Route | null {
 export const IDLE_TIMEOUT_MS = 30 * 60_000;
 export const ABSOLUTE_TIMEOUT_MS = 24 * 60 * 60_000;
 
+/**
+ * The one secret every server that signs its cookie uses (HMAC-SHA256 over the id, verified on every request).
+ * 32+ characters: @fastify/session refuses shorter ones.
+ */
+export const BENCH_SECRET = 'bench-secret-not-for-production-32-chars-at-least';
+
 /** Numbers the routes keep for the harness. Mutated in place by the server, reset between phases. */
 export interface RouteCounters {
+  /**
+   * Failures the session layer reported out of band (shard-session's `onError`: a commit sent as the headers
+   * went out that the store then refused). The client saw a 2xx for those requests, so the harness adds them
+   * to the errors. Never reset: the child reports differences.
+   */
+  sessionErrors: number;
   /**
    * `incr` answers the server sent with a new number since it started: the increments it told a client
    * succeeded. Counted at the server rather than the client because requests in flight when the load stops
@@ -45,36 +57,36 @@ export interface BenchServer {
    * answers the `Cookie` header values of `sample` of them, spread evenly over the population.
    */
   prefill(count: number, sample: number): Promise<string[]>;
-  /** Operations applied by the store and frames (batches) they came in, so far: shard-session only. */
-  storeCounters?(): Promise<{ ops: number; batches: number }>;
+  /**
+   * Operations applied by the store and frames (batches) they came in, so far: shard-session only.
+   * `queryFrames`: the frames this query itself added to `batches` (a stats request is a frame to each shard,
+   * counted before the shard answers), which the child takes off.
+   */
+  storeCounters?(): Promise<{ ops: number; batches: number; queryFrames: number }>;
   close(): Promise<void>;
 }
 
-/** Builds one server. The counters object is shared with the child's IPC handler. */
-export type ServerFactory = (counters: RouteCounters) => Promise<BenchServer>;
+/** What a server is built with. */
+export interface ServerContext {
+  /** Shared with the child's IPC handler, which reports them. */
+  readonly counters: RouteCounters;
+  /** The URL of the external service the server's registry entry names (Redis, PostgreSQL), if any. */
+  readonly serviceUrl?: string;
+}
 
-/** The names of the servers, as the issue and the report spell them. */
-export const SERVER_NAMES = [
-  'plain',
-  'map',
-  'classic',
-  'express-session',
-  'fastify-session',
-  'shard-memory',
-  'shard-sharded-1',
-  'shard-sharded-2',
-  'shard-sharded-4',
-] as const;
-export type ServerName = (typeof SERVER_NAMES)[number];
+/** Builds one server. */
+export type ServerFactory = (context: ServerContext) => Promise<BenchServer>;
 
 /** Parent → child. Every request carries an id; the child answers with the same id. */
 export type ControlRequest =
   | { readonly id: number; readonly type: 'prefill'; readonly count: number; readonly sample: number }
   | { readonly id: number; readonly type: 'reset' }
   | { readonly id: number; readonly type: 'stats' }
+  | { readonly id: number; readonly type: 'collect' }
+  | { readonly id: number; readonly type: 'hold'; readonly ms: number }
   | { readonly id: number; readonly type: 'close' };
 
-/** What the child measured since the last `reset` (`incrAcks`: since it started). */
+/** What the child measured since the last `reset` (`incrAcks`: since it started; memory: now). */
 export interface ServerStats {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
@@ -83,7 +95,11 @@ export interface ServerStats {
   readonly eventLoopDelayMaxMs: number;
   /** CPU time of the whole server process (main thread and workers) per wall time, in % of one core. */
   readonly cpuPercent: number;
+  /** CPU time of the whole server process (all threads), user + system, in µs. */
+  readonly cpuMicros: number;
   readonly incrAcks: number;
+  /** Failures the session layer reported out of band since the last reset (see RouteCounters). */
+  readonly sessionErrors: number;
   /** shard-session: store operations per frame sent to a shard (per call for the memory provider). */
   readonly opsPerFrame?: number;
 }
@@ -92,7 +108,14 @@ export interface ServerStats {
 export type ControlMessage =
   | { readonly type: 'ready'; readonly port: number }
   | { readonly type: 'failed'; readonly message: string }
-  | { readonly id: number; readonly ok: true; readonly cookies?: string[]; readonly stats?: ServerStats }
+  | {
+      readonly id: number;
+      readonly ok: true;
+      readonly cookies?: string[];
+      readonly stats?: ServerStats;
+      /** After `collect`: the process's memory once the main thread's garbage was collected. */
+      readonly memory?: { readonly rssBytes: number; readonly heapUsedBytes: number };
+    }
   | { readonly id: number; readonly ok: false; readonly message: string };
 
 /** Indices of `sample` items spread evenly over `count`. */

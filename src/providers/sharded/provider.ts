@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { ClosedError, InvalidArgumentError, SessionExistsError } from '../../errors.js';
+import { ClosedError, InvalidArgumentError } from '../../errors.js';
 import { checkDelta, checkIncrAmount, checkKey, checkPolicy, checkSid } from '../contract-checks.js';
 import type {
   ProviderOptions,
@@ -137,8 +137,9 @@ export class ShardedProvider implements SessionProvider {
     try {
       return decodeMeta(await to.call([Op.Put, newSid, record]));
     } catch (error) {
-      // Put back as it was (no slide): a refused rename changes nothing.
-      if (error instanceof SessionExistsError) await from.call([Op.Put, oldSid, record, false]);
+      // Whatever refused the put (the new id taken, the new shard overloaded or dead), the record goes back
+      // as it was (no slide), even past the old shard's queue limit: a failed rename must not lose the session.
+      await from.callPastLimit([Op.Put, oldSid, record, false]);
       throw error;
     }
   }

@@ -88,6 +88,15 @@ export class ShardLink {
         ),
       );
     }
+    return this.callPastLimit(op);
+  }
+
+  /**
+   * Queues an operation even past `maxQueuedOps`. Only for giving back what this shard already handed out
+   * (a record taken for a rename that failed): refusing it would lose the session.
+   */
+  callPastLimit(op: WireOp): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new ClosedError());
     return new Promise((resolve, reject) => {
       this.#mailbox.push({ op, resolve, reject });
       if (this.#mailbox.length >= this.#options.maxOpsPerFrame) this.#flush();

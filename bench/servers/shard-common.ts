@@ -1,0 +1,76 @@
+/**
+ * What the shard-session servers (node:http and Fastify) share: a manager configured like the peers (signed
+ * cookie, the same timeouts, failures reported out of band counted), its prefill and its batching counters.
+ */
+import {
+  createIdSigner,
+  createSessionManager,
+  encodeValue,
+  generateSid,
+  type SessionManager,
+} from '../../src/index.js';
+import {
+  ABSOLUTE_TIMEOUT_MS,
+  BENCH_SECRET,
+  type BenchServer,
+  IDLE_TIMEOUT_MS,
+  inChunks,
+  type RouteCounters,
+  sampleIndices,
+} from './protocol.js';
+
+export type BenchData = { user: string; count: number; last: number };
+
+/** Which shard-session provider a server uses. */
+export type ShardSetup = { provider: 'memory' } | { provider: 'sharded'; shards: number };
+
+export const SHARD_COOKIE = 'sid';
+
+/**
+ * A manager as an app would configure it, on the same terms as the peers: the id signed with the bench's
+ * secret (both peers verify an HMAC on every request), and every commit failure reported through `onError`
+ * (nobody awaits the commit sent as the headers go out) counted as an error.
+ */
+export function benchManager(setup: ShardSetup, counters: RouteCounters): SessionManager<BenchData> {
+  return createSessionManager<BenchData>({
+    ...(setup.provider === 'sharded'
+      ? { provider: 'sharded', providerOptions: { shards: setup.shards } }
+      : { provider: 'memory' }),
+    cookieName: SHARD_COOKIE,
+    idleTimeout: IDLE_TIMEOUT_MS,
+    absoluteTimeout: ABSOLUTE_TIMEOUT_MS,
+    secrets: BENCH_SECRET,
+    onError: () => {
+      counters.sessionErrors += 1;
+    },
+  });
+}
+
+/** The parts of a BenchServer that come from the manager: the prefill and the batching counters. */
+export function managerParts(
+  manager: SessionManager<BenchData>,
+): Pick<BenchServer, 'prefill' | 'storeCounters'> {
+  const signer = createIdSigner(BENCH_SECRET);
+  return {
+    prefill: async (count, sample) => {
+      const picked = sampleIndices(count, sample);
+      const cookies: string[] = [];
+      const initial = { set: [['user', encodeValue('u')] as const, ['count', encodeValue(0)] as const] };
+      // Many in flight at once, so the sharded provider batches them as it would under load.
+      await inChunks(count, 20_000, (i) => {
+        const sid = generateSid();
+        if (picked.has(i)) cookies.push(`${SHARD_COOKIE}=${encodeURIComponent(signer.sign(sid))}`);
+        return manager.provider.init(sid, manager.policy, initial);
+      });
+      return cookies;
+    },
+    storeCounters: async () => {
+      const shards = await manager.stats();
+      return {
+        ops: shards.reduce((sum, shard) => sum + shard.ops, 0),
+        batches: shards.reduce((sum, shard) => sum + shard.batches, 0),
+        queryFrames: shards.length,
+      };
+    },
+  };
+}
