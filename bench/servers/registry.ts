@@ -71,6 +71,14 @@ export const SERVERS = [
     load: async () => (await import('./express-session.js')).expressSessionServer('memorystore'),
   },
   {
+    name: 'connect-redis',
+    label:
+      'express-session 1.x with connect-redis 9 (node-redis 5): the session as JSON, rewritten by every save',
+    family: 'peer',
+    service: { env: 'REDIS_URL', defaultUrl: 'redis://127.0.0.1:6379' },
+    load: async () => (await import('./express-session.js')).expressSessionServer('connect-redis'),
+  },
+  {
     name: 'fastify-session',
     label: '@fastify/session 11 with @fastify/cookie and its MemoryStore, on Fastify 5',
     family: 'peer',
@@ -106,6 +114,13 @@ export const SERVERS = [
     family: 'shard',
     load: async () =>
       (await import('./shard.js')).shardServer({ provider: 'sharded', shards: 1, awaitSave: true }),
+  },
+  {
+    name: 'shard-redis',
+    label: "shard-session, 'redis' provider (ioredis 6, one pipeline per event-loop turn)",
+    family: 'shard',
+    service: { env: 'REDIS_URL', defaultUrl: 'redis://127.0.0.1:6379' },
+    load: async () => (await import('./shard-redis.js')).createShardRedisServer,
   },
   {
     name: 'shard-fastify',
