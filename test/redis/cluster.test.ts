@@ -96,7 +96,8 @@ describe('a rename across slot groups that nobody finished', () => {
       [...keysOf(newSid), layout.moveKey(newSid)],
       [String(time), '1', '1', '1', '0', String(time + 1000)],
     );
-    await expect(put).rejects.toThrow('move cancelled');
+    await expect(put).rejects.toThrow(/cancelled by a recovery/);
+    await expect(put).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(await provider.read(newSid)).toBeNull();
   });
 

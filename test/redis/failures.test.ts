@@ -117,6 +117,23 @@ describe('Redis killed under load, then restarted', () => {
   });
 });
 
+describe('closing while Redis is away', () => {
+  it('resolves within the operation timeout, its reconnection attempts stopped', async () => {
+    const server = await RedisServer.start();
+    const provider = createRedisProvider({
+      url: server.url,
+      prefix: 'away:',
+      operationTimeoutMs: TIMEOUT_MS,
+    });
+    await provider.init(generateSid(), LONG);
+    server.pause();
+    const started = performance.now();
+    await provider.close();
+    expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + 1000);
+    await server.stop();
+  });
+});
+
 describe('Redis frozen (SIGSTOP): connected, answering nothing', () => {
   it('rejects StoreUnavailableError within the timeout, refuses past maxQueuedOps at once, and recovers', async () => {
     const provider = createRedisProvider({

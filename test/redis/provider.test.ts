@@ -1,9 +1,11 @@
 import { createRequire } from 'node:module';
+import type { Cluster as IoredisCluster, Redis as IoredisRedis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeValue } from '../../src/codec.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import { createSessionManager } from '../../src/index.js';
 import { writeNumber } from '../../src/providers/number-codec.js';
+import type { RedisClient } from '../../src/providers/redis/client.js';
 import { groupOf, KeyLayout } from '../../src/providers/redis/key-layout.js';
 import { LIBRARY_NAME } from '../../src/providers/redis/lua/library.js';
 import { createRedisProvider, type RedisProvider } from '../../src/providers/redis/provider.js';
@@ -221,10 +223,13 @@ describe('the functions', () => {
   });
 });
 
+// The structural type of the `client` option takes ioredis 6's own classes as they are (a compile-time check).
+const fits: ((client: IoredisRedis | IoredisCluster) => RedisClient)[] = [(client) => client];
+
 describe('a client the app already has', () => {
   it('is used as it is, and left open by close()', async () => {
-    const client = new Redis(server.url, { enableAutoPipelining: true });
-    const p = createRedisProvider({ client, prefix: 'own:', gcIntervalMs: 0 });
+    const client: IoredisRedis = new Redis(server.url, { enableAutoPipelining: true });
+    const p = createRedisProvider({ client: fits[0]?.(client), prefix: 'own:', gcIntervalMs: 0 });
     const sid = generateSid();
     await p.init(sid, LONG);
     expect(await p.incr(sid, 'n', 2)).toBe(2);

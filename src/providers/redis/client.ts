@@ -4,10 +4,11 @@ import { InvalidOptionError } from '../../errors.js';
 /**
  * What the provider calls on a Redis client: the few methods it uses of ioredis's `Redis` and `Cluster`,
  * typed here so that shard-session's types never import ioredis's (an app without ioredis type-checks).
- * An ioredis 6 `Redis` or `Cluster` fits as it is.
+ * An ioredis 6 `Redis` or `Cluster` fits as it is (a test checks it against ioredis's own declarations).
+ * The provider also calls `fcallBuffer`, which ioredis makes for every command but does not declare: it is
+ * checked when the provider is built, and reached through {@link FunctionCaller}.
  */
 export interface RedisClient {
-  fcallBuffer(fn: string, numKeys: number, ...keysAndArgs: (string | Buffer)[]): Promise<unknown>;
   /** A hash as an object of Buffers (ioredis defines a field named like `__proto__` as an own property). */
   hgetallBuffer(key: string): Promise<Record<string, Buffer>>;
   zcount(key: string, min: string, max: string): Promise<number>;
@@ -25,6 +26,13 @@ export interface RedisClient {
   removeListener(event: 'ready', listener: () => void): unknown;
   /** Closes the connections after the replies in flight (only for a client the provider made). */
   quit(): Promise<unknown>;
+  /** Closes them at once and stops reconnecting (after a quit Redis did not answer). */
+  disconnect(): void;
+}
+
+/** `FCALL` with Buffer replies: ioredis's `fcallBuffer`, present on every client though not in its types. */
+export interface FunctionCaller {
+  fcallBuffer(fn: string, numKeys: number, ...keysAndArgs: (string | Buffer)[]): Promise<unknown>;
 }
 
 /** Where the provider's own client connects, and how. */
@@ -36,8 +44,8 @@ export interface ClientSpec {
 }
 
 interface IoredisModule {
-  Redis: new (url: string, options: object) => RedisClient & EventSource;
-  Cluster: new (nodes: object[], options: object) => RedisClient & EventSource;
+  Redis: new (url: string, options: object) => RedisClient & FunctionCaller & EventSource;
+  Cluster: new (nodes: object[], options: object) => RedisClient & FunctionCaller & EventSource;
 }
 
 interface EventSource {
@@ -74,7 +82,7 @@ const reconnectDelay = (attempt: number): number => Math.min(50 * 2 ** (attempt 
  *   leave as one pipeline per node: one round trip per turn and node.
  * `clientOptions` (a password, TLS, a NAT map) are passed through and may override these.
  */
-export function createClient(spec: ClientSpec): RedisClient {
+export function createClient(spec: ClientSpec): RedisClient & FunctionCaller {
   const ioredis = loadIoredis();
   const connection = {
     enableOfflineQueue: false,
@@ -85,7 +93,7 @@ export function createClient(spec: ClientSpec): RedisClient {
     retryStrategy: reconnectDelay,
     enableAutoPipelining: true,
   };
-  let client: RedisClient & EventSource;
+  let client: RedisClient & FunctionCaller & EventSource;
   if (spec.cluster) {
     const nodes = spec.cluster.map(parseNode);
     client = new ioredis.Cluster(nodes, {

@@ -1,9 +1,8 @@
-import { StoreUnavailableError } from '../../errors.js';
 import type { SessionMeta } from '../provider.js';
 import { valuePairs } from './delta-args.js';
 import { groupOf, type KeyLayout } from './key-layout.js';
 import type { RedisLink } from './redis-link.js';
-import { MoveCancelledReply, parseHash, type StaleMoveReply } from './replies.js';
+import { parseHash, type StaleMoveReply } from './replies.js';
 import { decimal, parseMeta, publicMeta } from './session-meta.js';
 
 /**
@@ -78,9 +77,6 @@ export async function renameAcrossGroups(
     // Refused, or unknown: the session stays under the old id. If the old node does not answer now, the
     // first access after the window settles the move from the record.
     await link.fcall('unfreeze', from, [newSid]).catch(() => undefined);
-    if (error instanceof MoveCancelledReply) {
-      throw new StoreUnavailableError('session store unavailable: the rename was cancelled by a recovery');
-    }
     throw error;
   }
   try {

@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '../../errors.js';
 import type { ProviderOptions } from '../provider.js';
 import { integerOption, type ResolvedProviderOptions, resolveProviderOptions } from '../provider-options.js';
-import type { RedisClient } from './client.js';
+import type { FunctionCaller, RedisClient } from './client.js';
 import { SLOT_GROUPS } from './key-layout.js';
 
 /** Options of the 'redis' provider. Give at most one of `url`, `cluster` and `client`. */
@@ -47,7 +47,7 @@ const OWN_OPTION_NAMES = [
 export interface ResolvedRedisOptions extends ResolvedProviderOptions {
   readonly url: string | undefined;
   readonly cluster: readonly string[] | undefined;
-  readonly client: RedisClient | undefined;
+  readonly client: (RedisClient & FunctionCaller) | undefined;
   readonly clientOptions: Readonly<Record<string, unknown>> | undefined;
   readonly prefix: string;
   readonly operationTimeoutMs: number;
@@ -73,7 +73,8 @@ export function resolveRedisOptions(options: RedisProviderOptions = {}): Resolve
   ) {
     throw new InvalidOptionError('cluster must be a non-empty array of "host:port" strings');
   }
-  if (client !== undefined && (client === null || typeof client.fcallBuffer !== 'function')) {
+  const caller = client as Partial<FunctionCaller> | null | undefined;
+  if (client !== undefined && (caller === null || typeof caller?.fcallBuffer !== 'function')) {
     throw new InvalidOptionError(
       'client must be an ioredis 6 Redis or Cluster (it has no fcallBuffer method)',
     );
@@ -91,7 +92,7 @@ export function resolveRedisOptions(options: RedisProviderOptions = {}): Resolve
     ...common,
     url,
     cluster,
-    client,
+    client: client as (RedisClient & FunctionCaller) | undefined,
     clientOptions,
     prefix,
     operationTimeoutMs: integerOption(

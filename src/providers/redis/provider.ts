@@ -42,6 +42,7 @@ export class RedisProvider implements SessionProvider {
   readonly #maxValueBytesArg: string;
   readonly #cluster: boolean;
   readonly #ownsClient: boolean;
+  readonly #timeoutMs: number;
   readonly #groups = Array.from({ length: SLOT_GROUPS }, () => new GroupCounters());
   readonly #turns = new TurnCounter(this.#groups);
   readonly #move: MoveContext;
@@ -56,6 +57,7 @@ export class RedisProvider implements SessionProvider {
     this.#ownsClient = resolved.client === undefined;
     this.#cluster = client.isCluster === true;
     this.#link = new RedisLink(client, resolved.operationTimeoutMs, resolved.maxQueuedOps);
+    this.#timeoutMs = resolved.operationTimeoutMs;
     this.#layout = new KeyLayout(resolved.prefix);
     this.#now = resolved.now;
     this.#limits = resolved.limits;
@@ -231,8 +233,16 @@ export class RedisProvider implements SessionProvider {
     if (this.#active > 0) await new Promise<void>((resolve) => (this.#whenInactive = resolve));
     await this.#link.close();
     if (!this.#ownsClient) return;
+    // QUIT lets the replies in flight arrive; a Redis that does not answer it gets the socket closed after
+    // the operation timeout, and the client stops reconnecting either way.
     const client = this.#link.client;
-    await client.quit().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise((resolve) => {
+      timer = setTimeout(resolve, this.#timeoutMs);
+    });
+    await Promise.race([client.quit().catch(() => undefined), waited]);
+    clearTimeout(timer);
+    client.disconnect();
   }
 
   #checkOpen(): void {
@@ -270,6 +280,8 @@ export class RedisProvider implements SessionProvider {
       return await call();
     } catch (error) {
       if (!(error instanceof StaleMoveReply)) throw error;
+      // Settled, the session is live or gone; if it is still frozen (another move), the caller gets the
+      // StoreUnavailableError the reply is.
       await settleStaleMove(this.#move, sid, error);
       return call();
     }

@@ -1,5 +1,5 @@
 import { ClosedError, OverloadedError, StoreUnavailableError } from '../../errors.js';
-import type { RedisClient } from './client.js';
+import type { FunctionCaller, RedisClient } from './client.js';
 import { type FunctionName, functionName, LIBRARY_SOURCE } from './lua/library.js';
 import { isFunctionNotFound, mapRedisError } from './replies.js';
 
@@ -31,7 +31,7 @@ interface Operation {
  *   and answered meanwhile may have missed it: its answer is dropped and it is sent again too.
  */
 export class RedisLink {
-  readonly #client: RedisClient;
+  readonly #client: RedisClient & FunctionCaller;
   readonly #timeoutMs: number;
   readonly #maxQueued: number;
   #library: 'unloaded' | 'loading' | 'loaded' = 'unloaded';
@@ -47,7 +47,7 @@ export class RedisLink {
   #closed = false;
   #whenIdle: (() => void)[] = [];
 
-  constructor(client: RedisClient, timeoutMs: number, maxQueued: number) {
+  constructor(client: RedisClient & FunctionCaller, timeoutMs: number, maxQueued: number) {
     this.#client = client;
     this.#timeoutMs = timeoutMs;
     this.#maxQueued = maxQueued;

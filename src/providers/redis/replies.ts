@@ -10,21 +10,21 @@ import { parseMeta, type StoredMeta } from './session-meta.js';
 
 /**
  * A session under move by a rename across slot groups whose time is up: the caller settles the move (see
- * `cluster-rename.ts`) and tries again. Never leaves the provider.
+ * `cluster-rename.ts`) and tries again. A StoreUnavailableError, should it ever reach the caller.
  */
-export class StaleMoveReply extends Error {
+export class StaleMoveReply extends StoreUnavailableError {
   constructor(
     readonly target: string,
     readonly deadline: number,
   ) {
-    super('stale move');
+    super('session store unavailable: a rename across slot groups left this session frozen');
   }
 }
 
-/** A move whose new id was fenced by a recovery before the copy arrived. Never leaves the provider. */
-export class MoveCancelledReply extends Error {
+/** A move whose new id was fenced by a recovery before the copy arrived: the rename fails, retryable. */
+export class MoveCancelledReply extends StoreUnavailableError {
   constructor() {
-    super('move cancelled');
+    super('session store unavailable: the rename was cancelled by a recovery');
   }
 }
 
