@@ -106,6 +106,18 @@ describe('the key layout', () => {
     expect(Number(await admin.zscore(layout.indexKey(groupOf(sid)), sid))).toBe(meta.expiresAt);
   });
 
+  it('carries over a named extra in the meta field that this version does not know (room for later fields)', async () => {
+    const p = provider({ prefix: 'extra:' });
+    const sid = generateSid();
+    await p.init(sid, LONG);
+    const key = new KeyLayout('extra:').sessionKey(sid);
+    await admin.hset(key, '', `${await admin.hget(key, '')} u=ann`);
+    expect(await p.commit(sid, { set: [['a', encodeValue(1)]] })).not.toBeNull();
+    expect(await p.incr(sid, 'n', 1)).toBe(1);
+    expect(await admin.hget(key, '')).toMatch(/ u=ann$/);
+    expect((await p.read(sid))?.values.size).toBe(2);
+  });
+
   it('counts live sessions from the deadline index alone: ZCOUNT per slot group, no SCAN, no KEYS', async () => {
     const p = provider();
     await Promise.all(Array.from({ length: 30 }, () => p.init(generateSid(), LONG)));

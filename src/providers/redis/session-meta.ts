@@ -4,11 +4,12 @@ import type { SessionMeta } from '../provider.js';
  * The field `""` of a session's hash: its timestamps as decimal numbers separated by spaces, readable with
  * `HGET sess:{t}:<sid> ""`:
  *
- *     <createdAt> <idleTimeoutMs> <idleExpiresAt> <absoluteExpiresAt> <bytes>[ <moveTo> <moveUntil>]
+ *     <createdAt> <idleTimeoutMs> <idleExpiresAt> <absoluteExpiresAt> <bytes>[ m=<newSid>,<moveUntil>]
  *
  * `bytes` is what the session counts against `maxSessionBytes` (keys plus values), kept so a commit checks
- * the limit from the keys it changes alone. The last two are present only while a rename across slot groups
- * moves the session (Cluster). Fields are only ever appended, so older readers keep working.
+ * the limit from the keys it changes alone. `m=` is there only while a rename across slot groups moves the
+ * session (Cluster). Anything after the five numbers is a named extra (`name=value`): a field added later
+ * (a user binding, say) gets a name of its own, and the functions carry extras they do not know over.
  */
 export interface StoredMeta extends SessionMeta {
   readonly idleTimeoutMs: number;
@@ -41,7 +42,7 @@ export function parseMeta(raw: Buffer | string): StoredMeta {
     absoluteExpiresAt,
     expiresAt: Math.min(idleExpiresAt, absoluteExpiresAt),
     bytes,
-    moving: from < text.length,
+    moving: text.includes(' m=', from - 1),
   };
 }
 

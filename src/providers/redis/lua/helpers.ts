@@ -14,10 +14,14 @@ local function num(x)
   return string.format('%.17g', x)
 end
 
+-- Five numbers, then named extras (' m=<sid>,<until>' while a rename moves the session): a field added
+-- later gets a name of its own, and a reader that does not know it carries it over untouched.
 local function parse_meta(raw)
-  local c, it, ia, aa, b, mt, mu = string.match(raw, '^(%S+) (%S+) (%S+) (%S+) (%S+) ?(%S*) ?(%S*)$')
+  local c, it, ia, aa, b, rest = string.match(raw, '^(%S+) (%S+) (%S+) (%S+) (%S+)(.*)$')
+  local mt, mu = string.match(rest, ' m=([^,]+),(%S+)')
   return { created = tonumber(c), idle_timeout = tonumber(it), idle_at = tonumber(ia),
-    absolute_at = tonumber(aa), bytes = tonumber(b), move_to = mt ~= '' and mt or nil, move_until = tonumber(mu) }
+    absolute_at = tonumber(aa), bytes = tonumber(b), move_to = mt, move_until = tonumber(mu),
+    extra = string.gsub(rest, ' m=%S+', '') }
 end
 
 -- A session key is <prefix>{<tag>}:<sid>: its group's index is <prefix>{<tag>}:expiry, in the same slot.
@@ -30,8 +34,8 @@ end
 local function format_meta(m)
   local s = num(m.created) .. ' ' .. num(m.idle_timeout) .. ' ' .. num(m.idle_at) .. ' ' ..
     num(m.absolute_at) .. ' ' .. num(m.bytes)
-  if m.move_to then s = s .. ' ' .. m.move_to .. ' ' .. num(m.move_until) end
-  return s
+  if m.move_to then s = s .. ' m=' .. m.move_to .. ',' .. num(m.move_until) end
+  return s .. (m.extra or '')
 end
 
 local function deadline(m) return math.min(m.idle_at, m.absolute_at) end
