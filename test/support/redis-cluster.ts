@@ -35,6 +35,17 @@ export class RedisCluster {
     args.push('--repl-diskless-sync-delay', '0');
     const servers = await Promise.all(Array.from({ length: 6 }, () => RedisServer.start(args)));
     const cluster = new RedisCluster(servers, nodeTimeoutMs);
+    try {
+      await cluster.#create();
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  async #create(): Promise<void> {
+    const servers = this.servers;
     await run('redis-cli', [
       '--cluster',
       'create',
@@ -43,8 +54,7 @@ export class RedisCluster {
       '1',
       '--cluster-yes',
     ]);
-    await cluster.waitUntilHealthy();
-    return cluster;
+    await this.waitUntilHealthy();
   }
 
   /** `host:port` of every node: what the provider's `cluster` option takes. */

@@ -122,9 +122,14 @@ export class RedisServer {
     child.once('exit', () => {
       if (this.#process === child) this.#process = undefined;
     });
-    await waitFor(`redis-server on ${this.port}`, async () =>
-      (await rawCommand(this.port, 'PING')).startsWith('+PONG'),
-    );
+    try {
+      await waitFor(`redis-server on ${this.port}`, async () =>
+        (await rawCommand(this.port, 'PING')).startsWith('+PONG'),
+      );
+    } catch (error) {
+      await this.kill(); // never leave a server that did not come up
+      throw error;
+    }
   }
 
   /** Kills the process (SIGKILL by default: no shutdown save, no goodbye) and waits for it to exit. */
