@@ -1,4 +1,3 @@
-import { threadId } from 'node:worker_threads';
 import { ClosedError } from '../../errors.js';
 import { checkDelta, checkIncrAmount, checkKey, checkPolicy, checkSid } from '../contract-checks.js';
 import type {
@@ -14,6 +13,7 @@ import { createClient } from './client.js';
 import { type MoveContext, renameAcrossGroups, settleStaleMove } from './cluster-rename.js';
 import { commitArgs, initialArgs } from './delta-args.js';
 import { GroupCounters, TurnCounter } from './group-counters.js';
+import { countLive, groupStats } from './group-queries.js';
 import { groupOf, KeyLayout, SLOT_GROUPS } from './key-layout.js';
 import type { FunctionName } from './lua/library.js';
 import { type RedisProviderOptions, resolveRedisOptions } from './options.js';
@@ -185,41 +185,11 @@ export class RedisProvider implements SessionProvider {
   }
 
   count(): Promise<number> {
-    return this.#multiStep(async () => {
-      const after = `(${decimal(this.#now())}`;
-      const counts = await Promise.all(
-        this.#groups.map((_, group) =>
-          this.#link.read((client) => client.zcount(this.#layout.indexKey(group), after, '+inf')),
-        ),
-      );
-      return counts.reduce((sum, n) => sum + Number(n), 0);
-    });
+    return this.#multiStep(() => countLive(this.#link, this.#layout, SLOT_GROUPS, this.#now()));
   }
 
   stats(): Promise<ShardStats[]> {
-    return this.#multiStep(async () => {
-      const sizes = await Promise.all(
-        this.#groups.map((_, group) =>
-          this.#link.read((client) => client.zcard(this.#layout.indexKey(group))),
-        ),
-      );
-      const heapUsedBytes = process.memoryUsage().heapUsed;
-      const queueDepth = this.#link.queueDepth;
-      return this.#groups.map((counters, shard) => ({
-        shard,
-        threadId,
-        sessions: Number(sizes[shard]),
-        ops: counters.ops,
-        batches: counters.batches,
-        // The queue is the provider's, not a group's: it is reported once, on the first entry.
-        queueDepth: shard === 0 ? queueDepth : 0,
-        gcSweeps: counters.gcSweeps,
-        gcMaxSliceMs: counters.gcMaxSliceMs,
-        expired: counters.expired,
-        evicted: counters.evicted,
-        heapUsedBytes,
-      }));
-    });
+    return this.#multiStep(() => groupStats(this.#link, this.#layout, this.#groups));
   }
 
   /** Finishes the operations issued before it, stops the GC tick, and closes the client if it made it. */
