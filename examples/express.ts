@@ -1,7 +1,8 @@
 // The Express quick start from the README, runnable: `npm run build && node dist/examples/express.js`.
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createExpressMiddleware, createSessionManager, getSession } from 'shard-session';
+import { createSessionManager } from 'shard-session';
+import { createExpressMiddleware, getSession } from 'shard-session/express';
 
 type Data = { count: number; user: string };
 const manager = createSessionManager<Data>({ provider: 'sharded' });

@@ -1,6 +1,7 @@
 // The Fastify quick start from the README, runnable: `npm run build && node dist/examples/fastify.js`.
 import Fastify from 'fastify';
-import { createSessionManager, fastifySessionPlugin } from 'shard-session';
+import { createSessionManager } from 'shard-session';
+import { fastifySessionPlugin } from 'shard-session/fastify';
 
 const manager = createSessionManager({ provider: 'sharded' });
 const app = Fastify();

@@ -1,5 +1,8 @@
 /**
  * shard-session: server-side sessions for Node.js, sharded across worker threads.
+ *
+ * The adapters that belong to a framework live at their own subpaths, so this entry (and its types) needs no
+ * peer: `shard-session/express`, `shard-session/fastify`, `shard-session/express-session`.
  * @packageDocumentation
  */
 
@@ -7,17 +10,6 @@ export { decodeValue, encodeValue } from './codec.js';
 export { parseDuration } from './duration.js';
 export * from './errors.js';
 export { isRetryable, RETRY_AFTER_SECONDS, sendSessionError } from './http/errors.js';
-export {
-  createExpressMiddleware,
-  getSession,
-  type RequestWithSession,
-  type SessionMiddleware,
-} from './http/express.js';
-export {
-  type FastifySessionData,
-  type FastifySessionPluginOptions,
-  fastifySessionPlugin,
-} from './http/fastify.js';
 export { type SessionHandler, withSession } from './http/node.js';
 export { createSessionManager, type SessionManager } from './manager.js';
 export {

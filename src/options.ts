@@ -128,7 +128,15 @@ export function resolveManagerOptions(options: SessionManagerOptions): ResolvedM
 
 const PROVIDER_METHODS = ['init', 'read', 'commit', 'incr', 'rename', 'destroy', 'count', 'stats', 'close'];
 
-function resolveProvider(options: SessionManagerOptions, now: () => number): SessionProvider {
+/**
+ * Builds the provider a `ProviderChoice` names, with `limits` and the clock under its own options (which win),
+ * or checks the instance it gives. Throws `InvalidOptionError`. The manager and the express-session store
+ * choose their provider the same way.
+ */
+export function resolveProvider(
+  options: ProviderChoice & { readonly limits?: SessionLimits },
+  now: () => number,
+): SessionProvider {
   const provider = options.provider ?? 'sharded';
   if (typeof provider === 'string') {
     if (options.limits !== undefined && (options.limits === null || typeof options.limits !== 'object')) {

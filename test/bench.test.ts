@@ -159,6 +159,15 @@ describe('bench plumbing', () => {
     }
   });
 
+  it('drives express-session with ShardSessionStore as it drives express-session with its MemoryStore', async () => {
+    for (const server of ['express-session', 'express-session-shard']) {
+      const run = await measure(server, scenario('read-modify-write'));
+      expect(run.failure).toBeUndefined();
+      expect(run.windows.load?.okPerSec).toBeGreaterThan(0);
+      expect(run.windows.load?.errors).toBe(0);
+    }
+  });
+
   it('counts the classic design’s lost updates with its async provider and none with its sync one', async () => {
     const hot = scenario('hot-session');
     const [classic, classicSync] = [await measure('classic', hot), await measure('classic-sync', hot)];

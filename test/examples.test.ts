@@ -39,6 +39,7 @@ describe('README quick starts', () => {
     ['node-http', '/'],
     ['express', '/count'],
     ['fastify', '/count'],
+    ['express-session', '/count'],
   ] as const) {
     it(`${example}: counts per session`, async () => {
       const base = await start(example);

@@ -2,12 +2,11 @@ import { createServer } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createExpressMiddleware, getSession } from '../src/express.js';
+import { fastifySessionPlugin } from '../src/fastify.js';
 import {
-  createExpressMiddleware,
   createSessionManager,
-  fastifySessionPlugin,
   generateSid,
-  getSession,
   InvalidOptionError,
   OverloadedError,
   SessionError,

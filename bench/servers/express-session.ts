@@ -1,9 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { RedisStore } from 'connect-redis';
 import { sign } from 'cookie-signature';
 import session from 'express-session';
 import createMemoryStore from 'memorystore';
-import { createClient } from 'redis';
 import { generateSid } from '../../src/index.js';
 import { closeServer, listen, readBody, send } from './http-util.js';
 import {
@@ -16,43 +14,25 @@ import {
   type ServerFactory,
   sampleIndices,
 } from './protocol.js';
-import { deleteKeys, runPrefix } from './redis-keys.js';
 
 const COOKIE = 'connect.sid';
 // memorystore's README: prune expired entries once a day (its LRU also drops them when read).
 const MEMORYSTORE_CHECK_PERIOD_MS = 24 * 60 * 60_000;
 
-/** The stores express-session is measured with. */
-export type ExpressStoreName = 'MemoryStore' | 'memorystore' | 'connect-redis';
+/** The stores express-session is measured with, by name. */
+export type ExpressStoreName = 'MemoryStore' | 'memorystore';
 
-async function createStore(
-  name: ExpressStoreName,
-  context: ServerContext,
-): Promise<{ store: session.Store; close(): Promise<void> }> {
-  if (name === 'MemoryStore') return { store: new session.MemoryStore(), close: async () => {} };
-  if (name === 'connect-redis') return createRedisStore(context.serviceUrl ?? 'redis://127.0.0.1:6379');
-  const MemoryStore = createMemoryStore(session);
-  const store = new MemoryStore({ checkPeriod: MEMORYSTORE_CHECK_PERIOD_MS });
-  return { store, close: async () => store.stopInterval() };
+/** A store express-session is measured with, and how to end it. */
+export interface ExpressStore {
+  readonly store: session.Store;
+  close(): void | Promise<void>;
 }
 
-/**
- * connect-redis 9 over node-redis 5, as its README sets it up: the session as JSON under one key, rewritten
- * whole by every save (its `touch` only when nothing changed). Keys under a prefix of the run's own.
- */
-async function createRedisStore(url: string): Promise<{ store: session.Store; close(): Promise<void> }> {
-  const client = createClient({ url });
-  client.on('error', () => {});
-  await client.connect();
-  const prefix = runPrefix('connect-redis');
-  const store = new RedisStore({ client, prefix });
-  return {
-    store,
-    close: async () => {
-      await client.quit();
-      await deleteKeys(url, prefix);
-    },
-  };
+function createStore(name: ExpressStoreName): ExpressStore {
+  if (name === 'MemoryStore') return { store: new session.MemoryStore(), close: () => {} };
+  const MemoryStore = createMemoryStore(session);
+  const store = new MemoryStore({ checkPeriod: MEMORYSTORE_CHECK_PERIOD_MS });
+  return { store, close: () => store.stopInterval() };
 }
 
 type BenchSessionData = session.SessionData & { user?: string; count?: number; last?: number };
@@ -63,10 +43,13 @@ type SessionRequest = IncomingMessage & { session: session.Session & BenchSessio
  * router in the way). Options are the ones its README recommends for a login flow. The default MemoryStore
  * is documented as not for production; memorystore is the in-memory store its users run instead.
  */
-export function expressSessionServer(storeName: ExpressStoreName): ServerFactory {
+export function expressSessionServer(
+  storeName: ExpressStoreName | ((context: ServerContext) => ExpressStore | Promise<ExpressStore>),
+): ServerFactory {
   return async (context: ServerContext): Promise<BenchServer> => {
     const { counters } = context;
-    const { store, close: closeStore } = await createStore(storeName, context);
+    const { store, close: closeStore } =
+      typeof storeName === 'function' ? await storeName(context) : createStore(storeName);
     const middleware = session({
       name: COOKIE,
       secret: BENCH_SECRET,

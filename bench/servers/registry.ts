@@ -76,7 +76,17 @@ export const SERVERS = [
       'express-session 1.x with connect-redis 9 (node-redis 5): the session as JSON, rewritten by every save',
     family: 'peer',
     service: { env: 'REDIS_URL', defaultUrl: 'redis://127.0.0.1:6379' },
-    load: async () => (await import('./express-session.js')).expressSessionServer('connect-redis'),
+    load: async () =>
+      (await import('./express-session.js')).expressSessionServer(
+        (await import('./connect-redis.js')).connectRedisStore,
+      ),
+  },
+  {
+    name: 'express-session-shard',
+    label:
+      "express-session 1.x with shard-session's ShardSessionStore ('sharded' provider, default shard count)",
+    family: 'peer',
+    load: async () => (await import('./express-session-shard.js')).expressSessionShardServer,
   },
   {
     name: 'fastify-session',

@@ -1,5 +1,6 @@
 import Fastify from 'fastify';
-import { fastifySessionPlugin, type Session } from '../../src/index.js';
+import { fastifySessionPlugin } from '../../src/fastify.js';
+import type { Session } from '../../src/index.js';
 import { closeFastify, listenFastify, registerRoutes } from './fastify-util.js';
 import type { BenchServer, ServerContext } from './protocol.js';
 import { shardRoute } from './shard.js';

@@ -6,7 +6,7 @@ import { isRetryable, RETRY_AFTER_SECONDS } from './errors.js';
 
 /**
  * The shape of `request.session` under Fastify. Augment it to type your data app-wide:
- * `declare module 'shard-session' { interface FastifySessionData { count: number } }`.
+ * `declare module 'shard-session/fastify' { interface FastifySessionData { count: number } }`.
  */
 // biome-ignore lint/suspicious/noEmptyInterface: an interface users extend by declaration merging.
 export interface FastifySessionData {}
