@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeValue } from '../../src/codec.js';
+import { decodeValue, encodeValue } from '../../src/codec.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { GROUP_TAGS, groupOf, KeyLayout, SLOT_GROUPS, slotOf } from '../../src/providers/redis/key-layout.js';
 import { createRedisProvider, type RedisProvider } from '../../src/providers/redis/provider.js';
@@ -197,24 +197,30 @@ describe('a master killed under load', () => {
       await Promise.all(loops);
 
       const after = outcomes.filter((o) => o.at > killedAt && o.at + o.ms < resumedAt);
-      const failed = after.filter((o) => !o.ok);
+      const failed = outcomes.filter((o) => o.at + o.ms > killedAt && !o.ok);
       const othersDuring = after.filter((o) => !o.victim);
+      // The kill was felt: the dead master's groups answered nothing for a while (each call failing typed,
+      // or waiting within the timeout while the client followed the failover).
+      const firstVictimAnswer = Math.min(
+        ...outcomes
+          .filter((o) => o.victim && o.ok && o.at + o.ms > killedAt)
+          .map((o) => o.at + o.ms - killedAt),
+      );
       // What Redis's asynchronous replication lost: increments acknowledged by the dead master that its
       // replica never received.
       let lost = 0;
       for (const sid of sids) {
         const stored = (await provider.read(sid))?.values.get('n');
-        const value = stored ? Number((await import('../../src/codec.js')).decodeValue(stored)) : 0;
-        lost += Math.max(0, (acknowledged.get(sid) ?? 0) - value);
+        lost += Math.max(0, (acknowledged.get(sid) ?? 0) - (stored ? Number(decodeValue(stored)) : 0));
       }
       console.info(
         `[cluster failover] ${outcomes.length} increments; the dead master's ${onVictimCount(sids, onVictim)} groups ` +
-          `failed for ${(resumedAt - killedAt).toFixed(0)} ms (${failed.length} typed failures, slowest ` +
-          `${Math.max(...after.map((o) => o.ms)).toFixed(0)} ms); the other masters answered ` +
+          `answered again ${(resumedAt - killedAt).toFixed(0)} ms after the kill (${failed.length} typed failures ` +
+          `meanwhile, slowest call ${Math.max(...after.map((o) => o.ms)).toFixed(0)} ms); the other masters answered ` +
           `${othersDuring.filter((o) => o.ok).length} of ${othersDuring.length} meanwhile; ` +
           `acknowledged increments lost: ${lost}`,
       );
-      expect(failed.length).toBeGreaterThan(0);
+      expect(failed.length > 0 || firstVictimAnswer > cluster.nodeTimeoutMs / 2).toBe(true);
       expect(failed.every((o) => o.typed)).toBe(true);
       expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(1000 + 1500);
       expect(othersDuring.some((o) => o.ok)).toBe(true);
