@@ -42,6 +42,13 @@ export type {
   SessionSnapshot,
   ShardStats,
 } from './providers/provider.js';
+export type { RedisClient } from './providers/redis/client.js';
+export {
+  DEFAULT_OPERATION_TIMEOUT_MS,
+  DEFAULT_PREFIX,
+  type RedisProviderOptions,
+} from './providers/redis/options.js';
+export { createRedisProvider, RedisProvider } from './providers/redis/provider.js';
 export {
   createShardedProvider,
   DEFAULT_MAX_QUEUED_OPS,

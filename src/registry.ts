@@ -3,6 +3,8 @@ import { createMemoryProvider, type MemoryProviderOptions } from './providers/me
 import type { PostgresProviderOptions } from './providers/postgres/options.js';
 import { createPostgresProvider } from './providers/postgres/provider.js';
 import type { ProviderFactory, SessionProvider } from './providers/provider.js';
+import type { RedisProviderOptions } from './providers/redis/options.js';
+import { createRedisProvider } from './providers/redis/provider.js';
 import { createShardedProvider, type ShardedProviderOptions } from './providers/sharded/provider.js';
 
 /**
@@ -21,6 +23,7 @@ export interface ProviderOptionsByName {
   memory: MemoryProviderOptions;
   sharded: ShardedProviderOptions;
   postgres: PostgresProviderOptions;
+  redis: RedisProviderOptions;
 }
 
 /** A name `register` has been told about (by the built-ins, or by declaration merging). */
@@ -34,6 +37,7 @@ const factories = new Map<string, ProviderFactory<any>>([
   ['memory', createMemoryProvider],
   ['sharded', createShardedProvider],
   ['postgres', createPostgresProvider],
+  ['redis', createRedisProvider],
 ]);
 
 /** Makes a provider available under `name`. A duplicate name or a missing factory throws `InvalidOptionError`. */

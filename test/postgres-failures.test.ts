@@ -5,7 +5,7 @@ import { createPostgresProvider, type PostgresProvider } from '../src/providers/
 import type { SessionProvider } from '../src/providers/provider.js';
 import { generateSid } from '../src/sid.js';
 import { canStartPostgres, ThrowawayPostgres } from './support/postgres-server.js';
-import { CuttableProxy } from './support/tcp-proxy.js';
+import { TcpProxy } from './support/tcp-proxy.js';
 
 // Failures caused for real, on a PostgreSQL server of this file's own (stopping the shared one would disturb
 // everyone): a clean stop, a crash (SIGKILL to every server process), and a network cut (a proxy that stops
@@ -149,7 +149,8 @@ describe.skipIf(!canStartPostgres)("'postgres' when the database fails", () => {
   }, 60_000);
 
   it('cut off (no answer, no error): StoreUnavailableError within operationTimeoutMs; healed: back by itself', async () => {
-    const { proxy, port } = await CuttableProxy.start(server.port);
+    const proxy = await TcpProxy.start(server.port);
+    const port = proxy.port;
     const provider = providerOn(`postgres://postgres@127.0.0.1:${port}/postgres`);
     try {
       const sid = generateSid();

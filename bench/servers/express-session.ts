@@ -69,11 +69,13 @@ type SessionRequest = IncomingMessage & { session: session.Session & BenchSessio
  * router in the way). Options are the ones its README recommends for a login flow. The default MemoryStore
  * is documented as not for production; memorystore is the in-memory store its users run instead.
  */
-export function expressSessionServer(storeName: ExpressStoreName | (() => ExpressStore)): ServerFactory {
+export function expressSessionServer(
+  storeName: ExpressStoreName | ((context: ServerContext) => ExpressStore | Promise<ExpressStore>),
+): ServerFactory {
   return async (context: ServerContext): Promise<BenchServer> => {
     const { counters } = context;
     const { store, close: closeStore } =
-      typeof storeName === 'function' ? storeName() : await createStore(storeName, context);
+      typeof storeName === 'function' ? await storeName(context) : await createStore(storeName, context);
     const middleware = session({
       name: COOKIE,
       secret: BENCH_SECRET,

@@ -77,6 +77,17 @@ export const SERVERS = [
     load: async () => (await import('./express-session.js')).expressSessionServer('memorystore'),
   },
   {
+    name: 'connect-redis',
+    label:
+      'express-session 1.x with connect-redis 9 (node-redis 5): the session as JSON, rewritten by every save',
+    family: 'peer',
+    service: { env: 'REDIS_URL', defaultUrl: 'redis://127.0.0.1:6379' },
+    load: async () =>
+      (await import('./express-session.js')).expressSessionServer(
+        (await import('./connect-redis.js')).connectRedisStore,
+      ),
+  },
+  {
     name: 'express-session-shard',
     label:
       "express-session 1.x with shard-session's ShardSessionStore ('sharded' provider, default shard count)",
@@ -134,6 +145,13 @@ export const SERVERS = [
     family: 'shard',
     service: POSTGRES_SERVICE,
     load: async () => (await import('./shard-postgres.js')).createShardPostgresServer,
+  },
+  {
+    name: 'shard-redis',
+    label: "shard-session, 'redis' provider (ioredis 6, one pipeline per event-loop turn)",
+    family: 'shard',
+    service: { env: 'REDIS_URL', defaultUrl: 'redis://127.0.0.1:6379' },
+    load: async () => (await import('./shard-redis.js')).createShardRedisServer,
   },
   {
     name: 'shard-fastify',

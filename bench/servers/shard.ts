@@ -62,7 +62,7 @@ export function shardServer(setup: ShardServerSetup): ServerFactory {
     const port = await listen(server);
     return {
       port,
-      ...managerParts(manager),
+      ...managerParts(manager, setup.provider === 'redis'),
       close: async () => {
         await closeServer(server);
         await manager.close();

@@ -1,8 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import { createDemoServer } from './app.js';
+import type { SessionManagerOptions } from '../../src/index.js';
+import { createDemoServer, type DemoOptions } from './app.js';
 
 // `npm start`: the demo on HOST:PORT (default 127.0.0.1:3000: only this machine can reach it; HOST=0.0.0.0
-// to serve the network), with SHARDS shard threads (default: the provider's), or over PostgreSQL with DATABASE_URL.
+// to serve the network), with SHARDS shard threads (default: the provider's). With REDIS_URL
+// (redis://127.0.0.1:6379) or REDIS_CLUSTER (host:port,host:port,…) the sessions live in Redis instead, and
+// with DATABASE_URL (postgres://…) in PostgreSQL, so several demo processes, on one machine or many, share them.
 function integerFromEnv(name: string, fallback: number | undefined, min: number): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -17,28 +20,42 @@ function integerFromEnv(name: string, fallback: number | undefined, min: number)
 const port = integerFromEnv('PORT', 3000, 0) as number;
 const host = process.env.HOST || '127.0.0.1';
 const shards = integerFromEnv('SHARDS', undefined, 1);
-// DATABASE_URL=postgres://…: sessions in PostgreSQL, shared by every demo process given the same URL.
-const databaseUrl = process.env.DATABASE_URL || undefined;
-const demo = createDemoServer(
-  databaseUrl
-    ? { manager: { provider: 'postgres', providerOptions: { connectionString: databaseUrl } } }
-    : shards === undefined
-      ? {}
-      : { shards },
-);
+const demo = createDemoServer(demoOptions());
+
+function demoOptions(): DemoOptions {
+  const cluster = process.env.REDIS_CLUSTER;
+  const url = process.env.REDIS_URL;
+  const databaseUrl = process.env.DATABASE_URL;
+  let manager: SessionManagerOptions | undefined;
+  if (cluster) manager = { provider: 'redis', providerOptions: { cluster: cluster.split(',') } };
+  else if (url) manager = { provider: 'redis', providerOptions: { url } };
+  else if (databaseUrl)
+    manager = { provider: 'postgres', providerOptions: { connectionString: databaseUrl } };
+  if (manager) return { manager };
+  return shards === undefined ? {} : { shards };
+}
+
+function storeName(): string {
+  if (process.env.REDIS_CLUSTER) return 'Redis Cluster';
+  if (process.env.REDIS_URL) return 'Redis';
+  return 'shard threads';
+}
 
 demo.server.listen(port, host, () => {
   const { port: actual } = demo.server.address() as AddressInfo;
   const shown = host.includes(':') ? `[${host}]` : host;
-  if (databaseUrl) {
-    // Never the URL itself: it may hold a password.
+  if (process.env.DATABASE_URL) {
+    // Never the URL itself: it may hold a password. (And no stats: they count the table's rows.)
     console.log(`shard-session demo on http://${shown}:${actual}/ (sessions in PostgreSQL)`);
     return;
   }
   const stats = demo.manager.stats();
   stats.then(
-    (s) => console.log(`shard-session demo on http://${shown}:${actual}/ (${s.length} shard(s))`),
-    () => console.log(`shard-session demo on http://${shown}:${actual}/`),
+    (s) =>
+      console.log(
+        `shard-session demo on http://${shown}:${actual}/ (${storeName()}: ${s.length} partition(s))`,
+      ),
+    () => console.log(`shard-session demo on http://${shown}:${actual}/ (${storeName()})`),
   );
 });
 

@@ -1,25 +1,43 @@
+import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
- * A TCP proxy to a server, that a test can cut the way a network partition does: bytes stop flowing both
- * ways, but no connection is closed, so neither side learns anything until its own timeout. `heal()` drops
- * the stalled connections and lets new ones through again.
+ * A TCP proxy in front of a server on 127.0.0.1, for tests of what crosses the network:
+ * - it counts the chunks clients send (`chunks`): each `write` that reaches the proxy as a separate chunk is
+ *   a separate trip, so commands issued in one event-loop turn are seen leaving together;
+ * - a test can cut it the way a network partition does (`cut()`): bytes stop flowing both ways but no
+ *   connection is closed, so neither side learns anything until its own timeout; `heal()` drops the stalled
+ *   connections and lets new ones through again.
  */
-export class CuttableProxy {
+export class TcpProxy {
+  /** Chunks received from clients since the last `reset()`. */
+  chunks = 0;
+  readonly port: number;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   #cut = false;
 
-  private constructor(server: Server) {
+  private constructor(server: Server, port: number) {
     this.#server = server;
+    this.port = port;
   }
 
-  static async start(targetPort: number): Promise<{ proxy: CuttableProxy; port: number }> {
+  static async start(targetPort: number): Promise<TcpProxy> {
     const server = createServer();
-    const proxy = new CuttableProxy(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const proxy = new TcpProxy(server, (server.address() as { port: number }).port);
     server.on('connection', (client) => proxy.#relay(client, targetPort));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { proxy, port: (server.address() as { port: number }).port };
+    return proxy;
+  }
+
+  /** A Redis URL through the proxy. */
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  reset(): void {
+    this.chunks = 0;
   }
 
   /** From now on, nothing gets through, and nothing is closed. */
@@ -50,6 +68,7 @@ export class CuttableProxy {
       });
     }
     client.on('data', (chunk) => {
+      this.chunks++;
       if (!this.#cut) upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
