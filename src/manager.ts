@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClosedError } from './errors.js';
 import { resolveManagerOptions, type SessionManagerOptions } from './options.js';
-import type { SessionPolicy, SessionProvider, ShardStats } from './providers/provider.js';
+import type { SessionPolicy, SessionProvider, SessionSnapshot, ShardStats } from './providers/provider.js';
 import { RequestContext } from './request-context.js';
 import { RequestSession } from './request-session.js';
 import type { Session, SessionData } from './session.js';
@@ -98,7 +98,10 @@ class Manager<Data extends object> implements SessionManager<Data> {
     }
     if (context.destroyed) return;
     context.destroyed = true;
-    const sid = this.#transports.readClientSid(req);
+    // The session start() would have used: with several ids (a cookie and a link, tossed cookies), the live one.
+    const ids = this.#transports.readClientSids(req);
+    const sid =
+      typeof ids === 'string' ? ids : ids === undefined ? undefined : (await this.#firstLive(ids))?.sid;
     if (sid !== undefined) await this.provider.destroy(sid);
   }
 
@@ -141,14 +144,36 @@ class Manager<Data extends object> implements SessionManager<Data> {
 
   async #load(req: IncomingMessage, context: RequestContext<Data>): Promise<RequestSession<Data>> {
     // After a destroy in this request, the client's id is dead: never re-read it (the classic resurrection bug).
-    const sid = context.destroyed ? undefined : this.#transports.readClientSid(req);
-    const snapshot = sid === undefined ? null : await this.provider.read(sid);
+    const ids = context.destroyed ? undefined : this.#transports.readClientSids(req);
+    let sid: string | undefined;
+    let snapshot: SessionSnapshot | null = null;
+    if (typeof ids === 'string') {
+      sid = ids;
+      snapshot = await this.provider.read(sid);
+    } else if (ids !== undefined) {
+      const live = await this.#firstLive(ids);
+      sid = live?.sid ?? ids[0];
+      snapshot = live?.snapshot ?? null;
+    }
     context.clientSid = sid;
     const session = snapshot
       ? new RequestSession<Data>(this.#host, context, sid as string, snapshot)
       : new RequestSession<Data>(this.#host, context, generateSid());
     context.session = session;
     return session;
+  }
+
+  /**
+   * The first of `ids` the store holds, with its snapshot. They are read at once (one frame for a shard, one
+   * pipeline for Redis) rather than one after another: a request with several ids is rare, and then one
+   * round trip is what it costs.
+   */
+  async #firstLive(ids: readonly string[]): Promise<{ sid: string; snapshot: SessionSnapshot } | undefined> {
+    const snapshots = await Promise.all(ids.map((id) => this.provider.read(id)));
+    const index = snapshots.findIndex((snapshot) => snapshot !== null);
+    return index < 0
+      ? undefined
+      : { sid: ids[index] as string, snapshot: snapshots[index] as SessionSnapshot };
   }
 
   // Runs once, as the response's headers go out: sends this request's changes (without waiting: the store's

@@ -75,16 +75,40 @@ export function createCookieTransport(options: CookieTransportOptions): IdTransp
 }
 
 /**
- * The value of the cookie `name` in the request, or undefined. With repeated names the first wins (the
- * browser sends the most specific path first). The `cookie` package never throws on malformed input: bad
- * percent-encoding leaves the raw text, which then fails the id shape check.
+ * The values of the cookie `name` in the request, in the header's order: one string in the usual case, an array
+ * when the name is repeated (the browser sends the most specific path first; a sibling subdomain can also
+ * toss in a cookie of the same name, so the caller tries each), or undefined. The `cookie` package never
+ * throws on malformed input: bad percent-encoding leaves the raw text, which then fails the id shape check.
  */
-export function readCookie(req: IncomingMessage, name: string): string | undefined {
+export function readCookie(req: IncomingMessage, name: string): string | readonly string[] | undefined {
   const header = req.headers.cookie;
   if (typeof header !== 'string' || header === '') return undefined;
+  const at = header.indexOf(name);
   // Cheap reject before parsing every cookie of the header.
-  if (!header.includes(name)) return undefined;
-  return parseCookie(header)[name];
+  if (at < 0) return undefined;
+  // The name appears once (the usual case): the one parse of the header, as before duplicates were handled.
+  if (header.indexOf(name, at + name.length) < 0) return parseCookie(header)[name];
+  return allCookieValues(header, name);
+}
+
+/** Every value of cookie `name` in `header`, in order, read as the `cookie` package reads one. */
+function allCookieValues(header: string, name: string): string | readonly string[] | undefined {
+  const values: string[] = [];
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq < 0 || pair.slice(0, eq).trim() !== name) continue;
+    let value = pair.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (value.includes('%')) {
+      try {
+        value = decodeURIComponent(value);
+      } catch {
+        // Left as sent: it fails the id shape check.
+      }
+    }
+    values.push(value);
+  }
+  return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
 }
 
 /** True when the request reached us over TLS, or over a trusted proxy that says it did. */

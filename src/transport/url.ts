@@ -7,17 +7,38 @@ export const DEFAULT_SESSION_PARAM = 'sid';
 
 /**
  * The URL transport (the classic `use_trans_sid`, off by default): the id comes in query parameter
- * `param`; it goes out only in links the app rewrites (`session.url()`, `manager.rewriteLinks()`), so
- * nothing is written to the response's headers.
+ * `param`; it goes out only in links the app rewrites (`session.url()`, `manager.rewriteLinks()`). Anyone
+ * can put an id in a link, so the manager reads this transport last (a live cookie or header wins) and not
+ * at all on a navigation from another site. Every response says `Referrer-Policy: no-referrer`: the page's
+ * URL holds the id, and the Referer header would give it to every site the page links to or loads from.
  */
 export function createUrlTransport(param: string = DEFAULT_SESSION_PARAM): IdTransport {
-  if (typeof param !== 'string' || param === '')
-    throw new InvalidOptionError('urlParam must be a non-empty string');
+  if (typeof param !== 'string' || !URL_PARAM.test(param)) {
+    throw new InvalidOptionError(
+      `urlParam must be a non-empty name of unreserved URL characters (A-Z a-z 0-9 - . _ ~), got ${String(param)}`,
+    );
+  }
   return {
     name: 'url',
-    read: (req) => readQueryParam(req, param),
-    write() {},
+    read: (req) => (isFromAnotherSite(req) ? undefined : readQueryParam(req, param)),
+    write(sink) {
+      sink.setHeader('Referrer-Policy', 'no-referrer');
+    },
   };
+}
+
+// A name that needs no encoding in a query, so that links carry it exactly as it is read back.
+const URL_PARAM = /^[A-Za-z0-9._~-]+$/;
+
+/**
+ * True when the browser says the request comes from a page of another origin (`Sec-Fetch-Site` `cross-site`
+ * or `same-site`). The links this module rewrites never leave the page's origin, so an id in the URL of such
+ * a request was put there by someone else: following it would log the visitor into that person's session.
+ * `same-origin`, `none` (typed, bookmarked) and no header (older clients) are believed.
+ */
+function isFromAnotherSite(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  return site === 'cross-site' || site === 'same-site';
 }
 
 /** The value of query parameter `param` in the request URL, or undefined (a repeated parameter is ignored). */
