@@ -223,9 +223,6 @@ function validateCookieOptions(options: SessionCookieOptions | undefined): Resol
   for (const flag of ['httpOnly', 'partitioned', 'persistent'] as const) {
     if (typeof cookie[flag] !== 'boolean') throw new InvalidOptionError(`cookie.${flag} must be a boolean`);
   }
-  if (cookie.partitioned && cookie.secure === false) {
-    throw new InvalidOptionError('cookie.partitioned needs a Secure cookie: browsers reject it otherwise');
-  }
   if (typeof cookie.path !== 'string' || !cookie.path.startsWith('/')) {
     throw new InvalidOptionError("cookie.path must start with '/'");
   }
