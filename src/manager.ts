@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { UnawaitedCommitFailures } from './commit-failures.js';
 import { ClosedError } from './errors.js';
 import { resolveManagerOptions, type SessionManagerOptions } from './options.js';
 import type { SessionPolicy, SessionProvider, SessionSnapshot, ShardStats } from './providers/provider.js';
@@ -33,11 +34,23 @@ export interface SessionManager<Data extends object = SessionData> {
   rewriteLinks(html: string, session: Session<Data>): string;
   /** Live sessions (online users). */
   count(): Promise<number>;
-  /** Per-shard numbers of the provider. */
-  stats(): Promise<ShardStats[]>;
+  /** Per-shard numbers of the provider, and the manager's own (see {@link ManagerStats}). */
+  stats(): Promise<ManagerStats>;
   /** Closes the provider (flushes pending work, ends the shard threads). Later `start` calls reject `ClosedError`. */
   close(): Promise<void>;
 }
+
+/**
+ * What `manager.stats()` resolves: the provider's entries, one per shard (as `provider.stats()`), with the
+ * manager's own counters as properties of the array.
+ */
+export type ManagerStats = ShardStats[] & {
+  /**
+   * Commits sent as the headers went out (nobody awaits them) that failed since the manager started: the
+   * changes of those requests were lost. Each also went to `onError` or to a rate-limited process warning.
+   */
+  readonly unawaitedCommitFailures: number;
+};
 
 const NO_SESSION: IdOutcome = { kind: 'none' };
 const ENDED: IdOutcome = { kind: 'ended' };
@@ -54,6 +67,7 @@ class Manager<Data extends object> implements SessionManager<Data> {
   readonly #host: SessionHost;
   readonly #transports: IdTransports;
   readonly #now: () => number;
+  readonly #commitFailures: UnawaitedCommitFailures;
   #closed = false;
 
   constructor(options: SessionManagerOptions) {
@@ -71,8 +85,9 @@ class Manager<Data extends object> implements SessionManager<Data> {
       touchAfterMs: resolved.touchAfterMs,
       transportValue: (sid) => transports.sign(sid),
       urlParam: transports.urlParam,
-      reportError: resolved.reportError,
+      reportError: (error) => resolved.commitFailures.report(error),
     };
+    this.#commitFailures = resolved.commitFailures;
   }
 
   start(req: IncomingMessage, res: ServerResponse): Promise<Session<Data>> {
@@ -119,14 +134,19 @@ class Manager<Data extends object> implements SessionManager<Data> {
     return this.provider.count();
   }
 
-  stats(): Promise<ShardStats[]> {
-    return this.provider.stats();
+  async stats(): Promise<ManagerStats> {
+    const shards = await this.provider.stats();
+    return Object.assign(shards, { unawaitedCommitFailures: this.#commitFailures.count });
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.provider.close();
+    try {
+      await this.provider.close();
+    } finally {
+      this.#commitFailures.flush();
+    }
   }
 
   /** The request's context; the first call puts it on the request and hooks the response's headers. */
