@@ -200,14 +200,19 @@ function validateCookieOptions(options: SessionCookieOptions | undefined): Resol
       throw new InvalidOptionError(`unknown option cookie.${key} (known: ${known.join(', ')})`);
     }
   }
+  // `=== undefined`, not `??`: a null is a mistake to report, not a request for the default.
+  const given = <K extends keyof SessionCookieOptions>(
+    key: K,
+    fallback: NonNullable<SessionCookieOptions[K]>,
+  ) => (options?.[key] === undefined ? fallback : (options[key] as NonNullable<SessionCookieOptions[K]>));
   const cookie: ResolvedCookieOptions = {
-    path: options?.path ?? '/',
+    path: given('path', '/'),
     ...(options?.domain === undefined ? {} : { domain: options.domain }),
-    secure: options?.secure ?? 'auto',
-    sameSite: options?.sameSite ?? 'lax',
-    httpOnly: options?.httpOnly ?? true,
-    partitioned: options?.partitioned ?? false,
-    persistent: options?.persistent ?? true,
+    secure: given('secure', 'auto'),
+    sameSite: given('sameSite', 'lax'),
+    httpOnly: given('httpOnly', true),
+    partitioned: given('partitioned', false),
+    persistent: given('persistent', true),
   };
   if (cookie.secure !== 'auto' && typeof cookie.secure !== 'boolean') {
     throw new InvalidOptionError("cookie.secure must be 'auto', true or false");
