@@ -136,7 +136,8 @@ class Manager<Data extends object> implements SessionManager<Data> {
 
   async stats(): Promise<ManagerStats> {
     const shards = await this.provider.stats();
-    return Object.assign(shards, { unawaitedCommitFailures: this.#commitFailures.count });
+    // A copy: a provider may hand out an array it keeps.
+    return Object.assign([...shards], { unawaitedCommitFailures: this.#commitFailures.count });
   }
 
   async close(): Promise<void> {
