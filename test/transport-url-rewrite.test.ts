@@ -182,6 +182,20 @@ describe('rewriteLinks: what the browser decodes is what is checked', () => {
     }
   });
 
+  it('rewrites nothing under a <base href> that leaves the origin (relative links resolve against it)', () => {
+    for (const base of [
+      'https://evil.example/',
+      '//evil.example/',
+      '/\\evil.example/',
+      '&#47;/evil.example/',
+    ]) {
+      const html = `<head><base target=_top href="${base}"></head><a href="/next">n</a><form action='go'>`;
+      expect(rewriteLinks(html, 'sid', VALUE), base).toBe(html);
+    }
+    const local = '<base href="/app/"><a href="next">n</a>';
+    expect(rewriteLinks(local, 'sid', VALUE)).toBe('<base href="/app/?sid=ID"><a href="next?sid=ID">n</a>');
+  });
+
   it('escapes the quote of a single-quoted attribute (a decoded &#39; cannot end it)', () => {
     const out = rewriteLinks("<a href='/a?x=&#39;onmouseover=alert(1)'>x</a>", 'sid', VALUE);
     expect(out).not.toMatch(/'onmouseover/);

@@ -85,7 +85,10 @@ export class IdTransports {
       if (read === undefined) continue;
       for (const value of typeof read === 'string' ? [read] : read) {
         const sid = this.#verify(value);
-        if (sid !== undefined && !ids.includes(sid) && ids.length < MAX_CLIENT_IDS) ids.push(sid);
+        if (sid === undefined || ids.includes(sid)) continue;
+        ids.push(sid);
+        // Stop here: with secrets each further value would cost an HMAC, and a 16 KB Cookie header holds ~180.
+        if (ids.length === MAX_CLIENT_IDS) return ids;
       }
     }
     return ids.length > 1 ? ids : ids[0];

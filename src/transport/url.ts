@@ -181,6 +181,19 @@ function escapeAttribute(value: string): string {
     .replace(/>/g, '&gt;');
 }
 
+const BASE_ELEMENT = /<base\b[^>]*?\shref\s*=\s*(["'])(.*?)\1/i;
+
+/**
+ * False when the fragment has a `<base href>` that leaves the page's origin: the browser resolves every
+ * relative link against it, so none may carry the id. (`session.url()` cannot see the page's `<base>`.)
+ */
+function baseStaysOnOrigin(html: string): boolean {
+  const base = BASE_ELEMENT.exec(html);
+  if (base === null) return true;
+  const href = decodeAttribute(base[2] as string);
+  return href !== undefined && staysOnPageOrigin(href);
+}
+
 /**
  * Rewrites the quoted `href` and `action` attributes of an HTML fragment that stay on the page's origin to
  * carry the session id (the classic `use_trans_sid`). The check runs on the value the browser decodes
@@ -188,6 +201,7 @@ function escapeAttribute(value: string): string {
  * cookies: an id in URLs can leak through logs, history and shared links.
  */
 export function rewriteLinks(html: string, param: string, value: string): string {
+  if (!baseStaysOnOrigin(html)) return html;
   return html.replace(HREF_ATTRIBUTE, (whole, prefix: string, quote: string, raw: string) => {
     const href = decodeAttribute(raw);
     if (href === undefined) return whole;
