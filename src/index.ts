@@ -11,7 +11,7 @@ export { parseDuration } from './duration.js';
 export * from './errors.js';
 export { isRetryable, RETRY_AFTER_SECONDS, sendSessionError } from './http/errors.js';
 export { type SessionHandler, withSession } from './http/node.js';
-export { createSessionManager, type SessionManager } from './manager.js';
+export { createSessionManager, type ManagerStats, type SessionManager } from './manager.js';
 export {
   type ProviderChoice,
   type SessionManagerBaseOptions,

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { UnawaitedCommitFailures } from './commit-failures.js';
 import { ClosedError } from './errors.js';
 import { resolveManagerOptions, type SessionManagerOptions } from './options.js';
-import type { SessionPolicy, SessionProvider, ShardStats } from './providers/provider.js';
+import type { SessionPolicy, SessionProvider, SessionSnapshot, ShardStats } from './providers/provider.js';
 import { RequestContext } from './request-context.js';
 import { RequestSession } from './request-session.js';
 import type { Session, SessionData } from './session.js';
@@ -33,11 +34,23 @@ export interface SessionManager<Data extends object = SessionData> {
   rewriteLinks(html: string, session: Session<Data>): string;
   /** Live sessions (online users). */
   count(): Promise<number>;
-  /** Per-shard numbers of the provider. */
-  stats(): Promise<ShardStats[]>;
+  /** Per-shard numbers of the provider, and the manager's own (see {@link ManagerStats}). */
+  stats(): Promise<ManagerStats>;
   /** Closes the provider (flushes pending work, ends the shard threads). Later `start` calls reject `ClosedError`. */
   close(): Promise<void>;
 }
+
+/**
+ * What `manager.stats()` resolves: the provider's entries, one per shard (as `provider.stats()`), with the
+ * manager's own counters as properties of the array.
+ */
+export type ManagerStats = ShardStats[] & {
+  /**
+   * Commits sent as the headers went out (nobody awaits them) that failed since the manager started: the
+   * changes of those requests were lost. Each also went to `onError` or to a rate-limited process warning.
+   */
+  readonly unawaitedCommitFailures: number;
+};
 
 const NO_SESSION: IdOutcome = { kind: 'none' };
 const ENDED: IdOutcome = { kind: 'ended' };
@@ -54,6 +67,7 @@ class Manager<Data extends object> implements SessionManager<Data> {
   readonly #host: SessionHost;
   readonly #transports: IdTransports;
   readonly #now: () => number;
+  readonly #commitFailures: UnawaitedCommitFailures;
   #closed = false;
 
   constructor(options: SessionManagerOptions) {
@@ -71,8 +85,9 @@ class Manager<Data extends object> implements SessionManager<Data> {
       touchAfterMs: resolved.touchAfterMs,
       transportValue: (sid) => transports.sign(sid),
       urlParam: transports.urlParam,
-      reportError: resolved.reportError,
+      reportError: (error) => resolved.commitFailures.report(error),
     };
+    this.#commitFailures = resolved.commitFailures;
   }
 
   start(req: IncomingMessage, res: ServerResponse): Promise<Session<Data>> {
@@ -98,7 +113,10 @@ class Manager<Data extends object> implements SessionManager<Data> {
     }
     if (context.destroyed) return;
     context.destroyed = true;
-    const sid = this.#transports.readClientSid(req);
+    // The session start() would have used: with several ids (a cookie and a link, tossed cookies), the live one.
+    const ids = this.#transports.readClientSids(req);
+    const sid =
+      typeof ids === 'string' ? ids : ids === undefined ? undefined : (await this.#firstLive(ids))?.sid;
     if (sid !== undefined) await this.provider.destroy(sid);
   }
 
@@ -116,14 +134,20 @@ class Manager<Data extends object> implements SessionManager<Data> {
     return this.provider.count();
   }
 
-  stats(): Promise<ShardStats[]> {
-    return this.provider.stats();
+  async stats(): Promise<ManagerStats> {
+    const shards = await this.provider.stats();
+    // A copy: a provider may hand out an array it keeps.
+    return Object.assign([...shards], { unawaitedCommitFailures: this.#commitFailures.count });
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.provider.close();
+    try {
+      await this.provider.close();
+    } finally {
+      this.#commitFailures.flush();
+    }
   }
 
   /** The request's context; the first call puts it on the request and hooks the response's headers. */
@@ -141,14 +165,36 @@ class Manager<Data extends object> implements SessionManager<Data> {
 
   async #load(req: IncomingMessage, context: RequestContext<Data>): Promise<RequestSession<Data>> {
     // After a destroy in this request, the client's id is dead: never re-read it (the classic resurrection bug).
-    const sid = context.destroyed ? undefined : this.#transports.readClientSid(req);
-    const snapshot = sid === undefined ? null : await this.provider.read(sid);
+    const ids = context.destroyed ? undefined : this.#transports.readClientSids(req);
+    let sid: string | undefined;
+    let snapshot: SessionSnapshot | null = null;
+    if (typeof ids === 'string') {
+      sid = ids;
+      snapshot = await this.provider.read(sid);
+    } else if (ids !== undefined) {
+      const live = await this.#firstLive(ids);
+      sid = live?.sid ?? ids[0];
+      snapshot = live?.snapshot ?? null;
+    }
     context.clientSid = sid;
     const session = snapshot
       ? new RequestSession<Data>(this.#host, context, sid as string, snapshot)
       : new RequestSession<Data>(this.#host, context, generateSid());
     context.session = session;
     return session;
+  }
+
+  /**
+   * The first of `ids` the store holds, with its snapshot. They are read at once (one frame for a shard, one
+   * pipeline for Redis) rather than one after another: a request with several ids is rare, and then one
+   * round trip is what it costs.
+   */
+  async #firstLive(ids: readonly string[]): Promise<{ sid: string; snapshot: SessionSnapshot } | undefined> {
+    const snapshots = await Promise.all(ids.map((id) => this.provider.read(id)));
+    const index = snapshots.findIndex((snapshot) => snapshot !== null);
+    return index < 0
+      ? undefined
+      : { sid: ids[index] as string, snapshot: snapshots[index] as SessionSnapshot };
   }
 
   // Runs once, as the response's headers go out: sends this request's changes (without waiting: the store's

@@ -1,3 +1,4 @@
+import { UnawaitedCommitFailures } from './commit-failures.js';
 import { parseDuration } from './duration.js';
 import { InvalidOptionError } from './errors.js';
 import type { SessionLimits, SessionPolicy, SessionProvider } from './providers/provider.js';
@@ -32,7 +33,11 @@ export interface SessionManagerBaseOptions {
   limits?: SessionLimits;
   /** The clock, in ms since the epoch; passed to a named provider too. Default `Date.now`. */
   now?: () => number;
-  /** Receives failures of commits sent as the headers go out (nobody awaits those). Default: a process warning. */
+  /**
+   * Receives every failure of a commit sent as the headers go out (nobody awaits those). Default: a process
+   * warning (`SessionCommitWarning`, code `SHARD_SESSION_COMMIT_FAILED`), the first one and then at most one
+   * per 10 s that counts the others. Either way they are counted in `stats().unawaitedCommitFailures`.
+   */
   onError?: (error: unknown) => void;
 }
 
@@ -65,8 +70,8 @@ export interface ResolvedManagerOptions {
   readonly transports: IdTransports;
   readonly maxValueBytes: number;
   readonly touchAfterMs: number;
-  /** `onError`, made safe to call: a throwing handler must not become an unhandled rejection. */
-  readonly reportError: (error: unknown) => void;
+  /** Where failures of unawaited commits go: `onError` (made safe to call) or rate-limited warnings; counted. */
+  readonly commitFailures: UnawaitedCommitFailures;
 }
 
 const OPTION_NAMES = [
@@ -100,8 +105,10 @@ export function resolveManagerOptions(options: SessionManagerOptions): ResolvedM
   if (typeof now !== 'function') throw new InvalidOptionError('now must be a function');
   const idleTimeoutMs = parseDuration('idleTimeout', options.idleTimeout ?? '30m');
   const absoluteTimeoutMs = parseDuration('absoluteTimeout', options.absoluteTimeout ?? '24h');
-  const onError = options.onError ?? defaultOnError;
-  if (typeof onError !== 'function') throw new InvalidOptionError('onError must be a function');
+  const onError = options.onError;
+  if (onError !== undefined && typeof onError !== 'function') {
+    throw new InvalidOptionError('onError must be a function');
+  }
   const transports = new IdTransports(options);
   const maxValueBytes = integerOption(
     'limits.maxValueBytes',
@@ -116,13 +123,7 @@ export function resolveManagerOptions(options: SessionManagerOptions): ResolvedM
     transports,
     maxValueBytes,
     touchAfterMs: idleTimeoutMs * TOUCH_FRACTION,
-    reportError: (error) => {
-      try {
-        onError(error);
-      } catch {
-        // A throwing error handler must not turn into an unhandled rejection.
-      }
-    },
+    commitFailures: new UnawaitedCommitFailures(onError, now),
   };
 }
 
@@ -158,9 +159,4 @@ export function resolveProvider(
     throw new InvalidOptionError('providerOptions apply to a provider given by name, not to an instance');
   }
   return provider;
-}
-
-function defaultOnError(error: unknown): void {
-  // Messages of store errors never contain session ids, so this is safe to log.
-  process.emitWarning(error instanceof Error ? error : new Error(String(error)), 'SessionCommitWarning');
 }

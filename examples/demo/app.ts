@@ -98,7 +98,8 @@ async function route(manager: SessionManager<DemoData>, req: IncomingMessage, re
   if (path === '/logout' && method === 'POST') return logout(manager, req, res);
   if (path === '/stats' && read) {
     const [sessions, shards] = await Promise.all([manager.count(), manager.stats()]);
-    return send(res, 200, 'application/json', JSON.stringify({ sessions, shards }));
+    const { unawaitedCommitFailures } = shards; // an array property: JSON.stringify(shards) would drop it
+    return send(res, 200, 'application/json', JSON.stringify({ sessions, unawaitedCommitFailures, shards }));
   }
   return send(res, 404, TEXT, 'Not Found\n');
 }

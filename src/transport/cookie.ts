@@ -10,7 +10,10 @@ export interface SessionCookieOptions {
   path?: string;
   /** `Domain`. Default none (host-only cookie). */
   domain?: string;
-  /** `Secure`: `'auto'` (default) sets it on TLS requests and, with `trustProxy`, on `X-Forwarded-Proto: https`. */
+  /**
+   * `Secure`: `'auto'` (default) sets it on TLS requests and, with `trustProxy`, on `X-Forwarded-Proto: https`;
+   * always with a `__Host-` or `__Secure-` cookie name.
+   */
   secure?: 'auto' | boolean;
   /** `SameSite`. Default `'lax'`. */
   sameSite?: 'lax' | 'strict' | 'none' | false;
@@ -49,9 +52,27 @@ export function createCookieTransport(options: CookieTransportOptions): IdTransp
     throw new InvalidOptionError(`cookieName must be a cookie-name token, got ${String(options.name)}`);
   }
   const attributes = validateCookieOptions(options.cookie);
+  checkPrefixRules(name, attributes);
   const trustProxy = options.trustProxy;
-  const secure = (req: IncomingMessage) =>
-    attributes.secure === 'auto' ? isSecureRequest(req, trustProxy) : attributes.secure;
+  // A browser drops a prefixed cookie that is not Secure: for such a name, 'auto' means always.
+  const alwaysSecure = attributes.secure === true || prefixOf(name) !== undefined;
+  let warned = false;
+  const secure = (req: IncomingMessage): boolean => {
+    if (alwaysSecure) return true;
+    if (attributes.secure === false) return false;
+    if (isSecureRequest(req, trustProxy)) return true;
+    if (!warned && !trustProxy && forwardedProto(req) === 'https') {
+      // Once per manager: the setting is wrong for every request, and a warning per request floods the log.
+      warned = true;
+      process.emitWarning(
+        `the session cookie ${JSON.stringify(name)} goes out without Secure: a request says X-Forwarded-Proto: https, ` +
+          "but trustProxy is false, so Secure 'auto' sees plain HTTP. Behind a TLS-terminating proxy, set " +
+          'trustProxy: true (or cookie.secure: true).',
+        { type: 'SessionSecurityWarning', code: 'SHARD_SESSION_UNTRUSTED_FORWARDED_PROTO' },
+      );
+    }
+    return false;
+  };
   return {
     name: 'cookie',
     read: (req) => readCookie(req, name),
@@ -75,25 +96,83 @@ export function createCookieTransport(options: CookieTransportOptions): IdTransp
 }
 
 /**
- * The value of the cookie `name` in the request, or undefined. With repeated names the first wins (the
- * browser sends the most specific path first). The `cookie` package never throws on malformed input: bad
- * percent-encoding leaves the raw text, which then fails the id shape check.
+ * The values of the cookie `name` in the request, in the header's order: one string in the usual case, an array
+ * when the name is repeated (the browser sends the most specific path first; a sibling subdomain can also
+ * toss in a cookie of the same name, so the caller tries each), or undefined. The `cookie` package never
+ * throws on malformed input: bad percent-encoding leaves the raw text, which then fails the id shape check.
  */
-export function readCookie(req: IncomingMessage, name: string): string | undefined {
+export function readCookie(req: IncomingMessage, name: string): string | readonly string[] | undefined {
   const header = req.headers.cookie;
   if (typeof header !== 'string' || header === '') return undefined;
+  const at = header.indexOf(name);
   // Cheap reject before parsing every cookie of the header.
-  if (!header.includes(name)) return undefined;
-  return parseCookie(header)[name];
+  if (at < 0) return undefined;
+  // The name appears once (the usual case): the one parse of the header, as before duplicates were handled.
+  if (header.indexOf(name, at + name.length) < 0) return parseCookie(header)[name];
+  return allCookieValues(header, name);
+}
+
+/** Every value of cookie `name` in `header`, in order, read as the `cookie` package reads one. */
+function allCookieValues(header: string, name: string): string | readonly string[] | undefined {
+  const values: string[] = [];
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq < 0 || pair.slice(0, eq).trim() !== name) continue;
+    let value = pair.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (value.includes('%')) {
+      try {
+        value = decodeURIComponent(value);
+      } catch {
+        // Left as sent: it fails the id shape check.
+      }
+    }
+    values.push(value);
+  }
+  return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
 }
 
 /** True when the request reached us over TLS, or over a trusted proxy that says it did. */
 export function isSecureRequest(req: IncomingMessage, trustProxy: boolean): boolean {
   if ((req.socket as { encrypted?: boolean } | undefined)?.encrypted === true) return true;
-  if (!trustProxy) return false;
+  return trustProxy && forwardedProto(req) === 'https';
+}
+
+/** The protocol the first proxy saw, from `X-Forwarded-Proto`, in lower case. */
+function forwardedProto(req: IncomingMessage): string | undefined {
   const proto = req.headers['x-forwarded-proto'];
-  const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase();
-  return first === 'https';
+  return (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase();
+}
+
+/** The cookie-name prefix (RFC 6265bis) `name` starts with, matched in any case as browsers match it. */
+function prefixOf(name: string): '__Host-' | '__Secure-' | undefined {
+  const lower = name.slice(0, 9).toLowerCase();
+  if (lower.startsWith('__host-')) return '__Host-';
+  if (lower === '__secure-') return '__Secure-';
+  return undefined;
+}
+
+/**
+ * A browser refuses a `__Secure-` cookie without Secure, and a `__Host-` cookie without Secure, with a Domain
+ * or with a Path other than '/': with such options every Set-Cookie would be dropped and no session would
+ * ever stick. Refused here, at construction.
+ */
+function checkPrefixRules(name: string, cookie: ResolvedCookieOptions): void {
+  const prefix = prefixOf(name);
+  if (prefix === undefined) return;
+  if (cookie.secure === false) {
+    throw new InvalidOptionError(
+      `a ${prefix} cookie name needs cookie.secure true or 'auto' (browsers drop it otherwise)`,
+    );
+  }
+  if (prefix === '__Host-' && cookie.path !== '/') {
+    throw new InvalidOptionError(
+      `a __Host- cookie name needs cookie.path '/', got ${JSON.stringify(cookie.path)}`,
+    );
+  }
+  if (prefix === '__Host-' && cookie.domain !== undefined) {
+    throw new InvalidOptionError('a __Host- cookie name cannot have cookie.domain (it is bound to the host)');
+  }
 }
 
 // The attributes both cookies share: a browser only replaces or drops a cookie whose name, path and domain match.
@@ -121,14 +200,19 @@ function validateCookieOptions(options: SessionCookieOptions | undefined): Resol
       throw new InvalidOptionError(`unknown option cookie.${key} (known: ${known.join(', ')})`);
     }
   }
+  // `=== undefined`, not `??`: a null is a mistake to report, not a request for the default.
+  const given = <K extends keyof SessionCookieOptions>(
+    key: K,
+    fallback: NonNullable<SessionCookieOptions[K]>,
+  ) => (options?.[key] === undefined ? fallback : (options[key] as NonNullable<SessionCookieOptions[K]>));
   const cookie: ResolvedCookieOptions = {
-    path: options?.path ?? '/',
+    path: given('path', '/'),
     ...(options?.domain === undefined ? {} : { domain: options.domain }),
-    secure: options?.secure ?? 'auto',
-    sameSite: options?.sameSite ?? 'lax',
-    httpOnly: options?.httpOnly ?? true,
-    partitioned: options?.partitioned ?? false,
-    persistent: options?.persistent ?? true,
+    secure: given('secure', 'auto'),
+    sameSite: given('sameSite', 'lax'),
+    httpOnly: given('httpOnly', true),
+    partitioned: given('partitioned', false),
+    persistent: given('persistent', true),
   };
   if (cookie.secure !== 'auto' && typeof cookie.secure !== 'boolean') {
     throw new InvalidOptionError("cookie.secure must be 'auto', true or false");

@@ -6,6 +6,24 @@ import type { IdTransport } from './id-transport.js';
 export const DEFAULT_SESSION_HEADER = 'x-session-id';
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Headers with a meaning of their own: the id would be mangled by proxies (hop-by-hop), overwrite what a
+// response needs (vary, set-cookie, referrer-policy), or be confused with the cookie transport.
+const TAKEN = new Set([
+  'cookie',
+  'set-cookie',
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-connection',
+  'content-length',
+  'content-type',
+  'vary',
+  'referrer-policy',
+]);
 
 /**
  * The header transport, for API clients: the id comes in request header `name` and goes out in the same
@@ -16,6 +34,11 @@ export function createHeaderTransport(name: string = DEFAULT_SESSION_HEADER): Id
     throw new InvalidOptionError(`headerName must be a header-name token, got ${String(name)}`);
   }
   const header = name.toLowerCase();
+  if (TAKEN.has(header)) {
+    throw new InvalidOptionError(
+      `headerName ${JSON.stringify(name)} is a header HTTP or this library already uses; pick your own, like 'x-session-id'`,
+    );
+  }
   return {
     name: 'header',
     read: (req) => readHeader(req, header),

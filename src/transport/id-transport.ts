@@ -28,8 +28,12 @@ export type IdOutcome =
  */
 export interface IdTransport {
   readonly name: TransportName;
-  /** The transported value the request carries (unverified: the caller unsigns and shape-checks it). */
-  read(req: IncomingMessage): string | undefined;
+  /**
+   * The transported value the request carries (unverified: the caller unsigns and shape-checks it); several,
+   * in the request's order, when it carries more than one (cookies of the same name). A single value is a
+   * plain string: the common case allocates no array.
+   */
+  read(req: IncomingMessage): string | readonly string[] | undefined;
   /** Writes what the response must carry about the id; runs once, just before the headers go out. */
   write(sink: HeaderSink, req: IncomingMessage, outcome: IdOutcome): void;
 }

@@ -21,6 +21,9 @@ export interface TransportOptions {
 
 // Longer transported values are not ids (43 chars, plus a 44-char signature and a dot): refuse them unread.
 const MAX_TRANSPORTED_LENGTH = 128;
+// Well-formed ids tried per request (cookies of one name, then the other transports): enough for a path-specific
+// cookie plus a few tossed in by a sibling subdomain; past it a request costs no more store reads.
+const MAX_CLIENT_IDS = 8;
 const TRANSPORT_NAMES: readonly TransportName[] = ['cookie', 'header', 'url'];
 
 /**
@@ -50,7 +53,11 @@ export class IdTransports {
       header: createHeaderTransport(options.headerName),
       url: createUrlTransport(urlParam),
     };
-    this.#list = names.map((name) => all[name]);
+    // The URL's id comes last whatever its place in `transports`: anyone can send a link with their own id in
+    // it, while a cookie or a header was kept by the client itself. A live one of those wins (no fixation).
+    this.#list = [...names.filter((name) => name !== 'url'), ...names.filter((name) => name === 'url')].map(
+      (name) => all[name],
+    );
     this.urlParam = names.includes('url') ? urlParam : undefined;
   }
 
@@ -59,15 +66,39 @@ export class IdTransports {
     return this.#signer.sign(sid);
   }
 
-  /** The first well-formed, correctly signed id among the enabled transports, in their order. */
-  readClientSid(req: IncomingMessage): string | undefined {
-    for (const transport of this.#list) {
-      const value = transport.read(req);
-      if (value === undefined || value.length > MAX_TRANSPORTED_LENGTH) continue;
-      const sid = this.#signer.unsign(value);
-      if (sid !== null && isValidSid(sid)) return sid;
+  /**
+   * The well-formed, correctly signed ids the request carries, in order of preference and without repeats:
+   * one string in the usual case, an array when there are several (the caller uses the first live one), or
+   * undefined. The URL's ids come last.
+   */
+  readClientSids(req: IncomingMessage): string | readonly string[] | undefined {
+    const list = this.#list;
+    if (list.length === 1) {
+      // The usual case (one transport, one value): no array, no loop.
+      const read = (list[0] as IdTransport).read(req);
+      if (typeof read === 'string') return this.#verify(read);
+      if (read === undefined) return undefined;
     }
-    return undefined;
+    const ids: string[] = [];
+    for (const transport of list) {
+      const read = transport.read(req);
+      if (read === undefined) continue;
+      for (const value of typeof read === 'string' ? [read] : read) {
+        const sid = this.#verify(value);
+        if (sid === undefined || ids.includes(sid)) continue;
+        ids.push(sid);
+        // Stop here: with secrets each further value would cost an HMAC, and a 16 KB Cookie header holds ~180.
+        if (ids.length === MAX_CLIENT_IDS) return ids;
+      }
+    }
+    return ids.length > 1 ? ids : ids[0];
+  }
+
+  /** The id inside a transported value, if it is well formed and correctly signed. */
+  #verify(value: string): string | undefined {
+    if (value.length > MAX_TRANSPORTED_LENGTH) return undefined;
+    const sid = this.#signer.unsign(value);
+    return sid !== null && isValidSid(sid) ? sid : undefined;
   }
 
   /** Lets every transport write what the response must carry about the id. */
