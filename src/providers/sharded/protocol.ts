@@ -23,6 +23,8 @@ export const Op = {
   Gc: 9,
   Count: 10,
   Stats: 11,
+  /** Fault injection: the shard stops answering (`[Hang, 0]` drops frames, `[Hang, 1]` spins forever). */
+  Hang: 12,
 } as const;
 
 /** One operation on the wire: its code, then its arguments. */

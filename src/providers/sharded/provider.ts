@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { ClosedError, InvalidArgumentError } from '../../errors.js';
+import type { ResourceLimits } from 'node:worker_threads';
+import { ClosedError, InvalidArgumentError, InvalidOptionError } from '../../errors.js';
 import { checkDelta, checkIncrAmount, checkKey, checkPolicy, checkSid } from '../contract-checks.js';
 import type {
   ProviderOptions,
@@ -28,13 +29,26 @@ export interface ShardedProviderOptions extends ProviderOptions {
    * producing the next, instead of the two threads taking turns (measured: 2x the throughput at depth 64).
    */
   readonly maxOpsPerFrame?: number;
+  /**
+   * The watchdog's deadline, in ms of real time (not the `now` clock): a shard whose oldest unanswered frame
+   * is older than this is declared stuck (an endless loop, a lost frame), its thread is terminated and
+   * restarted empty, and its pending operations reject with `ShardUnavailableError`. It also bounds how
+   * long `close()` waits for a shard. Default 5,000; it must exceed the longest legitimate frame.
+   */
+  readonly shardTimeoutMs?: number;
+  /**
+   * Heap limits of each shard's thread (`new Worker`'s `resourceLimits`). Default: Node's. Keep
+   * `maxShardBytes` well below `maxOldGenerationSizeMb`, or the thread dies out of memory with its sessions.
+   */
+  readonly resourceLimits?: ResourceLimits;
 }
 
 export const DEFAULT_MAX_QUEUED_OPS = 65_536;
 export const DEFAULT_MAX_OPS_PER_FRAME = 32;
+export const DEFAULT_SHARD_TIMEOUT_MS = 5000;
 /** More shards than this only adds threads fighting over the same cores. */
 const MAX_SHARDS = 256;
-const OWN_OPTION_NAMES = ['shards', 'maxQueuedOps', 'maxOpsPerFrame'];
+const OWN_OPTION_NAMES = ['shards', 'maxQueuedOps', 'maxOpsPerFrame', 'shardTimeoutMs', 'resourceLimits'];
 
 /** The default shard count: every core but one, which stays with the main thread. */
 export function defaultShardCount(): number {
@@ -67,6 +81,17 @@ export class ShardedProvider implements SessionProvider {
       DEFAULT_MAX_OPS_PER_FRAME,
       1,
     );
+    const shardTimeoutMs = integerOption(
+      'shardTimeoutMs',
+      options.shardTimeoutMs,
+      DEFAULT_SHARD_TIMEOUT_MS,
+      1,
+      2_147_483_647,
+    );
+    const resourceLimits = options.resourceLimits;
+    if (resourceLimits !== undefined && (resourceLimits === null || typeof resourceLimits !== 'object')) {
+      throw new InvalidOptionError('resourceLimits must be an object (worker_threads ResourceLimits)');
+    }
     this.#now = now;
     const filename = workerFilename();
     this.#links = Array.from(
@@ -81,6 +106,8 @@ export class ShardedProvider implements SessionProvider {
           maxQueuedOps,
           maxOpsPerFrame,
           now,
+          shardTimeoutMs,
+          resourceLimits,
         }),
     );
   }
@@ -194,6 +221,16 @@ export class ShardedProvider implements SessionProvider {
     const thread = this.#links[shard]?.thread;
     if (!thread) throw new InvalidArgumentError(`terminateShard: no shard ${String(shard)}`);
     await thread.terminate();
+  }
+
+  /**
+   * Makes a shard stop answering, for fault-injection tests of the watchdog: `'drop'` ignores every frame
+   * from now on (a lost frame), `'loop'` spins forever (a stuck thread). The watchdog then restarts it.
+   */
+  hangShard(shard: number, mode: 'drop' | 'loop'): void {
+    const link = this.#links[shard];
+    if (!link) throw new InvalidArgumentError(`hangShard: no shard ${String(shard)}`);
+    link.call([Op.Hang, mode === 'loop' ? 1 : 0]).catch(() => {});
   }
 
   #owner(sid: string): ShardLink {

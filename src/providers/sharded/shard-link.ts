@@ -1,4 +1,4 @@
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import {
   ClosedError,
@@ -29,6 +29,17 @@ export interface ShardLinkOptions {
   /** A frame is sent as soon as it holds this many operations, without waiting for the end of the turn. */
   readonly maxOpsPerFrame: number;
   readonly now: () => number;
+  /** A frame unanswered for this long (real time, ms) means the thread is stuck: it is terminated and restarted. */
+  readonly shardTimeoutMs: number;
+  /** Heap limits of the shard's thread, passed to `new Worker`. */
+  readonly resourceLimits: ResourceLimits | undefined;
+}
+
+/** A frame sent and not yet answered. */
+interface InFlight {
+  readonly batch: Pending[];
+  /** `performance.now()` when it was sent. */
+  readonly sentAt: number;
 }
 
 /**
@@ -41,10 +52,13 @@ export interface ShardLinkOptions {
 export class ShardLink {
   readonly #pool: Piscina;
   #port!: MessagePort;
+  /** False between a thread's death and its replacement's start: frames wait in the mailbox meanwhile. */
+  #portLive = false;
   #mailbox: Pending[] = [];
   /** Frames sent and not yet answered, oldest first; answers come back in the same order. */
-  readonly #inflight: Pending[][] = [];
+  readonly #inflight: InFlight[] = [];
   #inflightOps = 0;
+  #watchdog: NodeJS.Timeout | undefined;
   #flushScheduled = false;
   #closed = false;
   #drained: (() => void) | undefined;
@@ -62,6 +76,7 @@ export class ShardLink {
       concurrentTasksPerWorker: 1,
       atomics: 'disabled',
       idleTimeout: Number.POSITIVE_INFINITY,
+      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
     });
     // Errors of a dead thread surface through the shard's task; the pool's own event must not crash us.
     this.#pool.on('error', () => {});
@@ -104,12 +119,19 @@ export class ShardLink {
     });
   }
 
-  /** Sends what is pending, waits for every answer, ends the thread. */
+  /**
+   * Sends what is pending, waits for every answer, ends the thread. Bounded: a stuck shard is caught by the
+   * watchdog within `shardTimeoutMs` (its operations reject), and ending the thread terminates it.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Operations still waiting for a restarted thread will never be sent: they fail now.
+    if (!this.#portLive) this.#rejectMailbox(new ClosedError());
     this.#flush();
     if (this.#inflightOps > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+    clearTimeout(this.#watchdog);
+    this.#portLive = false;
     this.#port.close();
     await this.#pool.destroy();
   }
@@ -134,7 +156,7 @@ export class ShardLink {
 
   readonly #flush = (): void => {
     const batch = this.#mailbox;
-    if (batch.length === 0) return;
+    if (batch.length === 0 || !this.#portLive) return; // a restart in progress sends them when done
     this.#mailbox = [];
     const frame: unknown[] = [this.#options.now()];
     for (const pending of batch) frame.push(pending.op);
@@ -147,15 +169,47 @@ export class ShardLink {
       for (const pending of batch) pending.reject(failure);
       return;
     }
-    this.#inflight.push(batch);
+    if (this.#inflight.length === 0) {
+      // Referenced only while an answer is awaited: an idle shard never keeps the process alive, a pending
+      // operation always does (issue 11).
+      this.#port.ref();
+      this.#armWatchdog(this.#options.shardTimeoutMs);
+    }
+    this.#inflight.push({ batch, sentAt: performance.now() });
     this.#inflightOps += batch.length;
     this.#port.postMessage(buffer, [buffer]);
   };
 
+  #armWatchdog(delayMs: number): void {
+    if (this.#watchdog) return;
+    // Unref'd: while frames are in flight the port holds the process; the timer must not hold it alone.
+    this.#watchdog = setTimeout(this.#checkWatchdog, delayMs).unref();
+  }
+
+  /** Fires while frames are in flight: if the oldest has waited past the deadline, the thread is stuck. */
+  readonly #checkWatchdog = (): void => {
+    this.#watchdog = undefined;
+    const oldest = this.#inflight[0];
+    if (!oldest) return;
+    const age = performance.now() - oldest.sentAt;
+    const timeout = this.#options.shardTimeoutMs;
+    if (age < timeout) {
+      this.#armWatchdog(timeout - age);
+      return;
+    }
+    const thread = this.thread;
+    this.#onDeath(
+      this.#port,
+      `session shard ${this.#options.shard} did not answer within ${timeout} ms (shardTimeoutMs); it is being restarted`,
+      thread,
+    );
+  };
+
   readonly #onAnswer = (buffer: ArrayBuffer): void => {
-    const batch = this.#inflight.shift();
+    const batch = this.#inflight.shift()?.batch;
     if (!batch) return;
     this.#inflightOps -= batch.length;
+    if (this.#inflight.length === 0) this.#port.unref();
     const answers = decodeFrame(buffer);
     for (let i = 0; i < batch.length; i++) {
       const pending = batch[i] as Pending;
@@ -169,37 +223,58 @@ export class ShardLink {
     if (this.#mailbox.length > 0) this.#scheduleTurnFlush();
   };
 
-  /** Starts (or restarts) the thread: a fresh channel, handed over as piscina's one long task. */
+  /** Starts (or restarts) the thread: a fresh channel, handed over as piscina's task. */
   #start(): void {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
+    this.#portLive = true;
     port1.on('message', this.#onAnswer);
+    // The thread's end closes its side of the channel: that is how a crash (or a terminate) is seen.
+    port1.on('close', () =>
+      this.#onDeath(port1, `session shard ${this.#options.shard} died; it is being restarted`),
+    );
+    port1.unref();
     const { shard, limits, gcIntervalMs, gcSliceMs } = this.#options;
     const setup: ShardSetup = { port: port2, shard, limits, gcIntervalMs, gcSliceMs };
     this.#pool.run(setup, { transferList: [port2] }).then(
       () => {},
-      () => this.#onDeath(port1),
+      () =>
+        this.#onDeath(port1, `session shard ${this.#options.shard} failed to start; it is being restarted`),
     );
   }
 
   /**
-   * The thread died: every operation it held is rejected at once (nothing hangs), and a new, empty shard
-   * takes its place. Operations still in the mailbox were never sent; they go to the new shard.
+   * The thread died (or is stuck, and `stuck` is the thread to end): every operation it held is rejected at
+   * once (nothing hangs), and a new, empty shard takes its place. Operations still in the mailbox were never
+   * sent; they go to the new shard.
    */
-  #onDeath(deadPort: MessagePort): void {
-    if (deadPort !== this.#port) return;
+  #onDeath(deadPort: MessagePort, reason: string, stuck?: { terminate(): Promise<number> }): void {
+    if (deadPort !== this.#port || !this.#portLive) return;
+    this.#portLive = false;
+    clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
     deadPort.close();
     const lost = this.#inflight.splice(0);
     this.#inflightOps = 0;
-    const error = new ShardUnavailableError(
-      `session shard ${this.#options.shard} died; it is being restarted`,
-    );
-    for (const batch of lost) for (const pending of batch) pending.reject(error);
+    const error = new ShardUnavailableError(reason);
+    for (const { batch } of lost) for (const pending of batch) pending.reject(error);
     if (this.#closed) {
       this.#drained?.();
       return;
     }
-    this.#start();
-    if (this.#mailbox.length > 0) this.#scheduleTurnFlush();
+    // A stuck thread is still in the pool: the new task must not be queued behind it.
+    const ended = stuck ? stuck.terminate().catch(() => 0) : Promise.resolve(0);
+    void ended.then(() => {
+      if (this.#closed) {
+        this.#rejectMailbox(new ClosedError());
+        return;
+      }
+      this.#start();
+      if (this.#mailbox.length > 0) this.#scheduleTurnFlush();
+    });
+  }
+
+  #rejectMailbox(error: Error): void {
+    for (const pending of this.#mailbox.splice(0)) pending.reject(error);
   }
 }
