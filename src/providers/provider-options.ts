@@ -9,6 +9,8 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   maxSessionBytes: 1024 * 1024,
   maxKeys: 1000,
   maxSessions: 4_000_000,
+  /** 0: half the heap limit of the thread that owns the table, worked out there (see SessionTable). */
+  maxShardBytes: 0,
 };
 
 /** GC defaults: a tick a second, 2 ms of sweeping per slice. */
@@ -21,6 +23,7 @@ export const COMMON_OPTION_NAMES: readonly string[] = [
   'maxSessionBytes',
   'maxKeys',
   'maxSessions',
+  'maxShardBytes',
   'now',
   'gcIntervalMs',
   'gcSliceMs',
@@ -95,5 +98,6 @@ export function resolveLimits(options: SessionLimits = {}): ResolvedLimits {
     ),
     maxKeys: integerOption('maxKeys', options.maxKeys, DEFAULT_LIMITS.maxKeys, 1),
     maxSessions: integerOption('maxSessions', options.maxSessions, DEFAULT_LIMITS.maxSessions, 1),
+    maxShardBytes: integerOption('maxShardBytes', options.maxShardBytes, DEFAULT_LIMITS.maxShardBytes, 1),
   };
 }

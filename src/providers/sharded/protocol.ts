@@ -123,5 +123,6 @@ export function decodeRecord(wire: readonly unknown[]): SessionRecord {
     idleExpiresAt: idleExpiresAt as number,
     absoluteExpiresAt: absoluteExpiresAt as number,
     bucket: 0,
+    probation: undefined,
   };
 }
