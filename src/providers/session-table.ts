@@ -69,6 +69,11 @@ export class SessionTable {
     return this.#sessions.size;
   }
 
+  /** Whether a record is held under `sid`, expired or not (for tests and diagnostics: no side effect). */
+  holds(sid: string): boolean {
+    return this.#sessions.get(sid) !== undefined;
+  }
+
   /** Bytes held, as counted against `maxShardBytes` (see `SESSION_OVERHEAD_BYTES`). */
   get bytes(): number {
     return this.#bytes;
