@@ -31,7 +31,9 @@ export class MemoryProvider implements SessionProvider {
   #closed = false;
 
   constructor(options: MemoryProviderOptions = {}) {
-    const { limits, now, gcIntervalMs, gcSliceMs } = resolveProviderOptions('memory', options);
+    const { limits, now, gcIntervalMs, gcSliceMs } = resolveProviderOptions('memory', options, [
+      'maxShardBytes',
+    ]);
     this.#table = new SessionTable(limits);
     this.#now = now;
     this.#gcTick = new GcTick(this.#table, now, gcIntervalMs, gcSliceMs);

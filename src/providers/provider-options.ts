@@ -17,13 +17,15 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
 export const DEFAULT_GC_INTERVAL_MS = 1000;
 export const DEFAULT_GC_SLICE_MS = 2;
 
-/** The option names every provider understands (`ProviderOptions`). */
+/**
+ * The option names every provider understands (`ProviderOptions`). `maxShardBytes` is not one of them: only
+ * the providers built on SessionTable ('memory', 'sharded') enforce it, and list it as their own.
+ */
 export const COMMON_OPTION_NAMES: readonly string[] = [
   'maxValueBytes',
   'maxSessionBytes',
   'maxKeys',
   'maxSessions',
-  'maxShardBytes',
   'now',
   'gcIntervalMs',
   'gcSliceMs',

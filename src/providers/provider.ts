@@ -122,7 +122,8 @@ export interface SessionLimits {
    * Bytes of sessions per table (memory) or per shard (sharded; the whole store holds `maxShardBytes ×
    * shards`), counted as keys + values + a fixed estimate of each session's and each key's overhead. Past
    * it, sessions are evicted by the `maxSessions` rule. Default: half the heap limit of the thread that owns
-   * the table (for a shard, of its worker: see the 'sharded' provider's `resourceLimits`).
+   * the table (for a shard, of its worker: see the 'sharded' provider's `resourceLimits`). Only 'memory' and
+   * 'sharded' enforce it; 'redis' and 'postgres' refuse it as an unknown option.
    */
   readonly maxShardBytes?: number;
 }

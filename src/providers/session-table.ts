@@ -1,4 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
+import { resourceLimits } from 'node:worker_threads';
 import { NotANumberError, SessionExistsError, SessionTooLargeError } from '../errors.js';
 import { ExpiryIndex } from './expiry-index.js';
 import { readNumber, writeNumber } from './number-codec.js';
@@ -22,15 +23,25 @@ export interface TableCounters {
 const SWEEP_CLOCK_STRIDE = 64;
 
 /**
- * What a session costs beyond its keys and values, for `maxShardBytes`: the record, its Map, its entries in
- * the id map, the expiry index and the probation segment. Measured in a shard worker (v8 heap growth over
- * 200,000 sessions of two small keys, node 20): ~560 B per session and ~90 B per key beyond their bytes;
- * rounded up, so the budget errs towards evicting early rather than running out of heap.
+ * What a session costs beyond its keys and values, for `maxShardBytes`: the id, the record, its Map, its
+ * entries in the id map, the expiry index and the probation segment. Measured (v8 heap growth after a full
+ * GC over 200,000 sessions, node 20): ~410 B per session with no key, ~245 B more per small key (its Map
+ * entry and its on-heap Uint8Array); rounded up, so the budget errs towards evicting early.
  */
-export const SESSION_OVERHEAD_BYTES = 640;
-export const KEY_OVERHEAD_BYTES = 96;
-/** Share of the thread's heap limit the sessions may take when `maxShardBytes` is not given. */
+export const SESSION_OVERHEAD_BYTES = 448;
+export const KEY_OVERHEAD_BYTES = 256;
+/** Share of the thread's old-generation heap limit the sessions may take when `maxShardBytes` is not given. */
 const DEFAULT_HEAP_SHARE = 0.5;
+
+/**
+ * The default byte budget: half the old-generation limit of this thread (a worker's `resourceLimits`, else
+ * V8's heap limit), so the thread evicts long before it could run out of heap.
+ */
+function defaultMaxBytes(): number {
+  const oldGenerationMb = resourceLimits.maxOldGenerationSizeMb ?? 0;
+  const heap = oldGenerationMb > 0 ? oldGenerationMb * 1024 * 1024 : getHeapStatistics().heap_size_limit;
+  return Math.floor(heap * DEFAULT_HEAP_SHARE);
+}
 
 /** The bytes a record is counted for against `maxShardBytes`. */
 function footprint(record: SessionRecord): number {
@@ -58,10 +69,7 @@ export class SessionTable {
   constructor(limits: ResolvedLimits, bucketMs = 100) {
     this.#limits = limits;
     this.#expiry = new ExpiryIndex(bucketMs);
-    this.#maxBytes =
-      limits.maxShardBytes > 0
-        ? limits.maxShardBytes
-        : Math.floor(getHeapStatistics().heap_size_limit * DEFAULT_HEAP_SHARE);
+    this.#maxBytes = limits.maxShardBytes > 0 ? limits.maxShardBytes : defaultMaxBytes();
   }
 
   /** Sessions held, including expired ones not yet swept. */

@@ -48,7 +48,14 @@ export const DEFAULT_MAX_OPS_PER_FRAME = 32;
 export const DEFAULT_SHARD_TIMEOUT_MS = 5000;
 /** More shards than this only adds threads fighting over the same cores. */
 const MAX_SHARDS = 256;
-const OWN_OPTION_NAMES = ['shards', 'maxQueuedOps', 'maxOpsPerFrame', 'shardTimeoutMs', 'resourceLimits'];
+const OWN_OPTION_NAMES = [
+  'shards',
+  'maxQueuedOps',
+  'maxOpsPerFrame',
+  'shardTimeoutMs',
+  'resourceLimits',
+  'maxShardBytes',
+];
 
 /** The default shard count: every core but one, which stays with the main thread. */
 export function defaultShardCount(): number {
