@@ -32,6 +32,11 @@ export class ExpiryIndex {
     this.#bucketMs = bucketMs;
   }
 
+  /** Buckets held (each a Set of ids): what the index costs beyond its ids. */
+  get bucketCount(): number {
+    return this.#buckets.size;
+  }
+
   /** The bucket a deadline falls in. */
   bucketOf(expiresAt: number): number {
     return Math.floor(expiresAt / this.#bucketMs);

@@ -92,6 +92,11 @@ export class SessionTable {
     return this.#maxBytes;
   }
 
+  /** Buckets of the expiry index (diagnostics: it must shrink back as sessions expire). */
+  get expiryBuckets(): number {
+    return this.#expiry.bucketCount;
+  }
+
   /** Sessions on probation: never read since their creation, evicted first. */
   get onProbation(): number {
     return this.#probation.size;
