@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryProvider } from '../src/providers/memory.js';
 import { resolveLimits } from '../src/providers/provider-options.js';
 import { SessionTable } from '../src/providers/session-table.js';
+import { createShardedProvider } from '../src/providers/sharded/provider.js';
 import { generateSid } from '../src/sid.js';
 
 // Issue 12, item 9: count() is exact (expired-but-unswept sessions are not counted) without sweeping them
@@ -88,5 +89,38 @@ describe('count()', () => {
     expect((await provider.stats())[0]?.sessions).toBe(50);
     expect(await provider.gc()).toBe(21);
     expect(await provider.count()).toBe(29);
+  });
+
+  it("'sharded' gc() sweeps in slices: a read queued behind it waits one slice, not the whole sweep", async () => {
+    let now = 0;
+    const provider = createShardedProvider({ shards: 1, now: () => now, gcIntervalMs: 0, gcSliceMs: 2 });
+    try {
+      const policy = { idleTimeoutMs: 1000, absoluteTimeoutMs: 1e9 };
+      for (let done = 0; done < 150_000; done += 5000) {
+        await Promise.all(Array.from({ length: 5000 }, () => provider.init(generateSid(), policy)));
+        now += 1;
+      }
+      const live = generateSid();
+      now = 10_000;
+      await provider.init(live, { idleTimeoutMs: 60_000, absoluteTimeoutMs: 1e9 });
+      let sweeping = true;
+      const gc = provider.gc().finally(() => (sweeping = false));
+      // Reads one after another while the sweep runs: each must be answered within about a slice.
+      let slowest = 0;
+      let reads = 0;
+      while (sweeping) {
+        const started = performance.now();
+        expect(await provider.read(live)).not.toBeNull();
+        slowest = Math.max(slowest, performance.now() - started);
+        reads++;
+      }
+      expect(await gc).toBe(150_000);
+      expect(await provider.count()).toBe(1);
+      expect(reads).toBeGreaterThan(5);
+      // Sweeping all 150,000 in one frame took ~200 ms here, and a read behind it waited that long.
+      expect(slowest).toBeLessThan(80);
+    } finally {
+      await provider.close();
+    }
   });
 });

@@ -20,6 +20,7 @@ export const Op = {
   Take: 6,
   Put: 7,
   Destroy: 8,
+  /** `[Gc, now, budgetMs]` → `[removed, done]`: one slice of a sweep. */
   Gc: 9,
   Count: 10,
   Stats: 11,

@@ -72,6 +72,7 @@ export function defaultShardCount(): number {
 export class ShardedProvider implements SessionProvider {
   readonly #links: ShardLink[];
   readonly #now: () => number;
+  readonly #gcSliceMs: number;
   #closed = false;
 
   constructor(options: ShardedProviderOptions = {}) {
@@ -100,6 +101,7 @@ export class ShardedProvider implements SessionProvider {
       throw new InvalidOptionError('resourceLimits must be an object (worker_threads ResourceLimits)');
     }
     this.#now = now;
+    this.#gcSliceMs = gcSliceMs;
     const filename = workerFilename();
     this.#links = Array.from(
       { length: shards },
@@ -182,10 +184,20 @@ export class ShardedProvider implements SessionProvider {
     return (await this.#owner(sid).call([Op.Destroy, sid])) as boolean;
   }
 
+  /** Sweeps every shard in slices of `gcSliceMs`, one frame each, until each is done. */
   async gc(now?: number): Promise<number> {
+    if (this.#closed) throw new ClosedError();
     const at = now ?? this.#now();
-    const removed = await this.#everyShard([Op.Gc, at]);
-    return removed.reduce((sum: number, n) => sum + (n as number), 0);
+    const sweepShard = async (link: ShardLink): Promise<number> => {
+      let total = 0;
+      for (;;) {
+        const [removed, done] = (await link.call([Op.Gc, at, this.#gcSliceMs])) as [number, boolean];
+        total += removed;
+        if (done) return total;
+      }
+    };
+    const removed = await Promise.all(this.#links.map(sweepShard));
+    return removed.reduce((sum, n) => sum + n, 0);
   }
 
   async count(): Promise<number> {

@@ -105,8 +105,12 @@ class Shard {
         return encodeMeta(table.put(op[1] as string, decodeRecord(op[2] as unknown[]), now, op[3] !== false));
       case Op.Destroy:
         return table.destroy(op[1] as string, now);
-      case Op.Gc:
-        return table.sweep(op[1] as number).removed;
+      case Op.Gc: {
+        // One slice of at most the GC budget: the router calls again until done, so an explicit gc() of
+        // millions of expired sessions never stalls the operations queued behind it.
+        const { removed, done } = table.sweep(op[1] as number, op[2] as number);
+        return [removed, done];
+      }
       case Op.Count:
         return table.count(now);
       case Op.Stats: {
