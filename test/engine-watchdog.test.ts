@@ -94,6 +94,20 @@ describe('the shard watchdog', () => {
     expect(await provider.incr(sid, 'n', 0)).toBe(n);
   });
 
+  it('a main thread blocked past the deadline does not make a healthy shard look stuck', async () => {
+    const provider = make({ shards: 1 });
+    const sid = generateSid();
+    await provider.init(sid, policy);
+    const [before] = await provider.stats();
+    const read = provider.read(sid);
+    await new Promise((resolve) => setImmediate(resolve)); // the frame is sent
+    const until = performance.now() + TIMEOUT_MS * 2;
+    while (performance.now() < until); // the app blocks the event loop; the shard answered long ago
+    expect(await read).not.toBeNull();
+    const [after] = await provider.stats();
+    expect(after?.threadId).toBe(before?.threadId);
+  });
+
   it('close() finishes within the deadline while a shard is stuck in a loop; its operations reject', async () => {
     const provider = make();
     const sid = sidOnShard(0, 2);

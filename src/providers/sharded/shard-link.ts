@@ -181,7 +181,7 @@ export class ShardLink {
   };
 
   #armWatchdog(delayMs: number): void {
-    if (this.#watchdog) return;
+    if (this.#watchdog || !this.#portLive) return;
     // Unref'd: while frames are in flight the port holds the process; the timer must not hold it alone.
     this.#watchdog = setTimeout(this.#checkWatchdog, delayMs).unref();
   }
@@ -197,12 +197,19 @@ export class ShardLink {
       this.#armWatchdog(timeout - age);
       return;
     }
-    const thread = this.thread;
-    this.#onDeath(
-      this.#port,
-      `session shard ${this.#options.shard} did not answer within ${timeout} ms (shardTimeoutMs); it is being restarted`,
-      thread,
-    );
+    // Timers run before the poll phase: if the main thread itself was blocked past the deadline, the answer
+    // may be waiting on the port. setImmediate runs after the poll phase has delivered it.
+    setImmediate(() => {
+      if (this.#inflight[0] !== oldest) {
+        this.#checkWatchdog(); // answered after all: watch the next frame, if any
+        return;
+      }
+      this.#onDeath(
+        this.#port,
+        `session shard ${this.#options.shard} did not answer within ${timeout} ms (shardTimeoutMs); it is being restarted`,
+        this.thread,
+      );
+    });
   };
 
   readonly #onAnswer = (buffer: ArrayBuffer): void => {
