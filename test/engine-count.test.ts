@@ -123,4 +123,32 @@ describe('count()', () => {
       await provider.close();
     }
   });
+
+  it("'memory' gc() sweeps in slices too: the app's event loop keeps turning during a large sweep", async () => {
+    let now = 0;
+    const provider = createMemoryProvider({ now: () => now, gcIntervalMs: 0, gcSliceMs: 2 });
+    const policy = { idleTimeoutMs: 1000, absoluteTimeoutMs: 1e9 };
+    for (let i = 0; i < 150_000; i++) {
+      await provider.init(generateSid(), policy);
+      if (i % 5000 === 0) now += 1;
+    }
+    now = 10_000;
+    let sweeping = true;
+    let turns = 0;
+    let longestGap = 0;
+    let last = performance.now();
+    const spin = () => {
+      const at = performance.now();
+      longestGap = Math.max(longestGap, at - last);
+      last = at;
+      turns++;
+      if (sweeping) setImmediate(spin);
+    };
+    setImmediate(spin);
+    expect(await provider.gc()).toBe(150_000);
+    sweeping = false;
+    expect(turns).toBeGreaterThan(5);
+    expect(longestGap).toBeLessThan(60); // in one go: ~200 ms with the loop stopped
+    await provider.close();
+  });
 });
