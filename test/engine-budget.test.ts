@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeValue } from '../src/codec.js';
 import { ShardUnavailableError } from '../src/errors.js';
+import { KEY_OVERHEAD_BYTES, SESSION_OVERHEAD_BYTES } from '../src/providers/eviction.js';
 import { resolveLimits } from '../src/providers/provider-options.js';
-import { KEY_OVERHEAD_BYTES, SESSION_OVERHEAD_BYTES, SessionTable } from '../src/providers/session-table.js';
+import { SessionTable } from '../src/providers/session-table.js';
 import { createShardedProvider, type ShardedProvider } from '../src/providers/sharded/provider.js';
 import { generateSid } from '../src/sid.js';
 

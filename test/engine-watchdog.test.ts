@@ -11,7 +11,7 @@ import { type Listening, listen } from './support/session-helpers.js';
 // the shard restarts, and close() is bounded whatever the shards do.
 
 const policy = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 };
-const TIMEOUT_MS = 400;
+const TIMEOUT_MS = 1000;
 /** What a worker's terminate and restart may add on a loaded 2-core machine. */
 const SLACK_MS = 2000;
 

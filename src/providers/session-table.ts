@@ -1,9 +1,8 @@
-import { getHeapStatistics } from 'node:v8';
-import { resourceLimits } from 'node:worker_threads';
 import { NotANumberError, SessionExistsError, SessionTooLargeError } from '../errors.js';
+import { applyDelta } from './apply-delta.js';
+import { Eviction, footprint } from './eviction.js';
 import { ExpiryIndex } from './expiry-index.js';
 import { readNumber, writeNumber } from './number-codec.js';
-import { Probation } from './probation.js';
 import type { SessionDelta, SessionMeta, SessionPolicy } from './provider.js';
 import type { ResolvedLimits } from './provider-options.js';
 import { expiresAt, meta, type SessionRecord } from './session-record.js';
@@ -23,32 +22,6 @@ export interface TableCounters {
 const SWEEP_CLOCK_STRIDE = 64;
 
 /**
- * What a session costs beyond its keys and values, for `maxShardBytes`: the id, the record, its Map, its
- * entries in the id map, the expiry index and the probation segment. Measured (v8 heap growth after a full
- * GC over 200,000 sessions, node 20): ~410 B per session with no key, ~245 B more per small key (its Map
- * entry and its on-heap Uint8Array); rounded up, so the budget errs towards evicting early.
- */
-export const SESSION_OVERHEAD_BYTES = 448;
-export const KEY_OVERHEAD_BYTES = 256;
-/** Share of the thread's old-generation heap limit the sessions may take when `maxShardBytes` is not given. */
-const DEFAULT_HEAP_SHARE = 0.5;
-
-/**
- * The default byte budget: half the old-generation limit of this thread (a worker's `resourceLimits`, else
- * V8's heap limit), so the thread evicts long before it could run out of heap.
- */
-function defaultMaxBytes(): number {
-  const oldGenerationMb = resourceLimits.maxOldGenerationSizeMb ?? 0;
-  const heap = oldGenerationMb > 0 ? oldGenerationMb * 1024 * 1024 : getHeapStatistics().heap_size_limit;
-  return Math.floor(heap * DEFAULT_HEAP_SHARE);
-}
-
-/** The bytes a record is counted for against `maxShardBytes`. */
-function footprint(record: SessionRecord): number {
-  return SESSION_OVERHEAD_BYTES + record.bytes + record.values.size * KEY_OVERHEAD_BYTES;
-}
-
-/**
  * The synchronous heart of every built-in store: a Map of sessions with limits, an expiry index and
  * incremental GC. The 'memory' provider wraps one table; each shard worker of 'sharded' owns one. Keeping
  * one implementation is what makes both providers answer the same operations with the same results.
@@ -58,10 +31,7 @@ function footprint(record: SessionRecord): number {
 export class SessionTable {
   readonly #sessions = new SidMap<SessionRecord>();
   readonly #expiry: ExpiryIndex;
-  readonly #probation = new Probation();
-  /** The sum of every held record's footprint (expired ones not yet swept included). */
-  #bytes = 0;
-  readonly #maxBytes: number;
+  readonly #eviction: Eviction;
   readonly counters: TableCounters = { ops: 0, expired: 0, evicted: 0, gcSweeps: 0, gcMaxSliceMs: 0 };
 
   readonly #limits: ResolvedLimits;
@@ -69,7 +39,7 @@ export class SessionTable {
   constructor(limits: ResolvedLimits, bucketMs = 100) {
     this.#limits = limits;
     this.#expiry = new ExpiryIndex(bucketMs);
-    this.#maxBytes = limits.maxShardBytes > 0 ? limits.maxShardBytes : defaultMaxBytes();
+    this.#eviction = new Eviction(limits.maxShardBytes, this.#expiry, this.#sessions);
   }
 
   /** Sessions held, including expired ones not yet swept. */
@@ -84,12 +54,12 @@ export class SessionTable {
 
   /** Bytes held, as counted against `maxShardBytes` (see `SESSION_OVERHEAD_BYTES`). */
   get bytes(): number {
-    return this.#bytes;
+    return this.#eviction.bytes;
   }
 
   /** The byte budget in force: `maxShardBytes`, or its default worked out from this thread's heap limit. */
   get maxBytes(): number {
-    return this.#maxBytes;
+    return this.#eviction.maxBytes;
   }
 
   /** Buckets of the expiry index (diagnostics: it must shrink back as sessions expire). */
@@ -99,7 +69,7 @@ export class SessionTable {
 
   /** Sessions on probation: never read since their creation, evicted first. */
   get onProbation(): number {
-    return this.#probation.size;
+    return this.#eviction.onProbation;
   }
 
   init(sid: string, policy: SessionPolicy, initial: SessionDelta | undefined, now: number): SessionMeta {
@@ -115,11 +85,9 @@ export class SessionTable {
       bucket: 0,
       probation: undefined,
     };
-    if (initial) this.#applyDelta(record, initial);
+    if (initial) applyDelta(record, initial, this.#limits);
     this.#makeRoom(now, footprint(record), true);
-    this.#insert(sid, record);
-    // On probation until a later request reads it: see probation.ts.
-    record.probation = this.#probation.add(sid);
+    this.#insert(sid, record, true); // on probation until a later request reads it: see eviction.ts
     return meta(record);
   }
 
@@ -130,10 +98,7 @@ export class SessionTable {
   read(sid: string, now: number): SessionRecord | undefined {
     this.counters.ops++;
     const record = this.#live(sid, now);
-    if (record?.probation) {
-      this.#probation.remove(sid, record.probation);
-      record.probation = undefined;
-    }
+    if (record) this.#eviction.promote(sid, record);
     return record;
   }
 
@@ -142,7 +107,7 @@ export class SessionTable {
     const record = this.#live(sid, now);
     if (!record) return null;
     const before = footprint(record);
-    this.#applyDelta(record, delta);
+    applyDelta(record, delta, this.#limits);
     this.#slide(sid, record, now);
     this.#grown(sid, record, before, now);
     return meta(record);
@@ -276,54 +241,6 @@ export class SessionTable {
     return record;
   }
 
-  /** Applies a delta all or nothing: every limit is checked before the record changes. */
-  #applyDelta(record: SessionRecord, delta: SessionDelta): void {
-    const sets = delta.set ?? [];
-    const deletes = delta.delete ?? [];
-    let bytes = record.bytes;
-    let keys = record.values.size;
-    // Work out sizes on a scratch view first, so a rejected delta leaves the record untouched.
-    const changed = new Map<string, Uint8Array | undefined>();
-    const current = (key: string) => (changed.has(key) ? changed.get(key) : record.values.get(key));
-    for (const key of deletes) {
-      const old = current(key);
-      if (old !== undefined) {
-        bytes -= Buffer.byteLength(key) + old.byteLength;
-        keys--;
-      }
-      changed.set(key, undefined);
-    }
-    for (const [key, value] of sets) {
-      if (value.byteLength > this.#limits.maxValueBytes) {
-        throw new SessionTooLargeError(
-          `the value of "${key}" is ${value.byteLength} bytes, over the limit of ${this.#limits.maxValueBytes}`,
-        );
-      }
-      const old = current(key);
-      if (old === undefined) keys++;
-      else bytes -= Buffer.byteLength(key) + old.byteLength;
-      bytes += Buffer.byteLength(key) + value.byteLength;
-      changed.set(key, value);
-    }
-    if (keys > this.#limits.maxKeys) {
-      throw new SessionTooLargeError(
-        `the session would hold ${keys} keys, over the limit of ${this.#limits.maxKeys}`,
-      );
-    }
-    if (bytes > this.#limits.maxSessionBytes) {
-      throw new SessionTooLargeError(
-        `the session would be ${bytes} bytes, over the limit of ${this.#limits.maxSessionBytes}`,
-      );
-    }
-    for (const [key, value] of changed) {
-      if (value === undefined) record.values.delete(key);
-      // Copy out of the caller's (or the frame's) buffer: a stored value must not pin a whole frame.
-      // (Uint8Array.prototype.slice: on a Buffer, .slice() is a view, not a copy.)
-      else record.values.set(key, Uint8Array.prototype.slice.call(value));
-    }
-    record.bytes = bytes;
-  }
-
   /** Slides the idle deadline (never past the absolute one) and refiles the record in the expiry index. */
   #slide(sid: string, record: SessionRecord, now: number): void {
     record.idleExpiresAt = now + record.idleTimeoutMs;
@@ -338,55 +255,30 @@ export class SessionTable {
    * budget, other sessions make room (never the one being written).
    */
   #grown(sid: string, record: SessionRecord, before: number, now: number): void {
-    this.#bytes += footprint(record) - before;
-    if (this.#bytes > this.#maxBytes) this.#makeRoom(now, 0, false, sid);
+    this.#eviction.bytes += footprint(record) - before;
+    if (this.#eviction.bytes > this.#eviction.maxBytes) this.#makeRoom(now, 0, false, sid);
   }
 
   /**
    * Makes room for `incoming` bytes (and, if `adding`, one more session) under `maxShardBytes` and
-   * `maxSessions`, by the eviction rule: an expired session first, then the oldest session on probation
-   * (never read since its creation: a flood of new sessions evicts its own kind, not users who came back),
-   * then the session closest to expiry. `except` is never chosen.
+   * `maxSessions`, by the eviction rule (eviction.ts). `except` is never chosen.
    */
   #makeRoom(now: number, incoming: number, adding: boolean, except?: string): void {
     while (
       (adding && this.#sessions.size >= this.#limits.maxSessions) ||
-      this.#bytes + incoming > this.#maxBytes
+      this.#eviction.bytes + incoming > this.#eviction.maxBytes
     ) {
-      if (!this.#evictOne(now, except)) return;
+      const victim = this.#eviction.victim(now, except);
+      if (!victim) return;
+      this.#remove(victim.sid, victim.record);
+      if (victim.expired) this.counters.expired++;
+      else this.counters.evicted++;
     }
   }
 
-  /** Removes one session by the eviction rule; false when there is none to remove. */
-  #evictOne(now: number, except: string | undefined): boolean {
-    const soonest = this.#expiry.soonest(except);
-    let soonestRecord: SessionRecord | undefined;
-    if (soonest) {
-      soonestRecord = this.#sessions.get(soonest.sid);
-      if (soonestRecord?.bucket !== soonest.bucket) {
-        this.#expiry.remove(soonest.sid, soonest.bucket); // stale entry: nothing to evict, look again
-        return true;
-      }
-      if (expiresAt(soonestRecord) <= now) {
-        this.#remove(soonest.sid, soonestRecord);
-        this.counters.expired++;
-        return true;
-      }
-    }
-    const oldest = this.#probation.oldest(except);
-    const record = oldest && this.#sessions.get(oldest.sid);
-    if (oldest && record) {
-      this.#remove(oldest.sid, record);
-    } else if (soonest && soonestRecord) {
-      this.#remove(soonest.sid, soonestRecord);
-    } else return false;
-    this.counters.evicted++;
-    return true;
-  }
-
-  #insert(sid: string, record: SessionRecord): void {
+  #insert(sid: string, record: SessionRecord, probation = false): void {
     this.#sessions.set(sid, record);
-    this.#bytes += footprint(record);
+    this.#eviction.added(sid, record, probation);
     record.bucket = this.#expiry.add(sid, expiresAt(record));
   }
 
@@ -398,10 +290,6 @@ export class SessionTable {
   /** Removes the record from everything but the expiry index (which the caller deals with). */
   #forget(sid: string, record: SessionRecord): void {
     this.#sessions.delete(sid);
-    this.#bytes -= footprint(record);
-    if (record.probation) {
-      this.#probation.remove(sid, record.probation);
-      record.probation = undefined;
-    }
+    this.#eviction.removed(sid, record);
   }
 }

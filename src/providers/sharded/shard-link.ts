@@ -11,6 +11,9 @@ import type { ResolvedLimits } from '../provider-options.js';
 import { decodeFrame, encodeFrame, FAILED, type WireOp } from './protocol.js';
 import type { ShardSetup } from './worker.js';
 
+/** How much longer than `shardTimeoutMs` a thread that is still starting may take to answer. */
+const STARTUP_ALLOWANCE_MS = 5000;
+
 /** An operation waiting for its answer. */
 interface Pending {
   readonly op: WireOp;
@@ -54,6 +57,11 @@ export class ShardLink {
   #port!: MessagePort;
   /** False between a thread's death and its replacement's start: frames wait in the mailbox meanwhile. */
   #portLive = false;
+  /** The thread the current channel was handed to (piscina's only thread when the task was queued). */
+  #thread: { terminate(): Promise<number> } | undefined;
+  /** When the current thread was asked to start, and when it had (its task resolved). */
+  #startedAt = 0;
+  #readyAt: number | undefined;
   #mailbox: Pending[] = [];
   /** Frames sent and not yet answered, oldest first; answers come back in the same order. */
   readonly #inflight: InFlight[] = [];
@@ -191,10 +199,14 @@ export class ShardLink {
     this.#watchdog = undefined;
     const oldest = this.#inflight[0];
     if (!oldest) return;
-    const age = performance.now() - oldest.sentAt;
+    // Booting a thread is not being stuck (on a loaded 2-core machine it took over 400 ms): while it starts,
+    // it gets STARTUP_ALLOWANCE_MS more; a frame's age counts from the start at the earliest.
     const timeout = this.#options.shardTimeoutMs;
-    if (age < timeout) {
-      this.#armWatchdog(timeout - age);
+    const ready = this.#readyAt !== undefined;
+    const limit = ready ? timeout : timeout + STARTUP_ALLOWANCE_MS;
+    const age = performance.now() - Math.max(oldest.sentAt, this.#readyAt ?? this.#startedAt);
+    if (age < limit) {
+      this.#armWatchdog(limit - age);
       return;
     }
     // Timers run before the poll phase: if the main thread itself was blocked past the deadline, the answer
@@ -206,8 +218,9 @@ export class ShardLink {
       }
       this.#onDeath(
         this.#port,
-        `session shard ${this.#options.shard} did not answer within ${timeout} ms (shardTimeoutMs); it is being restarted`,
-        this.thread,
+        ready
+          ? `session shard ${this.#options.shard} did not answer within ${timeout} ms (shardTimeoutMs); it is being restarted`
+          : `session shard ${this.#options.shard} did not start within ${limit} ms; it is being restarted`,
       );
     });
   };
@@ -235,6 +248,8 @@ export class ShardLink {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.#portLive = true;
+    this.#startedAt = performance.now();
+    this.#readyAt = undefined;
     port1.on('message', this.#onAnswer);
     // The thread's end closes its side of the channel: that is how a crash (or a terminate) is seen.
     port1.on('close', () =>
@@ -244,18 +259,20 @@ export class ShardLink {
     const { shard, limits, gcIntervalMs, gcSliceMs } = this.#options;
     const setup: ShardSetup = { port: port2, shard, limits, gcIntervalMs, gcSliceMs };
     this.#pool.run(setup, { transferList: [port2] }).then(
-      () => {},
+      () => {
+        if (this.#port === port1) this.#readyAt = performance.now();
+      },
       () =>
         this.#onDeath(port1, `session shard ${this.#options.shard} failed to start; it is being restarted`),
     );
+    this.#thread = this.#pool.threads[0];
   }
 
   /**
-   * The thread died (or is stuck, and `stuck` is the thread to end): every operation it held is rejected at
-   * once (nothing hangs), and a new, empty shard takes its place. Operations still in the mailbox were never
-   * sent; they go to the new shard.
+   * The thread died or is stuck: every operation it held is rejected at once (nothing hangs), and a new,
+   * empty shard takes its place. Operations still in the mailbox were never sent; they go to the new shard.
    */
-  #onDeath(deadPort: MessagePort, reason: string, stuck?: { terminate(): Promise<number> }): void {
+  #onDeath(deadPort: MessagePort, reason: string): void {
     if (deadPort !== this.#port || !this.#portLive) return;
     this.#portLive = false;
     clearTimeout(this.#watchdog);
@@ -265,12 +282,14 @@ export class ShardLink {
     this.#inflightOps = 0;
     const error = new ShardUnavailableError(reason);
     for (const { batch } of lost) for (const pending of batch) pending.reject(error);
+    // End the thread (at once if stuck; a dead one has exited or is exiting) and start the new task only once
+    // piscina has seen it go: queued earlier, the task could land on the dying thread.
+    const ended = this.#thread ? this.#thread.terminate().catch(() => 0) : Promise.resolve(0);
+    this.#thread = undefined;
     if (this.#closed) {
       this.#drained?.();
       return;
     }
-    // A stuck thread is still in the pool: the new task must not be queued behind it.
-    const ended = stuck ? stuck.terminate().catch(() => 0) : Promise.resolve(0);
     void ended.then(() => {
       if (this.#closed) {
         this.#rejectMailbox(new ClosedError());
