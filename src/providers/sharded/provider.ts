@@ -237,9 +237,9 @@ export class ShardedProvider implements SessionProvider {
    * For fault-injection tests and operators; resolves once the thread has exited.
    */
   async terminateShard(shard: number): Promise<void> {
-    const thread = this.#links[shard]?.thread;
-    if (!thread) throw new InvalidArgumentError(`terminateShard: no shard ${String(shard)}`);
-    await thread.terminate();
+    const link = this.#links[shard];
+    if (!link) throw new InvalidArgumentError(`terminateShard: no shard ${String(shard)}`);
+    await link.terminateThread();
   }
 
   /**

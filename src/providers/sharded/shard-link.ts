@@ -1,5 +1,4 @@
-import { MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { ResourceLimits } from 'node:worker_threads';
 import {
   ClosedError,
   errorFromCode,
@@ -9,7 +8,7 @@ import {
 } from '../../errors.js';
 import type { ResolvedLimits } from '../provider-options.js';
 import { decodeFrame, encodeFrame, FAILED, type WireOp } from './protocol.js';
-import type { ShardSetup } from './worker.js';
+import { ShardThread } from './shard-thread.js';
 
 /** How much longer than `shardTimeoutMs` a thread that is still starting may take to answer. */
 const STARTUP_ALLOWANCE_MS = 5000;
@@ -53,15 +52,8 @@ interface InFlight {
  * whole I/O phase produced.
  */
 export class ShardLink {
-  readonly #pool: Piscina;
-  #port!: MessagePort;
-  /** False between a thread's death and its replacement's start: frames wait in the mailbox meanwhile. */
-  #portLive = false;
-  /** The thread the current channel was handed to (piscina's only thread when the task was queued). */
-  #thread: { terminate(): Promise<number> } | undefined;
-  /** When the current thread was asked to start, and when it had (its task resolved). */
-  #startedAt = 0;
-  #readyAt: number | undefined;
+  /** The shard's current thread; undefined while a dead one is being replaced (frames wait meanwhile). */
+  #thread: ShardThread | undefined;
   #mailbox: Pending[] = [];
   /** Frames sent and not yet answered, oldest first; answers come back in the same order. */
   readonly #inflight: InFlight[] = [];
@@ -74,20 +66,6 @@ export class ShardLink {
 
   constructor(options: ShardLinkOptions) {
     this.#options = options;
-    // One pool of exactly one thread per shard: a shard's frames always reach the same thread, in order.
-    // atomics 'disabled': piscina's default 'sync' parks an idle worker in Atomics.wait, which would freeze
-    // the shard's event loop and with it the GC tick and the port.
-    this.#pool = new Piscina({
-      filename: options.filename,
-      minThreads: 1,
-      maxThreads: 1,
-      concurrentTasksPerWorker: 1,
-      atomics: 'disabled',
-      idleTimeout: Number.POSITIVE_INFINITY,
-      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
-    });
-    // Errors of a dead thread surface through the shard's task; the pool's own event must not crash us.
-    this.#pool.on('error', () => {});
     this.#start();
   }
 
@@ -96,9 +74,12 @@ export class ShardLink {
     return this.#mailbox.length + this.#inflightOps;
   }
 
-  /** The thread running this shard (for fault injection and diagnostics). */
-  get thread() {
-    return this.#pool.threads[0];
+  /**
+   * Ends the shard's thread the way a crash would, and resolves once it has exited (for fault injection).
+   * While a restart is under way there is no thread to end: it resolves at once.
+   */
+  async terminateThread(): Promise<void> {
+    await this.#thread?.crash();
   }
 
   /** Queues an operation; it leaves with the rest of this turn's operations for the shard. */
@@ -135,13 +116,13 @@ export class ShardLink {
     if (this.#closed) return;
     this.#closed = true;
     // Operations still waiting for a restarted thread will never be sent: they fail now.
-    if (!this.#portLive) this.#rejectMailbox(new ClosedError());
+    if (!this.#thread) this.#rejectMailbox(new ClosedError());
     this.#flush();
     if (this.#inflightOps > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
     clearTimeout(this.#watchdog);
-    this.#portLive = false;
-    this.#port.close();
-    await this.#pool.destroy();
+    const thread = this.#thread;
+    this.#thread = undefined;
+    await thread?.end();
   }
 
   #scheduleTurnFlush(): void {
@@ -164,7 +145,8 @@ export class ShardLink {
 
   readonly #flush = (): void => {
     const batch = this.#mailbox;
-    if (batch.length === 0 || !this.#portLive) return; // a restart in progress sends them when done
+    const thread = this.#thread;
+    if (batch.length === 0 || !thread) return; // a restart in progress sends them when done
     this.#mailbox = [];
     const frame: unknown[] = [this.#options.now()];
     for (const pending of batch) frame.push(pending.op);
@@ -180,16 +162,16 @@ export class ShardLink {
     if (this.#inflight.length === 0) {
       // Referenced only while an answer is awaited: an idle shard never keeps the process alive, a pending
       // operation always does (issue 11).
-      this.#port.ref();
+      thread.port.ref();
       this.#armWatchdog(this.#options.shardTimeoutMs);
     }
     this.#inflight.push({ batch, sentAt: performance.now() });
     this.#inflightOps += batch.length;
-    this.#port.postMessage(buffer, [buffer]);
+    thread.port.postMessage(buffer, [buffer]);
   };
 
   #armWatchdog(delayMs: number): void {
-    if (this.#watchdog || !this.#portLive) return;
+    if (this.#watchdog || !this.#thread) return;
     // Unref'd: while frames are in flight the port holds the process; the timer must not hold it alone.
     this.#watchdog = setTimeout(this.#checkWatchdog, delayMs).unref();
   }
@@ -198,13 +180,14 @@ export class ShardLink {
   readonly #checkWatchdog = (): void => {
     this.#watchdog = undefined;
     const oldest = this.#inflight[0];
-    if (!oldest) return;
+    const thread = this.#thread;
+    if (!oldest || !thread) return;
     // Booting a thread is not being stuck (on a loaded 2-core machine it took over 400 ms): while it starts,
     // it gets STARTUP_ALLOWANCE_MS more; a frame's age counts from the start at the earliest.
     const timeout = this.#options.shardTimeoutMs;
-    const ready = this.#readyAt !== undefined;
+    const ready = thread.readyAt !== undefined;
     const limit = ready ? timeout : timeout + STARTUP_ALLOWANCE_MS;
-    const age = performance.now() - Math.max(oldest.sentAt, this.#readyAt ?? this.#startedAt);
+    const age = performance.now() - Math.max(oldest.sentAt, thread.readyAt ?? thread.startedAt);
     if (age < limit) {
       this.#armWatchdog(limit - age);
       return;
@@ -217,7 +200,7 @@ export class ShardLink {
         return;
       }
       this.#onDeath(
-        this.#port,
+        thread,
         ready
           ? `session shard ${this.#options.shard} did not answer within ${timeout} ms (shardTimeoutMs); it is being restarted`
           : `session shard ${this.#options.shard} did not start within ${limit} ms; it is being restarted`,
@@ -229,7 +212,7 @@ export class ShardLink {
     const batch = this.#inflight.shift()?.batch;
     if (!batch) return;
     this.#inflightOps -= batch.length;
-    if (this.#inflight.length === 0) this.#port.unref();
+    if (this.#inflight.length === 0) this.#thread?.port.unref();
     const answers = decodeFrame(buffer);
     for (let i = 0; i < batch.length; i++) {
       const pending = batch[i] as Pending;
@@ -243,54 +226,40 @@ export class ShardLink {
     if (this.#mailbox.length > 0) this.#scheduleTurnFlush();
   };
 
-  /** Starts (or restarts) the thread: a fresh channel, handed over as piscina's task. */
+  /** Starts (or restarts) the shard: a new generation of its thread. */
   #start(): void {
-    const { port1, port2 } = new MessageChannel();
-    this.#port = port1;
-    this.#portLive = true;
-    this.#startedAt = performance.now();
-    this.#readyAt = undefined;
-    port1.on('message', this.#onAnswer);
-    // The thread's end closes its side of the channel: that is how a crash (or a terminate) is seen.
-    port1.on('close', () =>
-      this.#onDeath(port1, `session shard ${this.#options.shard} died; it is being restarted`),
+    const { filename, resourceLimits, shard, limits, gcIntervalMs, gcSliceMs } = this.#options;
+    const options = { filename, resourceLimits, setup: { shard, limits, gcIntervalMs, gcSliceMs } };
+    const thread: ShardThread = new ShardThread(options, this.#onAnswer, (reason) =>
+      this.#onDeath(thread, reason),
     );
-    port1.unref();
-    const { shard, limits, gcIntervalMs, gcSliceMs } = this.#options;
-    const setup: ShardSetup = { port: port2, shard, limits, gcIntervalMs, gcSliceMs };
-    this.#pool.run(setup, { transferList: [port2] }).then(
-      () => {
-        if (this.#port === port1) this.#readyAt = performance.now();
-      },
-      () =>
-        this.#onDeath(port1, `session shard ${this.#options.shard} failed to start; it is being restarted`),
-    );
-    this.#thread = this.#pool.threads[0];
+    this.#thread = thread;
   }
 
   /**
    * The thread died or is stuck: every operation it held is rejected at once (nothing hangs), and a new,
    * empty shard takes its place. Operations still in the mailbox were never sent; they go to the new shard.
    */
-  #onDeath(deadPort: MessagePort, reason: string): void {
-    if (deadPort !== this.#port || !this.#portLive) return;
-    this.#portLive = false;
+  #onDeath(dead: ShardThread, reason: string): void {
+    if (dead !== this.#thread) return;
+    this.#thread = undefined;
     clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
-    deadPort.close();
     const lost = this.#inflight.splice(0);
     this.#inflightOps = 0;
     const error = new ShardUnavailableError(reason);
     for (const { batch } of lost) for (const pending of batch) pending.reject(error);
-    // End the thread (at once if stuck; a dead one has exited or is exiting) and start the new task only once
-    // piscina has seen it go: queued earlier, the task could land on the dying thread.
-    const ended = this.#thread ? this.#thread.terminate().catch(() => 0) : Promise.resolve(0);
-    this.#thread = undefined;
+    // The old thread is ended (at once if stuck) before a new one starts: two generations never run at once.
+    const ended = dead.end();
     if (this.#closed) {
       this.#drained?.();
       return;
     }
+    // Until the new thread is up, nothing else may hold the process (the old thread was unref'd), and an
+    // operation waiting in the mailbox must not see it exit under it.
+    const holdProcess = setTimeout(() => {}, 2 ** 31 - 1);
     void ended.then(() => {
+      clearTimeout(holdProcess);
       if (this.#closed) {
         this.#rejectMailbox(new ClosedError());
         return;
