@@ -92,6 +92,10 @@ describe('a shard under a tight heap limit (resourceLimits: 24 MB of old generat
     // Default budget: half of 24 MB, counted at ~970 B for such a session.
     expect(after?.sessions).toBeLessThanOrEqual(Math.ceil((12 * 1024 * 1024) / 970));
     expect(after?.heapUsedBytes).toBeLessThan(24 * 1024 * 1024);
+    // The default, worked out in the shard's thread from its resourceLimits, and the bytes held under it.
+    expect(after?.maxBytes).toBe(12 * 1024 * 1024);
+    expect(after?.bytes).toBeLessThanOrEqual(12 * 1024 * 1024);
+    expect(after?.bytes).toBeGreaterThan(11 * 1024 * 1024);
   });
 
   it('without a budget that fits (maxShardBytes 1 GB), the same load kills the thread: what the budget prevents', async () => {

@@ -120,6 +120,8 @@ export class MemoryProvider implements SessionProvider {
         expired,
         evicted,
         heapUsedBytes: process.memoryUsage().heapUsed,
+        bytes: this.#table.bytes,
+        maxBytes: this.#table.maxBytes,
       },
     ];
   }

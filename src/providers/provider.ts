@@ -64,6 +64,10 @@ export interface ShardStats {
   readonly evicted: number;
   /** `process.memoryUsage().heapUsed` of the thread that owns the sessions. */
   readonly heapUsedBytes: number;
+  /** Bytes held as counted against `maxShardBytes` ('memory' and 'sharded' only). */
+  readonly bytes?: number;
+  /** The byte budget in force, `maxShardBytes` or its default ('memory' and 'sharded' only). */
+  readonly maxBytes?: number;
 }
 
 /**

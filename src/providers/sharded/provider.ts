@@ -208,8 +208,19 @@ export class ShardedProvider implements SessionProvider {
   async stats(): Promise<ShardStats[]> {
     const answers = await this.#everyShard([Op.Stats]);
     return answers.map((answer, shard) => {
-      const [threadId, sessions, ops, batches, gcSweeps, gcMaxSliceMs, expired, evicted, heapUsedBytes] =
-        answer as number[];
+      const [
+        threadId,
+        sessions,
+        ops,
+        batches,
+        gcSweeps,
+        gcMaxSliceMs,
+        expired,
+        evicted,
+        heapUsedBytes,
+        bytes,
+        maxBytes,
+      ] = answer as number[];
       return {
         shard,
         threadId: threadId as number,
@@ -222,6 +233,8 @@ export class ShardedProvider implements SessionProvider {
         expired: expired as number,
         evicted: evicted as number,
         heapUsedBytes: heapUsedBytes as number,
+        bytes: bytes as number,
+        maxBytes: maxBytes as number,
       };
     });
   }

@@ -125,6 +125,8 @@ class Shard {
           expired,
           evicted,
           heapUsed(),
+          table.bytes,
+          table.maxBytes,
         ];
       }
       case Op.Hang:
