@@ -8,17 +8,33 @@
  * of ids one by one would make V8 shrink (rehash) the Set again and again, pauses of tens of ms.
  * So a drained bucket may hold ids that are no longer stored ("stale"); callers check the record.
  */
+/** A bucket being drained (see `ExpiryIndex.firstDue`). */
+interface Drain {
+  readonly bucket: number;
+  readonly cursor: Iterator<string>;
+  walked: number;
+  head: string | undefined;
+}
+
 export class ExpiryIndex {
   readonly #buckets = new Map<number, Set<string>>();
   /** Bucket numbers in ascending order: deadlines mostly grow, so inserts land at or near the end. */
   readonly #order: number[] = [];
-  /** The bucket being drained and where the drain stopped. */
-  #draining: { bucket: number; cursor: Iterator<string> } | undefined;
+  /**
+   * The bucket being drained: its cursor, how many ids the drain walked past (all stale from then on), and
+   * the id under the cursor, read ahead (`head`, not yet walked) so that eviction can look at it.
+   */
+  #draining: Drain | undefined;
 
   readonly #bucketMs: number;
 
   constructor(bucketMs: number) {
     this.#bucketMs = bucketMs;
+  }
+
+  /** Buckets held (each a Set of ids): what the index costs beyond its ids. */
+  get bucketCount(): number {
+    return this.#buckets.size;
   }
 
   /** The bucket a deadline falls in. */
@@ -42,16 +58,46 @@ export class ExpiryIndex {
   remove(sid: string, bucket: number): void {
     const set = this.#buckets.get(bucket);
     if (!set) return;
+    if (this.#draining?.bucket === bucket && this.#draining.head === sid) this.#draining.head = undefined;
     set.delete(sid);
     if (set.size === 0) this.dropBucket(bucket);
   }
 
-  /** The id filed first under the earliest deadline, with its bucket (it may be stale). */
-  soonest(): { sid: string; bucket: number } | undefined {
-    const bucket = this.#order[0];
-    if (bucket === undefined) return undefined;
-    const sid = this.#buckets.get(bucket)?.values().next().value;
-    return sid === undefined ? undefined : { sid, bucket };
+  /**
+   * The id filed first under the earliest deadline, other than `except`, with its bucket (it may be stale).
+   * Looks past at most one id (`except`), so this stays O(1) but for a drained bucket's stale ids.
+   */
+  soonest(except?: string): { sid: string; bucket: number } | undefined {
+    for (const bucket of this.#order) {
+      if (this.#draining?.bucket === bucket) {
+        // Past the cursor are stale ids; the first live one is the head.
+        const head = this.#peek(this.#draining);
+        if (head !== undefined && head !== except) return { sid: head, bucket };
+        continue;
+      }
+      for (const sid of this.#buckets.get(bucket) as Set<string>) if (sid !== except) return { sid, bucket };
+    }
+    return undefined;
+  }
+
+  /**
+   * How many filed sessions are due at `now` (deadline at or before it), without removing any: a bucket whose
+   * whole span is past counts by its size (less the stale ids a drain walked past), and only the one bucket
+   * `now` falls in is looked into, asking `isDue` for each id. O(due buckets + one bucket): this is how a
+   * table counts its live sessions exactly without sweeping first.
+   */
+  dueCount(now: number, isDue: (sid: string, bucket: number) => boolean): number {
+    let due = 0;
+    for (const bucket of this.#order) {
+      if (bucket * this.#bucketMs > now) break;
+      const sids = this.#buckets.get(bucket) as Set<string>;
+      if ((bucket + 1) * this.#bucketMs <= now) {
+        due += sids.size - (this.#draining?.bucket === bucket ? this.#draining.walked : 0);
+        continue;
+      }
+      for (const sid of sids) if (isDue(sid, bucket)) due++;
+    }
+    return due;
   }
 
   /**
@@ -60,15 +106,42 @@ export class ExpiryIndex {
    * stopped, and the caller drops it with `dropBucket` when the cursor is done. Otherwise the caller checks
    * each session's deadline and removes the expired ones with `remove`.
    */
-  firstDue(
-    now: number,
-  ): { bucket: number; past: boolean; sids: Set<string>; cursor: Iterator<string> } | undefined {
+  firstDue(now: number): { bucket: number; past: boolean; sids: Set<string> } | undefined {
     const bucket = this.#order[0];
     if (bucket === undefined || bucket * this.#bucketMs > now) return undefined;
     const sids = this.#buckets.get(bucket) as Set<string>;
     const past = (bucket + 1) * this.#bucketMs <= now;
-    if (this.#draining?.bucket !== bucket) this.#draining = { bucket, cursor: sids.values() };
-    return { bucket, past, sids, cursor: this.#draining.cursor };
+    if (past && this.#draining?.bucket !== bucket) {
+      this.#draining = { bucket, cursor: sids.values(), walked: 0, head: undefined };
+    } else if (!past && this.#draining?.bucket === bucket) {
+      // The clock stepped back over a half-drained bucket: the caller checks every id of it (stale ones
+      // included, which it removes), so the drain starts over when the bucket is past again.
+      this.#draining = undefined;
+    }
+    return { bucket, past, sids };
+  }
+
+  /**
+   * The next id of the bucket `firstDue` found past, resuming where the last walk stopped; undefined when the
+   * bucket is walked through (then the caller drops it with `dropBucket`). Every id walked past is stale from
+   * then on: the caller removes its record.
+   */
+  drainNext(): string | undefined {
+    const draining = this.#draining;
+    if (!draining) return undefined;
+    const sid = this.#peek(draining);
+    if (sid === undefined) return undefined;
+    draining.head = undefined;
+    draining.walked++;
+    return sid;
+  }
+
+  #peek(draining: Drain): string | undefined {
+    if (draining.head === undefined) {
+      const next = draining.cursor.next();
+      if (!next.done) draining.head = next.value;
+    }
+    return draining.head;
   }
 
   dropBucket(bucket: number): void {

@@ -27,13 +27,17 @@ export class MemoryProvider implements SessionProvider {
   readonly #table: SessionTable;
   readonly #now: () => number;
   readonly #gcTick: GcTick;
+  readonly #gcSliceMs: number;
   #calls = 0;
   #closed = false;
 
   constructor(options: MemoryProviderOptions = {}) {
-    const { limits, now, gcIntervalMs, gcSliceMs } = resolveProviderOptions('memory', options);
+    const { limits, now, gcIntervalMs, gcSliceMs } = resolveProviderOptions('memory', options, [
+      'maxShardBytes',
+    ]);
     this.#table = new SessionTable(limits);
     this.#now = now;
+    this.#gcSliceMs = gcSliceMs;
     this.#gcTick = new GcTick(this.#table, now, gcIntervalMs, gcSliceMs);
     this.#gcTick.start();
   }
@@ -82,9 +86,17 @@ export class MemoryProvider implements SessionProvider {
     return this.#table.destroy(sid, this.#now());
   }
 
+  /** Sweeps in slices of `gcSliceMs`, yielding to the event loop between them: the app's thread never stalls. */
   async gc(now?: number): Promise<number> {
     this.#enter();
-    return this.#table.sweep(now ?? this.#now()).removed;
+    const at = now ?? this.#now();
+    let total = 0;
+    for (;;) {
+      const { removed, done } = this.#table.sweep(at, this.#gcSliceMs);
+      total += removed;
+      if (done) return total;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   async count(): Promise<number> {
@@ -108,6 +120,8 @@ export class MemoryProvider implements SessionProvider {
         expired,
         evicted,
         heapUsedBytes: process.memoryUsage().heapUsed,
+        bytes: this.#table.bytes,
+        maxBytes: this.#table.maxBytes,
       },
     ];
   }

@@ -9,13 +9,18 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   maxSessionBytes: 1024 * 1024,
   maxKeys: 1000,
   maxSessions: 4_000_000,
+  /** 0: half the heap limit of the thread that owns the table, worked out there (see SessionTable). */
+  maxShardBytes: 0,
 };
 
 /** GC defaults: a tick a second, 2 ms of sweeping per slice. */
 export const DEFAULT_GC_INTERVAL_MS = 1000;
 export const DEFAULT_GC_SLICE_MS = 2;
 
-/** The option names every provider understands (`ProviderOptions`). */
+/**
+ * The option names every provider understands (`ProviderOptions`). `maxShardBytes` is not one of them: only
+ * the providers built on SessionTable ('memory', 'sharded') enforce it, and list it as their own.
+ */
 export const COMMON_OPTION_NAMES: readonly string[] = [
   'maxValueBytes',
   'maxSessionBytes',
@@ -95,5 +100,6 @@ export function resolveLimits(options: SessionLimits = {}): ResolvedLimits {
     ),
     maxKeys: integerOption('maxKeys', options.maxKeys, DEFAULT_LIMITS.maxKeys, 1),
     maxSessions: integerOption('maxSessions', options.maxSessions, DEFAULT_LIMITS.maxSessions, 1),
+    maxShardBytes: integerOption('maxShardBytes', options.maxShardBytes, DEFAULT_LIMITS.maxShardBytes, 1),
   };
 }

@@ -64,6 +64,10 @@ export interface ShardStats {
   readonly evicted: number;
   /** `process.memoryUsage().heapUsed` of the thread that owns the sessions. */
   readonly heapUsedBytes: number;
+  /** Bytes held as counted against `maxShardBytes` ('memory' and 'sharded' only). */
+  readonly bytes?: number;
+  /** The byte budget in force, `maxShardBytes` or its default ('memory' and 'sharded' only). */
+  readonly maxBytes?: number;
 }
 
 /**
@@ -113,8 +117,19 @@ export interface SessionLimits {
   readonly maxSessionBytes?: number;
   /** Keys in one session. Default 1,000. */
   readonly maxKeys?: number;
-  /** Live sessions per table (memory) or per shard (sharded). Past it, the soonest to expire is evicted. Default 4,000,000. */
+  /**
+   * Live sessions per table (memory) or per shard (sharded). Past it, one is evicted: an expired one if any,
+   * else the oldest never read since its creation (probation), else the one closest to expiry. Default 4,000,000.
+   */
   readonly maxSessions?: number;
+  /**
+   * Bytes of sessions per table (memory) or per shard (sharded; the whole store holds `maxShardBytes ×
+   * shards`), counted as keys + values + a fixed estimate of each session's and each key's overhead. Past
+   * it, sessions are evicted by the `maxSessions` rule. Default: half the heap limit of the thread that owns
+   * the table (for a shard, of its worker: see the 'sharded' provider's `resourceLimits`). Only 'memory' and
+   * 'sharded' enforce it; 'redis' and 'postgres' refuse it as an unknown option.
+   */
+  readonly maxShardBytes?: number;
 }
 
 /** Options every provider understands. */

@@ -1,3 +1,4 @@
+import type { ProbationChunk } from './probation.js';
 import type { SessionMeta } from './provider.js';
 
 /** One stored session. Values stay encoded: a store never decodes them (except for `incr`). */
@@ -11,6 +12,8 @@ export interface SessionRecord {
   readonly absoluteExpiresAt: number;
   /** The expiry-index bucket the record is filed under. */
   bucket: number;
+  /** While the session was never read since its creation: its chunk of the table's probation segment. */
+  probation: ProbationChunk | undefined;
 }
 
 /** When the record dies: the earlier of its idle and absolute deadlines. */

@@ -1,7 +1,10 @@
 import type { SessionLimits, SessionProvider } from '../providers/provider.js';
 
-/** Every limit of {@link SessionLimits}, filled in: what the suite hands the factory to pass through. */
-export type ContractLimits = { readonly [K in keyof SessionLimits]-?: number };
+/**
+ * Every limit of {@link SessionLimits} but the byte budget (`maxShardBytes`, left at each provider's
+ * default), filled in: what the suite hands the factory to pass through.
+ */
+export type ContractLimits = { readonly [K in Exclude<keyof SessionLimits, 'maxShardBytes'>]-?: number };
 
 /** What the suite gives the factory each time it needs a provider. */
 export interface ProviderContext {
@@ -35,7 +38,8 @@ export type ContractFactory = (context: ProviderContext) => SessionProvider | Pr
  * - `gcCount`: `gc()` resolves exactly how many sessions it removed (a store that expires keys itself
  *   cannot know).
  * - `expiredStat`: `stats()` counts the sessions that were removed because they expired.
- * - `maxSessions`: the provider enforces `maxSessions` by evicting the session closest to expiry.
+ * - `maxSessions`: the provider enforces `maxSessions` by evicting sessions never read since their creation
+ *   first (oldest first), then the session closest to expiry.
  * - `backwardClock`: the provider keeps working when its clock steps back (an NTP correction).
  */
 export type ProviderCapability = 'gcAt' | 'gcCount' | 'expiredStat' | 'maxSessions' | 'backwardClock';

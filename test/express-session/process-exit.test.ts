@@ -44,13 +44,10 @@ describe('a ShardSessionStore that is never closed', () => {
     expect(exited).toBe(true);
   });
 
-  // The known limitation, pinned so it cannot go unnoticed either way: the sharded provider's piscina task,
-  // pending for the shard's whole life, keeps piscina's port referenced, and the router's own port is
-  // referenced too. The fix belongs to src/providers/sharded/{worker,shard-link}.ts (the perf branch's files;
-  // see the branch's report). When it lands, this test fails: make it expect `exited` to be true.
-  it("('sharded' provider) still keeps the process alive: a known limitation of the provider", async () => {
+  // Issue 11: idle shard threads and the router's ports are unref'd; only a frame in flight holds the process.
+  it("lets the process exit ('sharded' provider: idle shards are unref'd)", async () => {
     const { exited, output } = await runUnclosed({ provider: 'sharded', providerOptions: { shards: 1 } });
     expect(output.trim()).toBe('stored 1');
-    expect(exited).toBe(false);
+    expect(exited).toBe(true);
   });
 });

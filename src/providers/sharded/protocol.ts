@@ -20,9 +20,12 @@ export const Op = {
   Take: 6,
   Put: 7,
   Destroy: 8,
+  /** `[Gc, now, budgetMs]` → `[removed, done]`: one slice of a sweep. */
   Gc: 9,
   Count: 10,
   Stats: 11,
+  /** Fault injection: the shard stops answering (`[Hang, 0]` drops frames, `[Hang, 1]` spins forever). */
+  Hang: 12,
 } as const;
 
 /** One operation on the wire: its code, then its arguments. */
@@ -121,5 +124,6 @@ export function decodeRecord(wire: readonly unknown[]): SessionRecord {
     idleExpiresAt: idleExpiresAt as number,
     absoluteExpiresAt: absoluteExpiresAt as number,
     bucket: 0,
+    probation: undefined,
   };
 }

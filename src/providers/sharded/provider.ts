@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { ClosedError, InvalidArgumentError } from '../../errors.js';
+import type { ResourceLimits } from 'node:worker_threads';
+import { ClosedError, InvalidArgumentError, InvalidOptionError } from '../../errors.js';
 import { checkDelta, checkIncrAmount, checkKey, checkPolicy, checkSid } from '../contract-checks.js';
 import type {
   ProviderOptions,
@@ -28,13 +29,33 @@ export interface ShardedProviderOptions extends ProviderOptions {
    * producing the next, instead of the two threads taking turns (measured: 2x the throughput at depth 64).
    */
   readonly maxOpsPerFrame?: number;
+  /**
+   * The watchdog's deadline, in ms of real time (not the `now` clock): a shard whose oldest unanswered frame
+   * is older than this is declared stuck (an endless loop, a lost frame), its thread is terminated and
+   * restarted empty, and its pending operations reject with `ShardUnavailableError`. It also bounds how
+   * long `close()` waits for a shard. Default 5,000; it must exceed the longest legitimate frame.
+   */
+  readonly shardTimeoutMs?: number;
+  /**
+   * Heap limits of each shard's thread (`new Worker`'s `resourceLimits`). Default: Node's. Keep
+   * `maxShardBytes` well below `maxOldGenerationSizeMb`, or the thread dies out of memory with its sessions.
+   */
+  readonly resourceLimits?: ResourceLimits;
 }
 
 export const DEFAULT_MAX_QUEUED_OPS = 65_536;
 export const DEFAULT_MAX_OPS_PER_FRAME = 32;
+export const DEFAULT_SHARD_TIMEOUT_MS = 5000;
 /** More shards than this only adds threads fighting over the same cores. */
 const MAX_SHARDS = 256;
-const OWN_OPTION_NAMES = ['shards', 'maxQueuedOps', 'maxOpsPerFrame'];
+const OWN_OPTION_NAMES = [
+  'shards',
+  'maxQueuedOps',
+  'maxOpsPerFrame',
+  'shardTimeoutMs',
+  'resourceLimits',
+  'maxShardBytes',
+];
 
 /** The default shard count: every core but one, which stays with the main thread. */
 export function defaultShardCount(): number {
@@ -51,6 +72,7 @@ export function defaultShardCount(): number {
 export class ShardedProvider implements SessionProvider {
   readonly #links: ShardLink[];
   readonly #now: () => number;
+  readonly #gcSliceMs: number;
   #closed = false;
 
   constructor(options: ShardedProviderOptions = {}) {
@@ -67,7 +89,19 @@ export class ShardedProvider implements SessionProvider {
       DEFAULT_MAX_OPS_PER_FRAME,
       1,
     );
+    const shardTimeoutMs = integerOption(
+      'shardTimeoutMs',
+      options.shardTimeoutMs,
+      DEFAULT_SHARD_TIMEOUT_MS,
+      1,
+      2_147_483_647,
+    );
+    const resourceLimits = options.resourceLimits;
+    if (resourceLimits !== undefined && (resourceLimits === null || typeof resourceLimits !== 'object')) {
+      throw new InvalidOptionError('resourceLimits must be an object (worker_threads ResourceLimits)');
+    }
     this.#now = now;
+    this.#gcSliceMs = gcSliceMs;
     const filename = workerFilename();
     this.#links = Array.from(
       { length: shards },
@@ -81,6 +115,8 @@ export class ShardedProvider implements SessionProvider {
           maxQueuedOps,
           maxOpsPerFrame,
           now,
+          shardTimeoutMs,
+          resourceLimits,
         }),
     );
   }
@@ -148,10 +184,20 @@ export class ShardedProvider implements SessionProvider {
     return (await this.#owner(sid).call([Op.Destroy, sid])) as boolean;
   }
 
+  /** Sweeps every shard in slices of `gcSliceMs`, one frame each, until each is done. */
   async gc(now?: number): Promise<number> {
+    if (this.#closed) throw new ClosedError();
     const at = now ?? this.#now();
-    const removed = await this.#everyShard([Op.Gc, at]);
-    return removed.reduce((sum: number, n) => sum + (n as number), 0);
+    const sweepShard = async (link: ShardLink): Promise<number> => {
+      let total = 0;
+      for (;;) {
+        const [removed, done] = (await link.call([Op.Gc, at, this.#gcSliceMs])) as [number, boolean];
+        total += removed;
+        if (done) return total;
+      }
+    };
+    const removed = await Promise.all(this.#links.map(sweepShard));
+    return removed.reduce((sum, n) => sum + n, 0);
   }
 
   async count(): Promise<number> {
@@ -162,8 +208,19 @@ export class ShardedProvider implements SessionProvider {
   async stats(): Promise<ShardStats[]> {
     const answers = await this.#everyShard([Op.Stats]);
     return answers.map((answer, shard) => {
-      const [threadId, sessions, ops, batches, gcSweeps, gcMaxSliceMs, expired, evicted, heapUsedBytes] =
-        answer as number[];
+      const [
+        threadId,
+        sessions,
+        ops,
+        batches,
+        gcSweeps,
+        gcMaxSliceMs,
+        expired,
+        evicted,
+        heapUsedBytes,
+        bytes,
+        maxBytes,
+      ] = answer as number[];
       return {
         shard,
         threadId: threadId as number,
@@ -176,6 +233,8 @@ export class ShardedProvider implements SessionProvider {
         expired: expired as number,
         evicted: evicted as number,
         heapUsedBytes: heapUsedBytes as number,
+        bytes: bytes as number,
+        maxBytes: maxBytes as number,
       };
     });
   }
@@ -191,9 +250,19 @@ export class ShardedProvider implements SessionProvider {
    * For fault-injection tests and operators; resolves once the thread has exited.
    */
   async terminateShard(shard: number): Promise<void> {
-    const thread = this.#links[shard]?.thread;
-    if (!thread) throw new InvalidArgumentError(`terminateShard: no shard ${String(shard)}`);
-    await thread.terminate();
+    const link = this.#links[shard];
+    if (!link) throw new InvalidArgumentError(`terminateShard: no shard ${String(shard)}`);
+    await link.terminateThread();
+  }
+
+  /**
+   * Makes a shard stop answering, for fault-injection tests of the watchdog: `'drop'` ignores every frame
+   * from now on (a lost frame), `'loop'` spins forever (a stuck thread). The watchdog then restarts it.
+   */
+  hangShard(shard: number, mode: 'drop' | 'loop'): void {
+    const link = this.#links[shard];
+    if (!link) throw new InvalidArgumentError(`hangShard: no shard ${String(shard)}`);
+    link.call([Op.Hang, mode === 'loop' ? 1 : 0]).catch(() => {});
   }
 
   #owner(sid: string): ShardLink {

@@ -1,5 +1,4 @@
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { ResourceLimits } from 'node:worker_threads';
 import {
   ClosedError,
   errorFromCode,
@@ -9,7 +8,10 @@ import {
 } from '../../errors.js';
 import type { ResolvedLimits } from '../provider-options.js';
 import { decodeFrame, encodeFrame, FAILED, type WireOp } from './protocol.js';
-import type { ShardSetup } from './worker.js';
+import { ShardThread } from './shard-thread.js';
+
+/** How much longer than `shardTimeoutMs` a thread that is still starting may take to answer. */
+const STARTUP_ALLOWANCE_MS = 5000;
 
 /** An operation waiting for its answer. */
 interface Pending {
@@ -29,6 +31,17 @@ export interface ShardLinkOptions {
   /** A frame is sent as soon as it holds this many operations, without waiting for the end of the turn. */
   readonly maxOpsPerFrame: number;
   readonly now: () => number;
+  /** A frame unanswered for this long (real time, ms) means the thread is stuck: it is terminated and restarted. */
+  readonly shardTimeoutMs: number;
+  /** Heap limits of the shard's thread, passed to `new Worker`. */
+  readonly resourceLimits: ResourceLimits | undefined;
+}
+
+/** A frame sent and not yet answered. */
+interface InFlight {
+  readonly batch: Pending[];
+  /** `performance.now()` when it was sent. */
+  readonly sentAt: number;
 }
 
 /**
@@ -39,12 +52,13 @@ export interface ShardLinkOptions {
  * whole I/O phase produced.
  */
 export class ShardLink {
-  readonly #pool: Piscina;
-  #port!: MessagePort;
+  /** The shard's current thread; undefined while a dead one is being replaced (frames wait meanwhile). */
+  #thread: ShardThread | undefined;
   #mailbox: Pending[] = [];
   /** Frames sent and not yet answered, oldest first; answers come back in the same order. */
-  readonly #inflight: Pending[][] = [];
+  readonly #inflight: InFlight[] = [];
   #inflightOps = 0;
+  #watchdog: NodeJS.Timeout | undefined;
   #flushScheduled = false;
   #closed = false;
   #drained: (() => void) | undefined;
@@ -52,19 +66,6 @@ export class ShardLink {
 
   constructor(options: ShardLinkOptions) {
     this.#options = options;
-    // One pool of exactly one thread per shard: a shard's frames always reach the same thread, in order.
-    // atomics 'disabled': piscina's default 'sync' parks an idle worker in Atomics.wait, which would freeze
-    // the shard's event loop and with it the GC tick and the port.
-    this.#pool = new Piscina({
-      filename: options.filename,
-      minThreads: 1,
-      maxThreads: 1,
-      concurrentTasksPerWorker: 1,
-      atomics: 'disabled',
-      idleTimeout: Number.POSITIVE_INFINITY,
-    });
-    // Errors of a dead thread surface through the shard's task; the pool's own event must not crash us.
-    this.#pool.on('error', () => {});
     this.#start();
   }
 
@@ -73,9 +74,12 @@ export class ShardLink {
     return this.#mailbox.length + this.#inflightOps;
   }
 
-  /** The thread running this shard (for fault injection and diagnostics). */
-  get thread() {
-    return this.#pool.threads[0];
+  /**
+   * Ends the shard's thread the way a crash would, and resolves once it has exited (for fault injection).
+   * While a restart is under way there is no thread to end: it resolves at once.
+   */
+  async terminateThread(): Promise<void> {
+    await this.#thread?.crash();
   }
 
   /** Queues an operation; it leaves with the rest of this turn's operations for the shard. */
@@ -104,14 +108,21 @@ export class ShardLink {
     });
   }
 
-  /** Sends what is pending, waits for every answer, ends the thread. */
+  /**
+   * Sends what is pending, waits for every answer, ends the thread. Bounded: a stuck shard is caught by the
+   * watchdog within `shardTimeoutMs` (its operations reject), and ending the thread terminates it.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Operations still waiting for a restarted thread will never be sent: they fail now.
+    if (!this.#thread) this.#rejectMailbox(new ClosedError());
     this.#flush();
     if (this.#inflightOps > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
-    this.#port.close();
-    await this.#pool.destroy();
+    clearTimeout(this.#watchdog);
+    const thread = this.#thread;
+    this.#thread = undefined;
+    await thread?.end();
   }
 
   #scheduleTurnFlush(): void {
@@ -134,7 +145,8 @@ export class ShardLink {
 
   readonly #flush = (): void => {
     const batch = this.#mailbox;
-    if (batch.length === 0) return;
+    const thread = this.#thread;
+    if (batch.length === 0 || !thread) return; // a restart in progress sends them when done
     this.#mailbox = [];
     const frame: unknown[] = [this.#options.now()];
     for (const pending of batch) frame.push(pending.op);
@@ -147,15 +159,60 @@ export class ShardLink {
       for (const pending of batch) pending.reject(failure);
       return;
     }
-    this.#inflight.push(batch);
+    if (this.#inflight.length === 0) {
+      // Referenced only while an answer is awaited: an idle shard never keeps the process alive, a pending
+      // operation always does (issue 11).
+      thread.port.ref();
+      this.#armWatchdog(this.#options.shardTimeoutMs);
+    }
+    this.#inflight.push({ batch, sentAt: performance.now() });
     this.#inflightOps += batch.length;
-    this.#port.postMessage(buffer, [buffer]);
+    thread.port.postMessage(buffer, [buffer]);
+  };
+
+  #armWatchdog(delayMs: number): void {
+    if (this.#watchdog || !this.#thread) return;
+    // Unref'd: while frames are in flight the port holds the process; the timer must not hold it alone.
+    this.#watchdog = setTimeout(this.#checkWatchdog, delayMs).unref();
+  }
+
+  /** Fires while frames are in flight: if the oldest has waited past the deadline, the thread is stuck. */
+  readonly #checkWatchdog = (): void => {
+    this.#watchdog = undefined;
+    const oldest = this.#inflight[0];
+    const thread = this.#thread;
+    if (!oldest || !thread) return;
+    // Booting a thread is not being stuck (on a loaded 2-core machine it took over 400 ms): while it starts,
+    // it gets STARTUP_ALLOWANCE_MS more; a frame's age counts from the start at the earliest.
+    const timeout = this.#options.shardTimeoutMs;
+    const ready = thread.readyAt !== undefined;
+    const limit = ready ? timeout : timeout + STARTUP_ALLOWANCE_MS;
+    const age = performance.now() - Math.max(oldest.sentAt, thread.readyAt ?? thread.startedAt);
+    if (age < limit) {
+      this.#armWatchdog(limit - age);
+      return;
+    }
+    // Timers run before the poll phase: if the main thread itself was blocked past the deadline, the answer
+    // may be waiting on the port. setImmediate runs after the poll phase has delivered it.
+    setImmediate(() => {
+      if (this.#inflight[0] !== oldest) {
+        this.#checkWatchdog(); // answered after all: watch the next frame, if any
+        return;
+      }
+      this.#onDeath(
+        thread,
+        ready
+          ? `session shard ${this.#options.shard} did not answer within ${timeout} ms (shardTimeoutMs); it is being restarted`
+          : `session shard ${this.#options.shard} did not start within ${limit} ms; it is being restarted`,
+      );
+    });
   };
 
   readonly #onAnswer = (buffer: ArrayBuffer): void => {
-    const batch = this.#inflight.shift();
+    const batch = this.#inflight.shift()?.batch;
     if (!batch) return;
     this.#inflightOps -= batch.length;
+    if (this.#inflight.length === 0) this.#thread?.port.unref();
     const answers = decodeFrame(buffer);
     for (let i = 0; i < batch.length; i++) {
       const pending = batch[i] as Pending;
@@ -169,37 +226,50 @@ export class ShardLink {
     if (this.#mailbox.length > 0) this.#scheduleTurnFlush();
   };
 
-  /** Starts (or restarts) the thread: a fresh channel, handed over as piscina's one long task. */
+  /** Starts (or restarts) the shard: a new generation of its thread. */
   #start(): void {
-    const { port1, port2 } = new MessageChannel();
-    this.#port = port1;
-    port1.on('message', this.#onAnswer);
-    const { shard, limits, gcIntervalMs, gcSliceMs } = this.#options;
-    const setup: ShardSetup = { port: port2, shard, limits, gcIntervalMs, gcSliceMs };
-    this.#pool.run(setup, { transferList: [port2] }).then(
-      () => {},
-      () => this.#onDeath(port1),
+    const { filename, resourceLimits, shard, limits, gcIntervalMs, gcSliceMs } = this.#options;
+    const options = { filename, resourceLimits, setup: { shard, limits, gcIntervalMs, gcSliceMs } };
+    const thread: ShardThread = new ShardThread(options, this.#onAnswer, (reason) =>
+      this.#onDeath(thread, reason),
     );
+    this.#thread = thread;
   }
 
   /**
-   * The thread died: every operation it held is rejected at once (nothing hangs), and a new, empty shard
-   * takes its place. Operations still in the mailbox were never sent; they go to the new shard.
+   * The thread died or is stuck: every operation it held is rejected at once (nothing hangs), and a new,
+   * empty shard takes its place. Operations still in the mailbox were never sent; they go to the new shard.
    */
-  #onDeath(deadPort: MessagePort): void {
-    if (deadPort !== this.#port) return;
-    deadPort.close();
+  #onDeath(dead: ShardThread, reason: string): void {
+    if (dead !== this.#thread) return;
+    this.#thread = undefined;
+    clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
     const lost = this.#inflight.splice(0);
     this.#inflightOps = 0;
-    const error = new ShardUnavailableError(
-      `session shard ${this.#options.shard} died; it is being restarted`,
-    );
-    for (const batch of lost) for (const pending of batch) pending.reject(error);
+    const error = new ShardUnavailableError(reason);
+    for (const { batch } of lost) for (const pending of batch) pending.reject(error);
+    // The old thread is ended (at once if stuck) before a new one starts: two generations never run at once.
+    const ended = dead.end();
     if (this.#closed) {
       this.#drained?.();
       return;
     }
-    this.#start();
-    if (this.#mailbox.length > 0) this.#scheduleTurnFlush();
+    // Until the new thread is up, nothing else may hold the process (the old thread was unref'd), and an
+    // operation waiting in the mailbox must not see it exit under it.
+    const holdProcess = setTimeout(() => {}, 2 ** 31 - 1);
+    void ended.then(() => {
+      clearTimeout(holdProcess);
+      if (this.#closed) {
+        this.#rejectMailbox(new ClosedError());
+        return;
+      }
+      this.#start();
+      if (this.#mailbox.length > 0) this.#scheduleTurnFlush();
+    });
+  }
+
+  #rejectMailbox(error: Error): void {
+    for (const pending of this.#mailbox.splice(0)) pending.reject(error);
   }
 }

@@ -36,6 +36,8 @@ class Shard {
   /** The router's clock minus ours, from the last frame: the GC tick follows the router's (maybe fake) time. */
   #clockSkew = 0;
   #frames = 0;
+  /** Set by the fault-injection op `Hang`: frames are dropped unanswered. */
+  #dropping = false;
 
   constructor(setup: ShardSetup) {
     this.#table = new SessionTable(setup.limits);
@@ -48,7 +50,9 @@ class Shard {
     this.#gcTick.start();
   }
 
-  handle(buffer: ArrayBuffer): ArrayBuffer {
+  /** The answer frame, or undefined when the shard is dropping frames (fault injection). */
+  handle(buffer: ArrayBuffer): ArrayBuffer | undefined {
+    if (this.#dropping) return undefined;
     this.#frames++;
     const frame = decodeFrame(buffer);
     const now = frame[0] as number;
@@ -63,6 +67,7 @@ class Shard {
         answers.push(FAILED, [code, error instanceof Error ? error.message : String(error)]);
       }
     }
+    if (this.#dropping) return undefined;
     return encodeFrame(answers);
   }
 
@@ -100,8 +105,12 @@ class Shard {
         return encodeMeta(table.put(op[1] as string, decodeRecord(op[2] as unknown[]), now, op[3] !== false));
       case Op.Destroy:
         return table.destroy(op[1] as string, now);
-      case Op.Gc:
-        return table.sweep(op[1] as number).removed;
+      case Op.Gc: {
+        // One slice of at most the GC budget: the router calls again until done, so an explicit gc() of
+        // millions of expired sessions never stalls the operations queued behind it.
+        const { removed, done } = table.sweep(op[1] as number, op[2] as number);
+        return [removed, done];
+      }
       case Op.Count:
         return table.count(now);
       case Op.Stats: {
@@ -116,8 +125,14 @@ class Shard {
           expired,
           evicted,
           heapUsed(),
+          table.bytes,
+          table.maxBytes,
         ];
       }
+      case Op.Hang:
+        if (op[1] === 1) for (;;);
+        this.#dropping = true;
+        return null;
       default:
         throw new SessionError('ERR_MALFORMED_FRAME', `unknown operation ${String(op[0])}`);
     }
@@ -130,20 +145,18 @@ function heapUsed(): number {
 }
 
 /**
- * piscina's task: the shard's whole life. It serves frames on the port until the router closes it, then
- * resolves. If the thread dies instead, piscina rejects this task, which is how the router learns of it.
+ * piscina's task: starts the shard and returns as soon as it listens on its port. The shard lives on in the
+ * thread, served by the port's listener, until the router closes the port. Returning at once leaves piscina
+ * with no pending task, so it unrefs the idle thread: a never-closed provider does not keep the process
+ * alive (issue 11). The router learns of the thread's death from its own port's 'close' event.
  */
-export default function runShard(setup: ShardSetup): Promise<number> {
+export default function runShard(setup: ShardSetup): number {
   const shard = new Shard(setup);
   const { port } = setup;
-  return new Promise((resolve) => {
-    port.on('message', (buffer: ArrayBuffer) => {
-      const answer = shard.handle(buffer);
-      port.postMessage(answer, [answer]);
-    });
-    port.once('close', () => {
-      shard.stop();
-      resolve(setup.shard);
-    });
+  port.on('message', (buffer: ArrayBuffer) => {
+    const answer = shard.handle(buffer);
+    if (answer) port.postMessage(answer, [answer]);
   });
+  port.once('close', () => shard.stop());
+  return setup.shard;
 }

@@ -105,7 +105,7 @@ export function limitCases(h: Harness): void {
   });
 
   h.test(
-    'a new session evicts the one closest to expiry at maxSessions, counted in stats',
+    'a new session evicts the one closest to expiry at maxSessions (of the sessions read again), counted in stats',
     async () => {
       const maxSessions = 3;
       const { provider } = await h.fresh({ maxSessions });
@@ -118,6 +118,8 @@ export function limitCases(h: Harness): void {
         // Deadlines whole seconds apart, in no particular order (neither oldest nor newest is the soonest).
         const idleTimeoutMs = (((i * 37) % 101) + 10) * 1000;
         const { expiresAt } = await provider.init(sid, { idleTimeoutMs, absoluteTimeoutMs: 86_400_000 });
+        // Read again, as a later request does: off probation (see the next test), so expiry decides.
+        expect(await provider.read(sid)).not.toBeNull();
         const after = await provider.stats();
         const grown = after.filter((entry) => {
           const was = before.find((other) => other.shard === entry.shard);
@@ -138,6 +140,47 @@ export function limitCases(h: Harness): void {
       for (const { sid } of live) expect(await provider.read(sid), 'kept').not.toBeNull();
       expect(await provider.count()).toBe(live.length);
       expect(await statsTotal(provider, 'evicted')).toBe(evicted.length);
+    },
+    'maxSessions',
+  );
+
+  h.test(
+    'at maxSessions, sessions never read since their creation are evicted first, oldest first',
+    async () => {
+      const { provider, clock } = await h.fresh({ maxSessions: 4 });
+      // One stats entry (shard) is filled, as in the test above: the sessions that joined it, in order.
+      const joined = async (policy: { idleTimeoutMs: number; absoluteTimeoutMs: number }) => {
+        for (;;) {
+          const before = await provider.stats();
+          const sid = newSid();
+          await provider.init(sid, policy);
+          const after = await provider.stats();
+          const grew = after.findIndex((entry, i) => {
+            const was = before[i] as typeof entry;
+            return entry.sessions + entry.evicted - was.sessions - was.evicted === 1;
+          });
+          if (after[grew]?.shard === before[0]?.shard) return sid;
+          await provider.destroy(sid); // joined another shard: not part of this test
+        }
+      };
+      // Two users who came back (read again), with the soonest deadlines of all.
+      const users = [
+        await joined({ idleTimeoutMs: 10_000, absoluteTimeoutMs: 86_400_000 }),
+        await joined({ idleTimeoutMs: 10_000, absoluteTimeoutMs: 86_400_000 }),
+      ];
+      for (const sid of users) expect(await provider.read(sid)).not.toBeNull();
+      clock.advance(1000);
+      // A flood of sessions nobody came back for, with later deadlines: they evict each other, oldest first.
+      const flood: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        flood.push(await joined({ idleTimeoutMs: 600_000, absoluteTimeoutMs: 86_400_000 }));
+        clock.advance(10);
+      }
+      for (const sid of users) expect(await provider.read(sid), 'a returning user').not.toBeNull();
+      for (const sid of flood.slice(0, 4))
+        expect(await provider.read(sid), 'an old flood session').toBeNull();
+      for (const sid of flood.slice(4))
+        expect(await provider.read(sid), 'a new flood session').not.toBeNull();
     },
     'maxSessions',
   );
