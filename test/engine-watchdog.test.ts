@@ -223,8 +223,8 @@ describe('a shard that dies under HTTP load', () => {
     await closing;
     expect(performance.now() - since).toBeLessThan(TIMEOUT_MS + SLACK_MS);
     const { statuses } = await running;
-    expect(statuses.filter((s) => s !== 200 && s !== 503 && s !== 500)).toEqual([]);
-    // 500 only for requests that arrived after close() (ClosedError): none that was in flight failed otherwise.
+    // Requests that arrived after close() get ClosedError, answered 503 like any failure that passes.
+    expect(statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
     expect(
       [...failures.keys()].filter((code) => code !== 'ERR_SHARD_UNAVAILABLE' && code !== 'ERR_CLOSED'),
     ).toEqual([]);

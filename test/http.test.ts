@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createExpressMiddleware, getSession } from '../src/express.js';
 import { fastifySessionPlugin } from '../src/fastify.js';
 import {
+  ClosedError,
   createSessionManager,
   generateSid,
   InvalidOptionError,
@@ -200,9 +201,12 @@ describe('Fastify plugin', () => {
  */
 function overloadedAndBroken() {
   const memory = createSessionManager({ provider: 'memory' }).provider;
-  const retryable = [new OverloadedError(), new ShardUnavailableError(), new StoreUnavailableError()].map(
-    (error) => ({ sid: generateSid(), error }),
-  );
+  const retryable = [
+    new OverloadedError(),
+    new ShardUnavailableError(),
+    new StoreUnavailableError(),
+    new ClosedError(),
+  ].map((error) => ({ sid: generateSid(), error }));
   const brokenSid = generateSid();
   let provider = failingProvider(memory, brokenSid, new SessionError('ERR_BROKEN', 'broken'));
   for (const { sid, error } of retryable) provider = failingProvider(provider, sid, error);
