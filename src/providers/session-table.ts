@@ -15,6 +15,13 @@ export interface TableCounters {
   gcMaxSliceMs: number;
 }
 
+/**
+ * Told of every stored change, so a durable shard can write it through: `record` is the session as it now
+ * is (store it), `undefined` means the session is gone (delete it). Called synchronously, possibly several
+ * times per session per operation; the listener keeps the last state.
+ */
+export type TableChangeListener = (sid: string, record: SessionRecord | undefined) => void;
+
 // How many sessions the sweep removes between two looks at the clock: reading performance.now() per
 // session would cost more than the removal itself.
 const SWEEP_CLOCK_STRIDE = 64;
@@ -32,10 +39,28 @@ export class SessionTable {
   readonly counters: TableCounters = { ops: 0, expired: 0, evicted: 0, gcSweeps: 0, gcMaxSliceMs: 0 };
 
   readonly #limits: ResolvedLimits;
+  readonly #changed: TableChangeListener | undefined;
 
-  constructor(limits: ResolvedLimits, bucketMs = 100) {
+  constructor(limits: ResolvedLimits, bucketMs = 100, changed?: TableChangeListener) {
     this.#limits = limits;
     this.#expiry = new ExpiryIndex(bucketMs);
+    this.#changed = changed;
+  }
+
+  /**
+   * Puts back a session read from durable storage (a restart), without telling the change listener: it is
+   * stored already. `undefined` forgets the session instead (storage no longer has it). Not an operation.
+   */
+  restore(sid: string, record: SessionRecord | undefined): void {
+    const current = this.#sessions.get(sid);
+    if (current) {
+      this.#sessions.delete(sid);
+      this.#expiry.remove(sid, current.bucket);
+    }
+    if (!record) return;
+    if (!current) this.#makeRoom(Number.NEGATIVE_INFINITY);
+    this.#sessions.set(sid, record);
+    record.bucket = this.#expiry.add(sid, expiresAt(record));
   }
 
   /** Sessions held, including expired ones not yet swept. */
@@ -73,6 +98,7 @@ export class SessionTable {
     if (!record) return null;
     this.#applyDelta(record, delta);
     this.#slide(sid, record, now);
+    this.#changed?.(sid, record);
     return meta(record);
   }
 
@@ -97,6 +123,7 @@ export class SessionTable {
     record.values.set(key, encoded);
     record.bytes = bytes;
     this.#slide(sid, record, now);
+    this.#changed?.(sid, record);
     return after;
   }
 
@@ -154,6 +181,7 @@ export class SessionTable {
           const record = this.#sessions.get(next.value);
           if (record?.bucket !== due.bucket) continue; // stale: already gone, or refiled elsewhere
           this.#sessions.delete(next.value);
+          this.#changed?.(next.value, undefined);
           this.counters.expired++;
           removed++;
           if (outOfTime()) return { removed, done: false };
@@ -270,10 +298,12 @@ export class SessionTable {
   #insert(sid: string, record: SessionRecord): void {
     this.#sessions.set(sid, record);
     record.bucket = this.#expiry.add(sid, expiresAt(record));
+    this.#changed?.(sid, record);
   }
 
   #remove(sid: string, record: SessionRecord): void {
     this.#sessions.delete(sid);
     this.#expiry.remove(sid, record.bucket);
+    this.#changed?.(sid, undefined);
   }
 }

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { ClosedError, InvalidArgumentError } from '../../errors.js';
+import { ClosedError, InvalidArgumentError, InvalidOptionError } from '../../errors.js';
 import { checkDelta, checkIncrAmount, checkKey, checkPolicy, checkSid } from '../contract-checks.js';
 import type {
   ProviderOptions,
@@ -11,6 +11,8 @@ import type {
   ShardStats,
 } from '../provider.js';
 import { integerOption, resolveProviderOptions } from '../provider-options.js';
+import { claimDir, type DirClaim } from './durable/dir-claim.js';
+import type { DurableSetup } from './durable/lmdb-options.js';
 import { decodeMeta, decodeSnapshot, encodeDelta, Op } from './protocol.js';
 import { shardOf } from './shard-hash.js';
 import { ShardLink } from './shard-link.js';
@@ -28,13 +30,30 @@ export interface ShardedProviderOptions extends ProviderOptions {
    * producing the next, instead of the two threads taking turns (measured: 2x the throughput at depth 64).
    */
   readonly maxOpsPerFrame?: number;
+  /**
+   * Keeps the sessions in LMDB files in this directory (created if missing), so they survive a restart or a
+   * crash of the process. Without it the sessions live in the shards' memory only. One process per `dir`: a
+   * second is refused with `StorageError` (`ERR_STORAGE_LOCKED`). See docs/durable.md.
+   */
+  readonly dir?: string;
+  /**
+   * With `dir`: acknowledge a write only once it is flushed to the disk, so it survives a power loss too, not
+   * only a crash of the process. Costs a disk flush per frame of operations. Default false.
+   */
+  readonly fsync?: boolean;
+  /**
+   * With `dir`: most bytes the sessions may take in the file. At it, operations that add data (init, incr,
+   * commit with values) reject with `StorageError` (`ERR_STORAGE_FULL`); reads, destroy and expiry go on.
+   * Checked every 50 ms, so it may be passed by what is written meanwhile. Default 0: no limit but the disk.
+   */
+  readonly mapSize?: number;
 }
 
 export const DEFAULT_MAX_QUEUED_OPS = 65_536;
 export const DEFAULT_MAX_OPS_PER_FRAME = 32;
 /** More shards than this only adds threads fighting over the same cores. */
 const MAX_SHARDS = 256;
-const OWN_OPTION_NAMES = ['shards', 'maxQueuedOps', 'maxOpsPerFrame'];
+const OWN_OPTION_NAMES = ['shards', 'maxQueuedOps', 'maxOpsPerFrame', 'dir', 'fsync', 'mapSize'];
 
 /** The default shard count: every core but one, which stays with the main thread. */
 export function defaultShardCount(): number {
@@ -51,6 +70,8 @@ export function defaultShardCount(): number {
 export class ShardedProvider implements SessionProvider {
   readonly #links: ShardLink[];
   readonly #now: () => number;
+  /** With `dir`: this process's claim on it, released at close. */
+  readonly #claim: DirClaim | undefined;
   #closed = false;
 
   constructor(options: ShardedProviderOptions = {}) {
@@ -69,6 +90,8 @@ export class ShardedProvider implements SessionProvider {
     );
     this.#now = now;
     const filename = workerFilename();
+    const durable = durableSetup(options);
+    this.#claim = durable && claimDir(durable.dir);
     this.#links = Array.from(
       { length: shards },
       (_, shard) =>
@@ -81,6 +104,8 @@ export class ShardedProvider implements SessionProvider {
           maxQueuedOps,
           maxOpsPerFrame,
           now,
+          shards,
+          durable: durable && { ...durable, dir: (this.#claim as DirClaim).dir },
         }),
     );
   }
@@ -183,11 +208,16 @@ export class ShardedProvider implements SessionProvider {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(this.#links.map((link) => link.close()));
+    try {
+      await Promise.all(this.#links.map((link) => link.close()));
+    } finally {
+      this.#claim?.release();
+    }
   }
 
   /**
-   * Ends a shard's thread the way a crash would (its sessions are lost; the shard restarts empty).
+   * Ends a shard's thread the way a crash would: the shard restarts, empty in memory, or with `dir` with its
+   * sessions read back from the files (every acknowledged write is there).
    * For fault-injection tests and operators; resolves once the thread has exited.
    */
   async terminateShard(shard: number): Promise<void> {
@@ -207,6 +237,22 @@ export class ShardedProvider implements SessionProvider {
     if (this.#closed) return Promise.reject(new ClosedError());
     return Promise.all(this.#links.map((link) => link.call(op)));
   }
+}
+
+/** The durable options, checked; undefined without `dir`. */
+function durableSetup(options: ShardedProviderOptions): DurableSetup | undefined {
+  const { dir, fsync, mapSize } = options;
+  if (dir === undefined) {
+    if (fsync !== undefined || mapSize !== undefined) {
+      throw new InvalidOptionError('fsync and mapSize need dir (the directory of the session files)');
+    }
+    return undefined;
+  }
+  if (typeof dir !== 'string' || dir === '') throw new InvalidOptionError('dir must be a non-empty string');
+  if (fsync !== undefined && typeof fsync !== 'boolean') {
+    throw new InvalidOptionError(`fsync must be a boolean, got ${String(fsync)}`);
+  }
+  return { dir, fsync: fsync ?? false, mapSize: integerOption('mapSize', mapSize, 0, 0) };
 }
 
 /** Builds a 'sharded' provider. */

@@ -8,6 +8,7 @@ import {
   ShardUnavailableError,
 } from '../../errors.js';
 import type { ResolvedLimits } from '../provider-options.js';
+import type { DurableSetup } from './durable/lmdb-options.js';
 import { decodeFrame, encodeFrame, FAILED, type WireOp } from './protocol.js';
 import type { ShardSetup } from './worker.js';
 
@@ -29,6 +30,10 @@ export interface ShardLinkOptions {
   /** A frame is sent as soon as it holds this many operations, without waiting for the end of the turn. */
   readonly maxOpsPerFrame: number;
   readonly now: () => number;
+  /** Shards in this provider (a durable shard loads the stored ids that hash to it). */
+  readonly shards: number;
+  /** With `dir`: where the shard's sessions persist. */
+  readonly durable?: DurableSetup | undefined;
 }
 
 /**
@@ -174,8 +179,17 @@ export class ShardLink {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     port1.on('message', this.#onAnswer);
-    const { shard, limits, gcIntervalMs, gcSliceMs } = this.#options;
-    const setup: ShardSetup = { port: port2, shard, limits, gcIntervalMs, gcSliceMs };
+    const { shard, limits, gcIntervalMs, gcSliceMs, shards, durable, now } = this.#options;
+    const setup: ShardSetup = {
+      port: port2,
+      shard,
+      limits,
+      gcIntervalMs,
+      gcSliceMs,
+      shards,
+      startedAt: now(),
+      ...(durable && { durable }),
+    };
     this.#pool.run(setup, { transferList: [port2] }).then(
       () => {},
       () => this.#onDeath(port1),
@@ -183,8 +197,8 @@ export class ShardLink {
   }
 
   /**
-   * The thread died: every operation it held is rejected at once (nothing hangs), and a new, empty shard
-   * takes its place. Operations still in the mailbox were never sent; they go to the new shard.
+   * The thread died: every operation it held is rejected at once (nothing hangs), and a new shard takes its
+   * place (empty, or with `dir` loaded from the files). Operations still in the mailbox were never sent; they go to the new shard.
    */
   #onDeath(deadPort: MessagePort): void {
     if (deadPort !== this.#port) return;

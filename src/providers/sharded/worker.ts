@@ -1,9 +1,11 @@
 import { getHeapStatistics } from 'node:v8';
 import { type MessagePort, threadId } from 'node:worker_threads';
-import { SessionError } from '../../errors.js';
+import { SessionError, StorageError } from '../../errors.js';
 import { GcTick } from '../gc-tick.js';
 import type { ResolvedLimits } from '../provider-options.js';
 import { SessionTable } from '../session-table.js';
+import type { DurableSetup } from './durable/lmdb-options.js';
+import type { ShardStore } from './durable/shard-store.js';
 import {
   decodeDelta,
   decodeFrame,
@@ -24,6 +26,17 @@ export interface ShardSetup {
   readonly limits: ResolvedLimits;
   readonly gcIntervalMs: number;
   readonly gcSliceMs: number;
+  /** Shards in this run: a durable shard loads the stored ids that hash to it. */
+  readonly shards: number;
+  /** The router's clock when it started this thread: a durable shard skips what was dead by then. */
+  readonly startedAt: number;
+  /** With `dir`: where and how the shard's sessions persist. */
+  readonly durable?: DurableSetup;
+}
+
+/** Operations that add data: refused while the store is at its `mapSize` (those that remove data still run). */
+function addsData(op: unknown[]): boolean {
+  return op[0] === Op.Init || op[0] === Op.Incr || (op[0] === Op.Commit && (op[2] as unknown[]).length > 0);
 }
 
 /**
@@ -33,19 +46,57 @@ export interface ShardSetup {
 class Shard {
   readonly #table: SessionTable;
   readonly #gcTick: GcTick;
+  /** With `dir`: the shard's durable store, written at the end of every frame, before the answer. */
+  readonly #store: ShardStore | undefined;
+  /** Why this shard cannot serve (its store would not open or load): every operation gets this error. */
+  readonly #failure: StorageError | undefined;
   /** The router's clock minus ours, from the last frame: the GC tick follows the router's (maybe fake) time. */
   #clockSkew = 0;
   #frames = 0;
+  /** Changes the table reported: an operation that made some has a write to acknowledge. */
+  #changes = 0;
 
-  constructor(setup: ShardSetup) {
-    this.#table = new SessionTable(setup.limits);
+  /** A shard, its store opened and its sessions loaded (lmdb is imported only when `durable` is set). */
+  static async create(setup: ShardSetup): Promise<Shard> {
+    if (!setup.durable) return new Shard(setup, undefined, undefined);
+    const { ShardStore } = await import('./durable/shard-store.js');
+    let store: ShardStore;
+    try {
+      store = await ShardStore.open(setup.durable);
+    } catch (error) {
+      return new Shard(setup, undefined, asStorageError(error));
+    }
+    const shard = new Shard(setup, store, undefined);
+    try {
+      store.load(shard.#table, setup.shard, setup.shards, setup.startedAt);
+    } catch (error) {
+      return new Shard(setup, undefined, asStorageError(error));
+    }
+    shard.#gcTick.start();
+    return shard;
+  }
+
+  private constructor(setup: ShardSetup, store: ShardStore | undefined, failure: StorageError | undefined) {
+    this.#store = store;
+    this.#failure = failure;
+    const track = store?.track;
+    this.#table = new SessionTable(
+      setup.limits,
+      undefined,
+      track &&
+        ((sid, record) => {
+          this.#changes++;
+          track(sid, record);
+        }),
+    );
     this.#gcTick = new GcTick(
       this.#table,
       () => Date.now() + this.#clockSkew,
       setup.gcIntervalMs,
       setup.gcSliceMs,
+      store && (() => this.#commitSweep()),
     );
-    this.#gcTick.start();
+    if (!store && !failure) this.#gcTick.start();
   }
 
   handle(buffer: ArrayBuffer): ArrayBuffer {
@@ -54,7 +105,11 @@ class Shard {
     const now = frame[0] as number;
     this.#clockSkew = now - Date.now();
     const answers: unknown[] = [];
+    const store = this.#store;
+    // Answer positions of the operations that changed something: they fail if the frame's commit does.
+    const writers: number[] = [];
     for (let i = 1; i < frame.length; i++) {
+      const changesBefore = this.#changes;
       try {
         answers.push(OK, this.#apply(frame[i] as unknown[], now));
       } catch (error) {
@@ -62,16 +117,47 @@ class Shard {
         const code = error instanceof SessionError ? error.code : 'ERR_SHARD_INTERNAL';
         answers.push(FAILED, [code, error instanceof Error ? error.message : String(error)]);
       }
+      if (this.#changes !== changesBefore) writers.push(answers.length - 2);
     }
+    if (store?.hasPending) this.#commitFrame(store, answers, writers);
     return encodeFrame(answers);
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.#gcTick.stop();
+    await this.#store?.close();
+  }
+
+  /** Writes the frame's changes in one transaction; if that fails, the operations that changed something fail. */
+  #commitFrame(store: ShardStore, answers: unknown[], writers: readonly number[]): void {
+    try {
+      store.commit();
+    } catch (error) {
+      const failure = asStorageError(error);
+      if ('sids' in failure) store.revert(this.#table, failure.sids as readonly string[]);
+      for (const at of writers) {
+        answers[at] = FAILED;
+        answers[at + 1] = [failure.code, failure.message];
+      }
+    }
+  }
+
+  /** A GC slice's deletions. If they cannot be written, the records stay on disk, dead: a restart skips them. */
+  #commitSweep(): void {
+    try {
+      this.#store?.commit();
+    } catch {}
   }
 
   #apply(op: unknown[], now: number): unknown {
     if (!Array.isArray(op)) throw new SessionError('ERR_MALFORMED_FRAME', 'malformed operation');
+    if (this.#failure && op[0] !== Op.Stats) throw this.#failure;
+    if (this.#store?.isFull() && addsData(op)) {
+      throw new StorageError(
+        'the session store is full (mapSize reached): sessions can be read, destroyed and expire, not grow',
+        'ERR_STORAGE_FULL',
+      );
+    }
     const table = this.#table;
     switch (op[0]) {
       case Op.Init: {
@@ -133,8 +219,9 @@ function heapUsed(): number {
  * piscina's task: the shard's whole life. It serves frames on the port until the router closes it, then
  * resolves. If the thread dies instead, piscina rejects this task, which is how the router learns of it.
  */
-export default function runShard(setup: ShardSetup): Promise<number> {
-  const shard = new Shard(setup);
+export default async function runShard(setup: ShardSetup): Promise<number> {
+  // Frames that arrive while a durable shard loads wait in the port: it answers none before it has loaded.
+  const shard = await Shard.create(setup);
   const { port } = setup;
   return new Promise((resolve) => {
     port.on('message', (buffer: ArrayBuffer) => {
@@ -142,8 +229,15 @@ export default function runShard(setup: ShardSetup): Promise<number> {
       port.postMessage(answer, [answer]);
     });
     port.once('close', () => {
-      shard.stop();
-      resolve(setup.shard);
+      shard.stop().then(
+        () => resolve(setup.shard),
+        () => resolve(setup.shard),
+      );
     });
   });
+}
+
+function asStorageError(error: unknown): StorageError {
+  if (error instanceof StorageError) return error;
+  return new StorageError(`session store: ${error instanceof Error ? error.message : String(error)}`);
 }
