@@ -65,7 +65,10 @@ describe("'sharded' with dir: restart", () => {
     // Every kind of acknowledged write: incr, commit (set and delete), rename, destroy.
     for (let i = 0; i < 300; i += 3) expect(await first.incr(sids[i] as string, 'n', i)).toBe(i);
     for (let i = 1; i < 300; i += 3) {
-      const meta = await first.commit(sids[i] as string, { set: [['extra', encodeValue('x')]], delete: ['user'] });
+      const meta = await first.commit(sids[i] as string, {
+        set: [['extra', encodeValue('x')]],
+        delete: ['user'],
+      });
       metas.set(sids[i] as string, meta as SessionMeta);
     }
     const renamed = new Map<string, string>();
