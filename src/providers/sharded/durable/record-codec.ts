@@ -34,6 +34,7 @@ export function encodeStoredRecord(record: SessionRecord): Uint8Array {
 
 /** When a stored record dies, read from its head alone (a restart skips dead records without decoding them). */
 export function storedExpiresAt(bytes: Buffer): number {
+  checkLayout(bytes);
   return Math.min(bytes.readDoubleLE(17), bytes.readDoubleLE(25));
 }
 
@@ -67,4 +68,10 @@ export function decodeStoredRecord(bytes: Buffer): SessionRecord {
     absoluteExpiresAt: bytes.readDoubleLE(25),
     bucket: 0,
   };
+}
+
+function checkLayout(bytes: Buffer): void {
+  if (bytes.length < HEAD_BYTES || bytes[0] !== LAYOUT) {
+    throw new RangeError(`a stored session has an unknown layout (${bytes.length} bytes, version ${bytes[0]})`);
+  }
 }
