@@ -6,6 +6,8 @@ import { createDemoServer, type DemoOptions } from './app.js';
 // to serve the network), with SHARDS shard threads (default: the provider's). With REDIS_URL
 // (redis://127.0.0.1:6379) or REDIS_CLUSTER (host:port,host:port,…) the sessions live in Redis instead, and
 // with DATABASE_URL (postgres://…) in PostgreSQL, so several demo processes, on one machine or many, share them.
+// Otherwise the shard threads keep them in LMDB files in SESSION_DIR (default `.sessions` under the working
+// directory), so a restart of the demo keeps everyone logged in; `SESSION_DIR=` (empty) keeps them in memory.
 function integerFromEnv(name: string, fallback: number | undefined, min: number): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -20,6 +22,7 @@ function integerFromEnv(name: string, fallback: number | undefined, min: number)
 const port = integerFromEnv('PORT', 3000, 0) as number;
 const host = process.env.HOST || '127.0.0.1';
 const shards = integerFromEnv('SHARDS', undefined, 1);
+const sessionDir = process.env.SESSION_DIR ?? '.sessions';
 const demo = createDemoServer(demoOptions());
 
 function demoOptions(): DemoOptions {
@@ -32,13 +35,13 @@ function demoOptions(): DemoOptions {
   else if (databaseUrl)
     manager = { provider: 'postgres', providerOptions: { connectionString: databaseUrl } };
   if (manager) return { manager };
-  return shards === undefined ? {} : { shards };
+  return { ...(shards !== undefined && { shards }), ...(sessionDir && { dir: sessionDir }) };
 }
 
 function storeName(): string {
   if (process.env.REDIS_CLUSTER) return 'Redis Cluster';
   if (process.env.REDIS_URL) return 'Redis';
-  return 'shard threads';
+  return sessionDir ? `shard threads, LMDB in ${sessionDir}` : 'shard threads, in memory';
 }
 
 demo.server.listen(port, host, () => {
