@@ -47,6 +47,11 @@ export class SessionTable {
     this.#changed = changed;
   }
 
+  /** Whether the table holds a record under `sid`, alive or not yet swept. Not an operation. */
+  has(sid: string): boolean {
+    return this.#sessions.get(sid) !== undefined;
+  }
+
   /**
    * Puts back a session read from durable storage (a restart), without telling the change listener: it is
    * stored already. `undefined` forgets the session instead (storage no longer has it). Not an operation.

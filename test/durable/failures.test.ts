@@ -133,7 +133,9 @@ describe("'sharded' with dir: failures", () => {
     // What is stored stays readable and can be touched and destroyed.
     expect([...((await provider.read(someone))?.values.get('v') ?? [])]).toEqual([...value]);
     expect(await provider.commit(someone, {})).not.toBeNull();
-    for (const sid of stored.splice(0, stored.length / 2)) expect(await provider.destroy(sid)).toBe(true);
+    // (Most of them: LMDB merges a page only once it is under a quarter full, so destroying every other
+    // session would free few pages.)
+    for (const sid of stored.splice(5)) expect(await provider.destroy(sid)).toBe(true);
     // The freed room is used again once the shard looks at its usage (every 50 ms).
     const deadline = Date.now() + 5_000;
     let again: unknown;
@@ -143,6 +145,6 @@ describe("'sharded' with dir: failures", () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     } while (Date.now() < deadline);
     expect(again).not.toBeInstanceOf(Error);
-    expect(await provider.read(stored[0] as string)).not.toBeNull();
+    for (const sid of stored) expect(await provider.read(sid)).not.toBeNull();
   });
 });

@@ -103,19 +103,35 @@ describe("'sharded' with dir: restart", () => {
     for (const old of renamed.keys()) expect(await second.read(old)).toBeNull();
   });
 
-  it('requests sent while the shards are still loading wait for the load, never find their session unknown', async () => {
+  it('while the shards still load, requests are answered from the file: none is told its session is unknown, and the load overwrites or resurrects nothing', async () => {
     const dir = newDir();
     const clock = new Clock(Date.now());
     const first = start(dir, clock, 1);
     const sids = Array.from({ length: 20_000 }, () => generateSid());
     for (let i = 0; i < sids.length; i += 1000) {
-      await Promise.all(sids.slice(i, i + 1000).map((sid) => first.init(sid, POLICY)));
+      await Promise.all(
+        sids.slice(i, i + 1000).map((sid) => first.init(sid, POLICY, { set: [['n', encodeValue(1)]] })),
+      );
     }
     await stop(first);
     const second = start(dir, clock, 1);
-    // Issued at once, before the thread can have loaded 20,000 sessions.
-    const found = await Promise.all(sids.map((sid) => second.read(sid)));
+    // Issued at once, before the thread can have loaded 20,000 sessions: destroys, increments, reads.
+    const destroyed = sids.slice(0, 100);
+    const bumped = sids.slice(19_900);
+    const [destroyedAnswers, bumpedAnswers, found] = await Promise.all([
+      Promise.all(destroyed.map((sid) => second.destroy(sid))),
+      Promise.all(bumped.map((sid) => second.incr(sid, 'n', 10))),
+      Promise.all(sids.slice(100, 19_900).map((sid) => second.read(sid))),
+    ]);
+    expect(destroyedAnswers.every((answer) => answer === true)).toBe(true);
+    expect(bumpedAnswers.every((answer) => answer === 11)).toBe(true);
     expect(found.filter((s) => s === null)).toHaveLength(0);
+    // count finishes the load: the destroyed stay destroyed, the increments stay.
+    expect(await second.count()).toBe(19_900);
+    for (const sid of destroyed.slice(0, 10)) expect(await second.read(sid)).toBeNull();
+    for (const sid of bumped.slice(0, 10)) {
+      expect(decodeValue((await second.read(sid))?.values.get('n') as Uint8Array)).toBe(11);
+    }
   });
 
   it('a change of shard count between runs (2 → 3 → 1) finds every session', async () => {

@@ -49,7 +49,7 @@ class Shard {
   /** With `dir`: the shard's durable store, written at the end of every frame, before the answer. */
   readonly #store: ShardStore | undefined;
   /** Why this shard cannot serve (its store would not open or load): every operation gets this error. */
-  readonly #failure: StorageError | undefined;
+  #failure: StorageError | undefined;
   /** The router's clock minus ours, from the last frame: the GC tick follows the router's (maybe fake) time. */
   #clockSkew = 0;
   #frames = 0;
@@ -67,11 +67,9 @@ class Shard {
       return new Shard(setup, undefined, asStorageError(error));
     }
     const shard = new Shard(setup, store, undefined);
-    try {
-      store.load(shard.#table, setup.shard, setup.shards, setup.startedAt);
-    } catch (error) {
-      return new Shard(setup, undefined, asStorageError(error));
-    }
+    store.startLoad(shard.#table, setup.shard, setup.shards);
+    shard.#clockSkew = setup.startedAt - Date.now();
+    shard.#loadInBackground();
     shard.#gcTick.start();
     return shard;
   }
@@ -123,6 +121,19 @@ class Shard {
     return encodeFrame(answers);
   }
 
+  /** Loads stored sessions by slices between frames until done (operations read through meanwhile). */
+  #loadInBackground(): void {
+    const store = this.#store;
+    if (!store?.loading || this.#failure) return;
+    try {
+      if (!store.loadSlice(Date.now() + this.#clockSkew, LOAD_SLICE_MS)) {
+        setImmediate(() => this.#loadInBackground());
+      }
+    } catch (error) {
+      this.#failure = asStorageError(error);
+    }
+  }
+
   async stop(): Promise<void> {
     this.#gcTick.stop();
     await this.#store?.close();
@@ -149,6 +160,31 @@ class Shard {
     } catch {}
   }
 
+  /**
+   * While the store loads: the sessions `op` names come from the file first if the table lacks them; an
+   * operation over every session (count, gc, stats) finishes the load first.
+   */
+  #readThrough(store: ShardStore, op: unknown[], now: number): void {
+    switch (op[0]) {
+      case Op.Count:
+      case Op.Gc:
+      case Op.Stats:
+        try {
+          store.loadSlice(now);
+        } catch (error) {
+          this.#failure = asStorageError(error);
+          throw this.#failure;
+        }
+        return;
+      case Op.Rename:
+        store.readThrough(op[2] as string);
+        store.readThrough(op[1] as string);
+        return;
+      default:
+        store.readThrough(op[1] as string);
+    }
+  }
+
   #apply(op: unknown[], now: number): unknown {
     if (!Array.isArray(op)) throw new SessionError('ERR_MALFORMED_FRAME', 'malformed operation');
     if (this.#failure && op[0] !== Op.Stats) throw this.#failure;
@@ -158,6 +194,7 @@ class Shard {
         'ERR_STORAGE_FULL',
       );
     }
+    if (this.#store?.loading) this.#readThrough(this.#store, op, now);
     const table = this.#table;
     switch (op[0]) {
       case Op.Init: {
@@ -209,6 +246,9 @@ class Shard {
     }
   }
 }
+
+/** Time a background load slice may take before the shard turns to waiting frames. */
+const LOAD_SLICE_MS = 8;
 
 function heapUsed(): number {
   // Per isolate: this thread's heap, not the process's.

@@ -8,8 +8,6 @@ import { decodeStoredRecord, encodeStoredRecord, storedExpiresAt } from './recor
 
 /** How often a shard looks at how much of `mapSize` the sessions use: the look costs ~25 µs. */
 const USAGE_CHECK_MS = 50;
-/** Dead records deleted per transaction at load. */
-const LOAD_DELETE_BATCH = 10_000;
 
 /**
  * A shard's side of the durable store: the sessions it owns, written through to LMDB. The table tells it of
@@ -26,6 +24,8 @@ export class ShardStore {
   readonly #pending = new Map<string, SessionRecord | undefined>();
   #nextUsageCheck = 0;
   #full = false;
+  /** The load under way: where the table goes, which ids are this shard's, and the last key read. */
+  #load: { table: SessionTable; shard: number; shards: number; after: string | undefined } | undefined;
 
   private constructor(env: RootDatabase, mapSize: number) {
     this.#env = env;
@@ -52,35 +52,72 @@ export class ShardStore {
     return this.#pending.size > 0;
   }
 
+  /** Whether stored sessions are still being loaded into the table (see `loadSlice`). */
+  get loading(): boolean {
+    return this.#load !== undefined;
+  }
+
   /**
-   * Fills the table with the live sessions of shard `shard` of `shards`, and deletes the dead ones it finds.
-   * Runs before the shard answers its first frame: no request can be told its session is unknown because
-   * loading had not finished.
+   * Starts loading the stored sessions of shard `shard` of `shards` into `table`. The shard serves at once:
+   * until the load is done, an operation on an id the table does not hold yet reads it through from the file
+   * (`readThrough`), so no request is told its session is unknown because loading had not finished, and the
+   * rest comes in by slices between frames (`loadSlice`). One million sessions take seconds to decode; the
+   * first answer takes a few ms.
    */
-  load(table: SessionTable, shard: number, shards: number, now: number): { loaded: number; dead: number } {
-    let loaded = 0;
-    const dead: string[] = [];
+  startLoad(table: SessionTable, shard: number, shards: number): void {
+    this.#load = { table, shard, shards, after: undefined };
+  }
+
+  /**
+   * Loads for at most `budgetMs`, then returns whether the load is done. Each slice reads the file as it is
+   * now, after the table had the chance to change: a record the table already holds is newer than the file's
+   * (every write goes through the table) and is skipped; one deleted meanwhile is no longer in the file.
+   * Records dead at `now` are deleted from the file instead.
+   */
+  loadSlice(now: number, budgetMs = Number.POSITIVE_INFINITY): boolean {
+    const load = this.#load;
+    if (!load) return true;
+    const { table, shard, shards } = load;
+    const started = performance.now();
+    let seen = 0;
+    let done = true;
     try {
-      for (const { key, value } of this.#db.getRange()) {
-        if (shards > 1 && shardOf(key, shards) !== shard) continue;
-        if (storedExpiresAt(value) <= now) dead.push(key);
-        else {
-          table.restore(key, decodeStoredRecord(value));
-          loaded++;
+      const range = this.#db.getRange(load.after === undefined ? {} : { start: load.after });
+      for (const { key, value } of range) {
+        if (key === load.after) continue;
+        if (++seen % 256 === 0 && performance.now() - started >= budgetMs) {
+          done = false;
+          break;
         }
-      }
-      for (let i = 0; i < dead.length; i += LOAD_DELETE_BATCH) {
-        const slice = dead.slice(i, i + LOAD_DELETE_BATCH);
-        this.#db.transactionSync(() => {
-          for (const sid of slice) this.#db.removeSync(sid);
-        });
+        load.after = key;
+        if ((shards > 1 && shardOf(key, shards) !== shard) || table.has(key)) continue;
+        if (storedExpiresAt(value) <= now) this.#pending.set(key, undefined);
+        else table.restore(key, decodeStoredRecord(value));
       }
     } catch (error) {
+      this.#load = undefined;
       throw storageError('could not load the stored sessions', error);
     }
-    // Sessions evicted to fit maxSessions while loading (a smaller limit, or fewer shards, than last run).
+    if (done) this.#load = undefined;
+    // The dead records found, and sessions evicted to fit maxSessions (a smaller limit or fewer shards).
     this.commit();
-    return { loaded, dead: dead.length };
+    return done;
+  }
+
+  /**
+   * While loading: puts the session under `sid` into the table from the file if the table does not hold it
+   * yet, so the operation about to run sees it. (A dead one comes in too, and the table expires it.)
+   */
+  readThrough(sid: string): void {
+    const load = this.#load;
+    if (!load || load.table.has(sid)) return;
+    let stored: Buffer | undefined;
+    try {
+      stored = this.#db.getBinary(sid);
+      if (stored) load.table.restore(sid, decodeStoredRecord(stored));
+    } catch (error) {
+      throw storageError(`could not read the stored session`, error);
+    }
   }
 
   /**
