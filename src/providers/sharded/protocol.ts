@@ -23,6 +23,8 @@ export const Op = {
   Gc: 9,
   Count: 10,
   Stats: 11,
+  /** Ends the thread after this frame's commit, unanswered: a crash between two LMDB transactions. */
+  Exit: 12,
 } as const;
 
 /** One operation on the wire: its code, then its arguments. */

@@ -221,9 +221,19 @@ export class ShardedProvider implements SessionProvider {
    * For fault-injection tests and operators; resolves once the thread has exited.
    */
   async terminateShard(shard: number): Promise<void> {
-    const thread = this.#links[shard]?.thread;
-    if (!thread) throw new InvalidArgumentError(`terminateShard: no shard ${String(shard)}`);
-    await thread.terminate();
+    const link = this.#links[shard];
+    const thread = link?.thread;
+    if (!link || !thread) throw new InvalidArgumentError(`terminateShard: no shard ${String(shard)}`);
+    if (!this.#claim) {
+      await thread.terminate();
+      return;
+    }
+    // A durable shard is told to exit between two frames: a thread terminated inside an LMDB write
+    // transaction would leave LMDB's write lock taken, and every later write of the process would wait
+    // for it forever (LMDB's lock outlives the thread that held it).
+    const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+    link.callPastLimit([Op.Exit]).catch(() => {});
+    await exited;
   }
 
   #owner(sid: string): ShardLink {

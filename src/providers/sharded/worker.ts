@@ -55,6 +55,8 @@ class Shard {
   #frames = 0;
   /** Changes the table reported: an operation that made some has a write to acknowledge. */
   #changes = 0;
+  /** An Op.Exit arrived: the thread ends once the frame is committed. */
+  #exiting = false;
 
   /** A shard, its store opened and its sessions loaded (lmdb is imported only when `durable` is set). */
   static async create(setup: ShardSetup): Promise<Shard> {
@@ -118,6 +120,8 @@ class Shard {
       if (this.#changes !== changesBefore) writers.push(answers.length - 2);
     }
     if (store?.hasPending) this.#commitFrame(store, answers, writers);
+    // Op.Exit: die now, between transactions, leaving the frame unanswered as a crash would.
+    if (this.#exiting) process.exit(1);
     return encodeFrame(answers);
   }
 
@@ -227,6 +231,9 @@ class Shard {
         return table.sweep(op[1] as number).removed;
       case Op.Count:
         return table.count(now);
+      case Op.Exit:
+        this.#exiting = true;
+        return null;
       case Op.Stats: {
         const { ops, expired, evicted, gcSweeps, gcMaxSliceMs } = table.counters;
         return [
