@@ -31,7 +31,5 @@ export function environmentOptions(setup: DurableSetup) {
   };
 }
 
+/** The named database of the sessions (a record's first byte says its layout: see record-codec.ts). */
 export const SESSIONS_DB = 'sessions';
-export const META_DB = 'meta';
-/** The layout of the files, in the meta database: a later layout is refused at start, not misread. */
-export const FORMAT_VERSION = 1;

@@ -157,8 +157,6 @@ export class ShardStore {
         }
       });
     } catch (error) {
-      this.#full = true;
-      this.#nextUsageCheck = performance.now() + USAGE_CHECK_MS;
       throw storageError('could not write the session store', error, pending);
     }
   }
