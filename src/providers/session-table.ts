@@ -3,7 +3,7 @@ import { ExpiryIndex } from './expiry-index.js';
 import { readNumber, writeNumber } from './number-codec.js';
 import type { SessionDelta, SessionMeta, SessionPolicy } from './provider.js';
 import type { ResolvedLimits } from './provider-options.js';
-import { expiresAt, meta, type SessionRecord } from './session-record.js';
+import { expiresAt, meta, type SessionRecord, type TableChangeListener } from './session-record.js';
 import { SidMap } from './sid-map.js';
 
 /** Counters a table keeps about itself; the GC tick adds its own. */
@@ -14,13 +14,6 @@ export interface TableCounters {
   gcSweeps: number;
   gcMaxSliceMs: number;
 }
-
-/**
- * Told of every stored change, so a durable shard can write it through: `record` is the session as it now
- * is (store it), `undefined` means the session is gone (delete it). Called synchronously, possibly several
- * times per session per operation; the listener keeps the last state.
- */
-export type TableChangeListener = (sid: string, record: SessionRecord | undefined) => void;
 
 // How many sessions the sweep removes between two looks at the clock: reading performance.now() per
 // session would cost more than the removal itself.
@@ -58,12 +51,12 @@ export class SessionTable {
    */
   restore(sid: string, record: SessionRecord | undefined): void {
     const current = this.#sessions.get(sid);
-    if (current) {
+    if (current) this.#expiry.remove(sid, current.bucket);
+    else if (record) this.#makeRoom(Number.NEGATIVE_INFINITY);
+    if (!record) {
       this.#sessions.delete(sid);
-      this.#expiry.remove(sid, current.bucket);
+      return;
     }
-    if (!record) return;
-    if (!current) this.#makeRoom(Number.NEGATIVE_INFINITY);
     this.#sessions.set(sid, record);
     record.bucket = this.#expiry.add(sid, expiresAt(record));
   }

@@ -9,8 +9,13 @@ import {
 } from '../../errors.js';
 import type { ResolvedLimits } from '../provider-options.js';
 import type { DurableSetup } from './durable/lmdb-options.js';
-import { decodeFrame, encodeFrame, FAILED, type WireOp } from './protocol.js';
+import { decodeFrame, encodeFrame, FAILED, Op, type WireOp } from './protocol.js';
 import type { ShardSetup } from './worker.js';
+
+/** How long close waits for a durable shard to close its store before the thread is ended anyway. */
+const TASK_END_WAIT_MS = 2000;
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /** An operation waiting for its answer. */
 interface Pending {
@@ -51,6 +56,8 @@ export class ShardLink {
   readonly #inflight: Pending[][] = [];
   #inflightOps = 0;
   #flushScheduled = false;
+  /** The thread's task (the shard's life): settles when the shard ends or dies. */
+  #task: Promise<void> = Promise.resolve();
   #closed = false;
   #drained: (() => void) | undefined;
   readonly #options: ShardLinkOptions;
@@ -113,9 +120,19 @@ export class ShardLink {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // A durable shard must not be terminated while it loads lmdb's native addon or holds a write transaction
+    // (the first aborts the process, the second leaves LMDB's write lock taken): one answered round trip
+    // shows it serving, and after the port closes it ends its task by itself, its store closed.
+    if (this.#options.durable) {
+      await new Promise((resolve) => {
+        this.#mailbox.push({ op: [Op.Stats], resolve, reject: resolve });
+        this.#flush();
+      });
+    }
     this.#flush();
     if (this.#inflightOps > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
     this.#port.close();
+    if (this.#options.durable) await Promise.race([this.#task, delay(TASK_END_WAIT_MS)]);
     await this.#pool.destroy();
   }
 
@@ -190,7 +207,7 @@ export class ShardLink {
       startedAt: now(),
       ...(durable && { durable }),
     };
-    this.#pool.run(setup, { transferList: [port2] }).then(
+    this.#task = this.#pool.run(setup, { transferList: [port2] }).then(
       () => {},
       () => this.#onDeath(port1),
     );
