@@ -71,7 +71,7 @@ async function restart(): Promise<void> {
 
 async function incrRate(
   fsync: boolean | undefined,
-): Promise<{ opsPerSec: number; p50: number; p99: number }> {
+): Promise<{ opsPerSec: number; p50: number; p99: number; cpuUsPerOp: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'shard-durable-bench-'));
   const provider = createShardedProvider({
     shards: SHARDS,
@@ -97,11 +97,19 @@ async function incrRate(
     };
     await drive(performance.now() + 300, false);
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const ops = await drive(started + SECONDS * 1000, true);
     const elapsed = performance.now() - started;
+    // The whole process (main thread and shard threads): what an operation costs whatever else runs here.
+    const cpu = process.cpuUsage(cpuBefore);
     latencies.sort((a, b) => a - b);
     const at = (q: number) => latencies[Math.floor(q * (latencies.length - 1))] as number;
-    return { opsPerSec: (ops * 1000) / elapsed, p50: at(0.5), p99: at(0.99) };
+    return {
+      opsPerSec: (ops * 1000) / elapsed,
+      p50: at(0.5),
+      p99: at(0.99),
+      cpuUsPerOp: (cpu.user + cpu.system) / ops,
+    };
   } finally {
     await provider.close();
     rmSync(dir, { recursive: true, force: true });
@@ -114,9 +122,9 @@ for (const [name, fsync] of [
   ['dir', false],
   ['dir + fsync', true],
 ] as const) {
-  const { opsPerSec, p50, p99 } = await incrRate(fsync);
+  const { opsPerSec, p50, p99, cpuUsPerOp } = await incrRate(fsync);
   console.log(
     `incr, ${DEPTH} callers, ${SHARDS} shard(s), ${name}: ${Math.round(opsPerSec).toLocaleString('en')} ops/s, ` +
-      `p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`,
+      `p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, process CPU ${cpuUsPerOp.toFixed(1)} µs/op`,
   );
 }
