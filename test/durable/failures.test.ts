@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { open } from 'lmdb';
-import { afterEach, describe, expect, it } from 'vitest';
-import { encodeValue } from '../../src/codec.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { decodeValue, encodeValue } from '../../src/codec.js';
 import { StorageError } from '../../src/errors.js';
 import { createShardedProvider, type ShardedProvider } from '../../src/providers/sharded/provider.js';
 import { generateSid } from '../../src/sid.js';
@@ -147,4 +148,51 @@ describe("'sharded' with dir: failures", () => {
     expect(again).not.toBeInstanceOf(Error);
     for (const sid of stored) expect(await provider.read(sid)).not.toBeNull();
   });
+
+  // A real full disk: a 512 KiB tmpfs (needs root and mount; skipped where the test cannot mount one).
+  const tiny = mkdtempSync(join(tmpdir(), 'shard-durable-tinyfs-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', tiny]).status === 0;
+  afterAll(() => {
+    if (mounted) spawnSync('umount', [tiny]);
+    rmSync(tiny, { recursive: true, force: true });
+  });
+
+  it.skipIf(!mounted)(
+    'a full disk (ENOSPC): the failed write rejects ERR_STORAGE_FULL and is undone in memory; reads and updates in place go on; a restart finds exactly what was acknowledged',
+    async () => {
+      const dir = join(tiny, 'sessions');
+      const provider = createShardedProvider({ dir, shards: 1 });
+      providers.push(provider);
+      const value = encodeValue('x'.repeat(1000));
+      const stored: string[] = [];
+      let full: StorageError | undefined;
+      let refused = '';
+      for (let i = 0; i < 2000 && !full; i++) {
+        const sid = generateSid();
+        try {
+          await provider.init(sid, POLICY, { set: [['v', value]] });
+          stored.push(sid);
+        } catch (error) {
+          full = error as StorageError;
+          refused = sid;
+        }
+      }
+      expect(full).toBeInstanceOf(StorageError);
+      expect(full?.code).toBe('ERR_STORAGE_FULL');
+      expect(full?.message).toMatch(/could not write the session store: No space left on device/);
+      // The refused session is not served from memory: the shard put back what the file has (nothing).
+      expect(await provider.read(refused)).toBeNull();
+      expect(await provider.count()).toBe(stored.length);
+      expect(await provider.read(stored[0] as string)).not.toBeNull();
+      expect(await provider.incr(stored[1] as string, 'n', 1)).toBe(1);
+      await provider.close();
+      providers.splice(providers.indexOf(provider), 1);
+
+      const again = createShardedProvider({ dir, shards: 1 });
+      providers.push(again);
+      expect(await again.count()).toBe(stored.length);
+      expect(await again.read(refused)).toBeNull();
+      expect(decodeValue((await again.read(stored[1] as string))?.values.get('n') as Uint8Array)).toBe(1);
+    },
+  );
 });
