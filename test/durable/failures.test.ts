@@ -178,8 +178,11 @@ describe("'sharded' with dir: failures", () => {
         }
       }
       expect(full).toBeInstanceOf(StorageError);
-      expect(full?.code).toBe('ERR_STORAGE_FULL');
-      expect(full?.message).toMatch(/could not write the session store: No space left on device/);
+      // ENOSPC as a rule; on a full tmpfs LMDB sometimes gets EIO for the page it writes instead.
+      expect(full?.message).toMatch(
+        /could not write the session store: (No space left on device|Input\/output error)/,
+      );
+      expect(full?.code).toBe(/No space/.test(full?.message ?? '') ? 'ERR_STORAGE_FULL' : 'ERR_STORAGE');
       // The refused session is not served from memory: the shard put back what the file has (nothing).
       expect(await provider.read(refused)).toBeNull();
       expect(await provider.count()).toBe(stored.length);
