@@ -330,6 +330,30 @@ describe('npm start', () => {
     }
   });
 
+  it('a second demo on the same session files exits 2 with the reason, not a stack trace', async () => {
+    const cwd = tempDir('shard-demo-');
+    try {
+      const first = await startDemo(cwd.path);
+      const { SESSION_DIR: _ignored, ...inherited } = process.env;
+      const second = spawn(process.execPath, [entry], {
+        cwd: cwd.path,
+        env: { ...inherited, PORT: '0', SHARDS: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let errors = '';
+      second.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        errors += chunk;
+      });
+      const [code] = await once(second, 'exit');
+      expect(code).toBe(2);
+      expect(errors).toMatch(/\.sessions is in use by process \d+/);
+      expect(errors).not.toMatch(/\bat /);
+      await first.stop();
+    } finally {
+      cwd.remove();
+    }
+  });
+
   it('SESSION_DIR moves the files; SESSION_DIR= (empty) keeps the sessions in memory', async () => {
     const cwd = tempDir('shard-demo-');
     try {

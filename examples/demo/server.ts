@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { SessionManagerOptions } from '../../src/index.js';
+import { type SessionManagerOptions, StorageError } from '../../src/index.js';
 import { createDemoServer, type DemoOptions } from './app.js';
 
 // `npm start`: the demo on HOST:PORT (default 127.0.0.1:3000: only this machine can reach it; HOST=0.0.0.0
@@ -23,7 +23,20 @@ const port = integerFromEnv('PORT', 3000, 0) as number;
 const host = process.env.HOST || '127.0.0.1';
 const shards = integerFromEnv('SHARDS', undefined, 1);
 const sessionDir = process.env.SESSION_DIR ?? '.sessions';
-const demo = createDemoServer(demoOptions());
+const demo = startDemo();
+
+/** The demo, or a clear line and exit 2 if its session files cannot be used (another demo holds them, say). */
+function startDemo() {
+  try {
+    return createDemoServer(demoOptions());
+  } catch (error) {
+    if (!(error instanceof StorageError)) throw error;
+    console.error(
+      `${error.message}\n(SESSION_DIR=/another/dir moves the session files; SESSION_DIR= runs in memory)`,
+    );
+    process.exit(2);
+  }
+}
 
 function demoOptions(): DemoOptions {
   const cluster = process.env.REDIS_CLUSTER;
