@@ -78,6 +78,21 @@ export class StoreUnavailableError extends SessionError {
   }
 }
 
+/**
+ * The durable store (the 'sharded' provider with `dir`) could not do what was asked: the directory cannot be
+ * created or written, another process holds it, its file is corrupt, or it is full (`mapSize`, or the disk).
+ * `code` says which: `ERR_STORAGE` (I/O, corrupt file), `ERR_STORAGE_LOCKED`, `ERR_STORAGE_FULL`.
+ * Nothing falls back to memory: the operation was not done.
+ */
+export class StorageError extends SessionError {
+  constructor(message: string, code: StorageErrorCode = 'ERR_STORAGE') {
+    super(code, message);
+  }
+}
+
+/** The codes a {@link StorageError} carries. */
+export type StorageErrorCode = 'ERR_STORAGE' | 'ERR_STORAGE_LOCKED' | 'ERR_STORAGE_FULL';
+
 /** The provider or manager was closed. */
 export class ClosedError extends SessionError {
   constructor(message = 'session store is closed') {
@@ -112,9 +127,11 @@ const byCode: Record<string, new (message: string) => SessionError> = {
   ERR_CLOSED: ClosedError,
   ERR_INVALID_OPTION: InvalidOptionError,
 };
+const storageCodes = new Set<string>(['ERR_STORAGE', 'ERR_STORAGE_LOCKED', 'ERR_STORAGE_FULL']);
 
 /** Rebuilds a typed error from the `{ code, message }` a shard worker sent. Unknown codes stay SessionErrors. */
 export function errorFromCode(code: string, message: string): SessionError {
+  if (storageCodes.has(code)) return new StorageError(message, code as StorageErrorCode);
   const ErrorClass = Object.hasOwn(byCode, code) ? byCode[code] : undefined;
   return ErrorClass ? new ErrorClass(message) : new SessionError(code, message);
 }

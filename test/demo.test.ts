@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoServer, type Demo, escapeHtml } from '../examples/demo/app.js';
 import { Browser, type Listening, listenServer } from './support/session-helpers.js';
+import { tempDir } from './support/temp-dir.js';
 
 let demo: Demo;
 let listening: Listening;
@@ -278,9 +281,12 @@ describe('demo routes', () => {
 describe('npm start', () => {
   const entry = fileURLToPath(new URL('../dist/examples/demo/server.js', import.meta.url));
 
-  it('serves on 127.0.0.1:PORT with SHARDS and exits cleanly on SIGTERM', async () => {
+  /** Starts the demo in `cwd` (a temp dir: the default SESSION_DIR is relative to it, never the repository). */
+  async function startDemo(cwd: string, env: Record<string, string> = {}) {
+    const { SESSION_DIR: _ignored, ...inherited } = process.env;
     const child = spawn(process.execPath, [entry], {
-      env: { ...process.env, PORT: '0', SHARDS: '1' },
+      cwd,
+      env: { ...inherited, PORT: '0', SHARDS: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -288,15 +294,79 @@ describe('npm start', () => {
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout.on('data', (chunk: string) => {
         output += chunk;
-        const match = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(output);
+        const match = /http:\/\/127\.0\.0\.1:(\d+)\/ \((.*)\)/.exec(output);
         if (match) resolve(Number(match[1]));
       });
       child.once('exit', (code) => reject(new Error(`demo exited early with ${code}: ${output}`)));
     });
-    expect(await (await fetch(`http://127.0.0.1:${port}/count`)).text()).toBe('1\n');
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const [code] = await exited;
-    expect(code).toBe(0);
+    const stop = async () => {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      expect(code).toBe(0);
+    };
+    return { url: `http://127.0.0.1:${port}`, output: () => output, stop };
+  }
+
+  it('serves on 127.0.0.1:PORT with SHARDS, keeps sessions in .sessions under its working directory across a restart, exits cleanly on SIGTERM', async () => {
+    const cwd = tempDir('shard-demo-');
+    try {
+      const first = await startDemo(cwd.path);
+      expect(first.output()).toContain('LMDB in .sessions');
+      const browser = new Browser(first.url);
+      expect(await browser.text('/count')).toBe('1\n');
+      expect(await browser.text('/count')).toBe('2\n');
+      await first.stop();
+      expect(existsSync(join(cwd.path, '.sessions', 'data.mdb'))).toBe(true);
+
+      const second = await startDemo(cwd.path);
+      const again = new Browser(second.url);
+      for (const cookie of await browser.jar.getCookies(first.url))
+        await again.jar.setCookie(cookie, second.url);
+      expect(await again.text('/count')).toBe('3\n');
+      await second.stop();
+    } finally {
+      cwd.remove();
+    }
+  });
+
+  it('a second demo on the same session files exits 2 with the reason, not a stack trace', async () => {
+    const cwd = tempDir('shard-demo-');
+    try {
+      const first = await startDemo(cwd.path);
+      const { SESSION_DIR: _ignored, ...inherited } = process.env;
+      const second = spawn(process.execPath, [entry], {
+        cwd: cwd.path,
+        env: { ...inherited, PORT: '0', SHARDS: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let errors = '';
+      second.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        errors += chunk;
+      });
+      const [code] = await once(second, 'exit');
+      expect(code).toBe(2);
+      expect(errors).toMatch(/\.sessions is in use by process \d+/);
+      expect(errors).not.toMatch(/\bat /);
+      await first.stop();
+    } finally {
+      cwd.remove();
+    }
+  });
+
+  it('SESSION_DIR moves the files; SESSION_DIR= (empty) keeps the sessions in memory', async () => {
+    const cwd = tempDir('shard-demo-');
+    try {
+      const moved = await startDemo(cwd.path, { SESSION_DIR: join(cwd.path, 'elsewhere') });
+      await moved.stop();
+      expect(existsSync(join(cwd.path, 'elsewhere', 'data.mdb'))).toBe(true);
+      const inMemory = await startDemo(cwd.path, { SESSION_DIR: '' });
+      expect(inMemory.output()).toContain('in memory');
+      expect(await new Browser(inMemory.url).text('/count')).toBe('1\n');
+      await inMemory.stop();
+      expect(existsSync(join(cwd.path, '.sessions'))).toBe(false);
+    } finally {
+      cwd.remove();
+    }
   });
 });

@@ -139,6 +139,20 @@ export const SERVERS = [
       (await import('./shard.js')).shardServer({ provider: 'sharded', shards: 1, awaitSave: true }),
   },
   {
+    name: 'shard-durable-1',
+    label: "shard-session, 'sharded' provider with dir (LMDB, no fsync), 1 shard thread",
+    family: 'shard',
+    load: async () =>
+      (await import('./shard.js')).shardServer({ provider: 'sharded', shards: 1, durable: true }),
+  },
+  {
+    name: 'shard-durable-2',
+    label: "shard-session, 'sharded' provider with dir (LMDB, no fsync), 2 shard threads",
+    family: 'shard',
+    load: async () =>
+      (await import('./shard.js')).shardServer({ provider: 'sharded', shards: 2, durable: true }),
+  },
+  {
     name: 'shard-postgres',
     label:
       "shard-session, 'postgres' provider (2 batches at once, its own pool of 4), on the same PostgreSQL",

@@ -25,7 +25,14 @@ export type BenchData = { user: string; count: number; last: number };
 /** Which shard-session provider a server uses. */
 export type ShardSetup =
   | { provider: 'memory' }
-  | { provider: 'sharded'; shards: number }
+  | {
+      provider: 'sharded';
+      shards: number;
+      /** Durable shards: the server keeps its sessions in LMDB in a temp dir of its own (removed at close). */
+      durable?: boolean;
+      /** The dir, filled in by the server when it starts. */
+      dir?: string;
+    }
   | { provider: 'postgres'; connectionString: string; schemaName: string }
   | { provider: 'redis'; url: string; prefix: string };
 
@@ -35,7 +42,10 @@ function providerChoice(setup: ShardSetup): ProviderChoice {
     case 'memory':
       return { provider: 'memory' };
     case 'sharded':
-      return { provider: 'sharded', providerOptions: { shards: setup.shards } };
+      return {
+        provider: 'sharded',
+        providerOptions: { shards: setup.shards, ...(setup.dir && { dir: setup.dir }) },
+      };
     case 'redis':
       return { provider: 'redis', providerOptions: { url: setup.url, prefix: setup.prefix } };
     case 'postgres':

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Session, sendSessionError } from '../../src/index.js';
 import { closeServer, listen, readBody, send } from './http-util.js';
 import type { BenchServer, Route, ServerContext, ServerFactory } from './protocol.js';
@@ -43,7 +46,9 @@ export async function shardRoute(
 /** shard-session on node:http, with the given provider: the same routes as every peer. */
 export function shardServer(setup: ShardServerSetup): ServerFactory {
   return async ({ counters }: ServerContext): Promise<BenchServer> => {
-    const manager = benchManager(setup, counters);
+    const durable = setup.provider === 'sharded' && setup.durable;
+    const dir = durable ? mkdtempSync(join(tmpdir(), 'shard-bench-durable-')) : undefined;
+    const manager = benchManager(setup.provider === 'sharded' && dir ? { ...setup, dir } : setup, counters);
     const onIncr = () => {
       counters.incrAcks += 1;
     };
@@ -66,6 +71,7 @@ export function shardServer(setup: ShardServerSetup): ServerFactory {
       close: async () => {
         await closeServer(server);
         await manager.close();
+        if (dir) rmSync(dir, { recursive: true, force: true });
       },
     };
   };

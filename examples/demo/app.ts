@@ -26,6 +26,8 @@ export type DemoData = { count: number; username: string; csrf: string };
 export interface DemoOptions {
   /** Shard threads of the 'sharded' provider; default: the provider's own default. */
   shards?: number;
+  /** Keep the sessions in LMDB files in this directory (the 'sharded' provider's `dir`); default: memory. */
+  dir?: string;
   /** The manager's options, instead of the 'sharded' provider with `shards` (tests pass a clock or another provider). */
   manager?: SessionManagerOptions;
   /** Ms a client may take to send the request headers (default 5 s): slow-header clients are cut off. */
@@ -52,7 +54,10 @@ export function createDemoServer(options: DemoOptions = {}): Demo {
   const manager = createSessionManager<DemoData>(
     options.manager ?? {
       provider: 'sharded',
-      ...(options.shards === undefined ? {} : { providerOptions: { shards: options.shards } }),
+      providerOptions: {
+        ...(options.shards !== undefined && { shards: options.shards }),
+        ...(options.dir !== undefined && { dir: options.dir }),
+      },
     },
   );
   const headersTimeout = options.headersTimeoutMs ?? 5_000;

@@ -1,4 +1,5 @@
-import { SessionTooLargeError } from '../errors.js';
+import { NotANumberError, SessionTooLargeError } from '../errors.js';
+import { readNumber, writeNumber } from './number-codec.js';
 import type { SessionDelta } from './provider.js';
 import type { ResolvedLimits } from './provider-options.js';
 import type { SessionRecord } from './session-record.js';
@@ -49,4 +50,28 @@ export function applyDelta(record: SessionRecord, delta: SessionDelta, limits: R
     else record.values.set(key, Uint8Array.prototype.slice.call(value));
   }
   record.bytes = bytes;
+}
+
+/**
+ * Adds `by` to the number under `key` (absent counts as 0) and returns the sum. All or nothing, like
+ * `applyDelta`: the type and every limit are checked before the record changes.
+ */
+export function applyIncr(record: SessionRecord, key: string, by: number, limits: ResolvedLimits): number {
+  const current = record.values.get(key);
+  const before = current === undefined ? 0 : readNumber(current);
+  if (before === undefined) throw new NotANumberError(`incr: the value under "${key}" is not a number`);
+  const after = before + by;
+  const encoded = writeNumber(after);
+  // A number is at most 9 bytes, so only a new key can break a limit; check before changing anything.
+  const keyBytes = Buffer.byteLength(key);
+  const bytes = record.bytes + encoded.byteLength - (current ? current.byteLength : -keyBytes);
+  if (!current && record.values.size >= limits.maxKeys) {
+    throw new SessionTooLargeError(`incr: the session already holds ${record.values.size} keys, the limit`);
+  }
+  if (bytes > limits.maxSessionBytes || encoded.byteLength > limits.maxValueBytes) {
+    throw new SessionTooLargeError(`incr: the session would be over its size limit`);
+  }
+  record.values.set(key, encoded);
+  record.bytes = bytes;
+  return after;
 }

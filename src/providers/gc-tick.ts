@@ -14,12 +14,21 @@ export class GcTick {
   readonly #now: () => number;
   readonly #intervalMs: number;
   readonly #sliceMs: number;
+  readonly #afterSlice: (() => void) | undefined;
 
-  constructor(table: SessionTable, now: () => number, intervalMs: number, sliceMs: number) {
+  /** `afterSlice` runs after every slice: a durable shard deletes the slice's expired records there. */
+  constructor(
+    table: SessionTable,
+    now: () => number,
+    intervalMs: number,
+    sliceMs: number,
+    afterSlice?: () => void,
+  ) {
     this.#table = table;
     this.#now = now;
     this.#intervalMs = intervalMs;
     this.#sliceMs = sliceMs;
+    this.#afterSlice = afterSlice;
   }
 
   start(): void {
@@ -49,6 +58,7 @@ export class GcTick {
     }
     const started = performance.now();
     const { done } = this.#table.sweep(this.#now(), this.#sliceMs);
+    this.#afterSlice?.();
     const counters = this.#table.counters;
     counters.gcSweeps++;
     counters.gcMaxSliceMs = Math.max(counters.gcMaxSliceMs, performance.now() - started);

@@ -16,6 +16,13 @@ export interface SessionRecord {
   probation: ProbationChunk | undefined;
 }
 
+/**
+ * Told of every stored change, so a durable shard can write it through: `record` is the session as it now
+ * is (store it), `undefined` means the session is gone (delete it). Called synchronously, possibly several
+ * times per session per operation; the listener keeps the last state.
+ */
+export type TableChangeListener = (sid: string, record: SessionRecord | undefined) => void;
+
 /** When the record dies: the earlier of its idle and absolute deadlines. */
 export function expiresAt(record: SessionRecord): number {
   return Math.min(record.idleExpiresAt, record.absoluteExpiresAt);

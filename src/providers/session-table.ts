@@ -1,11 +1,10 @@
-import { NotANumberError, SessionExistsError, SessionTooLargeError } from '../errors.js';
-import { applyDelta } from './apply-delta.js';
+import { SessionExistsError } from '../errors.js';
+import { applyDelta, applyIncr } from './apply-delta.js';
 import { Eviction, footprint } from './eviction.js';
 import { ExpiryIndex } from './expiry-index.js';
-import { readNumber, writeNumber } from './number-codec.js';
 import type { SessionDelta, SessionMeta, SessionPolicy } from './provider.js';
 import type { ResolvedLimits } from './provider-options.js';
-import { expiresAt, meta, type SessionRecord } from './session-record.js';
+import { expiresAt, meta, type SessionRecord, type TableChangeListener } from './session-record.js';
 import { SidMap } from './sid-map.js';
 
 /** Counters a table keeps about itself; the GC tick adds its own. */
@@ -35,11 +34,31 @@ export class SessionTable {
   readonly counters: TableCounters = { ops: 0, expired: 0, evicted: 0, gcSweeps: 0, gcMaxSliceMs: 0 };
 
   readonly #limits: ResolvedLimits;
+  /** Told of every record written or removed (a durable shard persists them); not of `restore`. */
+  readonly #changed: TableChangeListener | undefined;
 
-  constructor(limits: ResolvedLimits, bucketMs = 100) {
+  constructor(limits: ResolvedLimits, bucketMs = 100, changed?: TableChangeListener) {
     this.#limits = limits;
     this.#expiry = new ExpiryIndex(bucketMs);
     this.#eviction = new Eviction(limits.maxShardBytes, this.#expiry, this.#sessions);
+    this.#changed = changed;
+  }
+
+  /**
+   * Puts back a session read from durable storage (a restart), without telling the change listener: it is
+   * stored already. `undefined` forgets the session instead (storage no longer has it). Not an operation.
+   * A restored session is not on probation: it outlived a restart, so someone kept it.
+   */
+  restore(sid: string, record: SessionRecord | undefined): void {
+    const current = this.#sessions.get(sid);
+    if (current) {
+      this.#forget(sid, current);
+      this.#expiry.remove(sid, current.bucket);
+    } else if (record) this.#makeRoom(Number.NEGATIVE_INFINITY, footprint(record), true);
+    if (!record) return;
+    this.#sessions.set(sid, record);
+    this.#eviction.added(sid, record, false);
+    record.bucket = this.#expiry.add(sid, expiresAt(record));
   }
 
   /** Sessions held, including expired ones not yet swept. */
@@ -110,6 +129,7 @@ export class SessionTable {
     applyDelta(record, delta, this.#limits);
     this.#slide(sid, record, now);
     this.#grown(sid, record, before, now);
+    this.#changed?.(sid, record);
     return meta(record);
   }
 
@@ -117,25 +137,11 @@ export class SessionTable {
     this.counters.ops++;
     const record = this.#live(sid, now);
     if (!record) return null;
-    const current = record.values.get(key);
-    const before = current === undefined ? 0 : readNumber(current);
-    if (before === undefined) throw new NotANumberError(`incr: the value under "${key}" is not a number`);
-    const after = before + by;
-    const encoded = writeNumber(after);
-    // A number is at most 9 bytes, so only a new key can break a limit; check before changing anything.
-    const keyBytes = Buffer.byteLength(key);
-    const bytes = record.bytes + encoded.byteLength - (current ? current.byteLength : -keyBytes);
-    if (!current && record.values.size >= this.#limits.maxKeys) {
-      throw new SessionTooLargeError(`incr: the session already holds ${record.values.size} keys, the limit`);
-    }
-    if (bytes > this.#limits.maxSessionBytes || encoded.byteLength > this.#limits.maxValueBytes) {
-      throw new SessionTooLargeError(`incr: the session would be over its size limit`);
-    }
     const was = footprint(record);
-    record.values.set(key, encoded);
-    record.bytes = bytes;
+    const after = applyIncr(record, key, by, this.#limits);
     this.#slide(sid, record, now);
     this.#grown(sid, record, was, now);
+    this.#changed?.(sid, record);
     return after;
   }
 
@@ -194,6 +200,7 @@ export class SessionTable {
           const record = this.#sessions.get(sid);
           if (record?.bucket !== due.bucket) continue; // stale: already gone, or refiled elsewhere
           this.#forget(sid, record);
+          this.#changed?.(sid, undefined);
           this.counters.expired++;
           removed++;
           if (outOfTime()) return { removed, done: false };
@@ -280,11 +287,13 @@ export class SessionTable {
     this.#sessions.set(sid, record);
     this.#eviction.added(sid, record, probation);
     record.bucket = this.#expiry.add(sid, expiresAt(record));
+    this.#changed?.(sid, record);
   }
 
   #remove(sid: string, record: SessionRecord): void {
     this.#forget(sid, record);
     this.#expiry.remove(sid, record.bucket);
+    this.#changed?.(sid, undefined);
   }
 
   /** Removes the record from everything but the expiry index (which the caller deals with). */

@@ -26,6 +26,8 @@ export const Op = {
   Stats: 11,
   /** Fault injection: the shard stops answering (`[Hang, 0]` drops frames, `[Hang, 1]` spins forever). */
   Hang: 12,
+  /** Ends the thread after this frame's commit, unanswered: a crash between two LMDB transactions. */
+  Exit: 13,
 } as const;
 
 /** One operation on the wire: its code, then its arguments. */

@@ -1,9 +1,6 @@
-import { availableParallelism } from 'node:os';
-import type { ResourceLimits } from 'node:worker_threads';
-import { ClosedError, InvalidArgumentError, InvalidOptionError } from '../../errors.js';
+import { ClosedError, InvalidArgumentError } from '../../errors.js';
 import { checkDelta, checkIncrAmount, checkKey, checkPolicy, checkSid } from '../contract-checks.js';
 import type {
-  ProviderOptions,
   SessionDelta,
   SessionMeta,
   SessionPolicy,
@@ -11,56 +8,20 @@ import type {
   SessionSnapshot,
   ShardStats,
 } from '../provider.js';
-import { integerOption, resolveProviderOptions } from '../provider-options.js';
+import { claimDir, type DirClaim } from './durable/dir-claim.js';
+import { resolveShardedOptions, type ShardedProviderOptions } from './options.js';
 import { decodeMeta, decodeSnapshot, encodeDelta, Op } from './protocol.js';
 import { shardOf } from './shard-hash.js';
 import { ShardLink } from './shard-link.js';
 import { workerFilename } from './worker-path.js';
 
-/** Options of the 'sharded' provider. */
-export interface ShardedProviderOptions extends ProviderOptions {
-  /** Worker threads, each owning a slice of the id space. Default `max(1, availableParallelism() - 1)`. */
-  readonly shards?: number;
-  /** Operations queued or in flight per shard; past it, calls reject with `OverloadedError`. Default 65,536. */
-  readonly maxQueuedOps?: number;
-  /**
-   * A frame leaves early once it holds this many operations. Default 32: a burst of operations then
-   * reaches the shard in several frames, so the shard starts on the first while the main thread is still
-   * producing the next, instead of the two threads taking turns (measured: 2x the throughput at depth 64).
-   */
-  readonly maxOpsPerFrame?: number;
-  /**
-   * The watchdog's deadline, in ms of real time (not the `now` clock): a shard whose oldest unanswered frame
-   * is older than this is declared stuck (an endless loop, a lost frame), its thread is terminated and
-   * restarted empty, and its pending operations reject with `ShardUnavailableError`. It also bounds how
-   * long `close()` waits for a shard. Default 5,000; it must exceed the longest legitimate frame.
-   */
-  readonly shardTimeoutMs?: number;
-  /**
-   * Heap limits of each shard's thread (`new Worker`'s `resourceLimits`). Default: Node's. Keep
-   * `maxShardBytes` well below `maxOldGenerationSizeMb`, or the thread dies out of memory with its sessions.
-   */
-  readonly resourceLimits?: ResourceLimits;
-}
-
-export const DEFAULT_MAX_QUEUED_OPS = 65_536;
-export const DEFAULT_MAX_OPS_PER_FRAME = 32;
-export const DEFAULT_SHARD_TIMEOUT_MS = 5000;
-/** More shards than this only adds threads fighting over the same cores. */
-const MAX_SHARDS = 256;
-const OWN_OPTION_NAMES = [
-  'shards',
-  'maxQueuedOps',
-  'maxOpsPerFrame',
-  'shardTimeoutMs',
-  'resourceLimits',
-  'maxShardBytes',
-];
-
-/** The default shard count: every core but one, which stays with the main thread. */
-export function defaultShardCount(): number {
-  return Math.max(1, availableParallelism() - 1);
-}
+export {
+  DEFAULT_MAX_OPS_PER_FRAME,
+  DEFAULT_MAX_QUEUED_OPS,
+  DEFAULT_SHARD_TIMEOUT_MS,
+  defaultShardCount,
+  type ShardedProviderOptions,
+} from './options.js';
 
 /**
  * The 'sharded' provider: the session-id space is split across worker threads, each the only owner of
@@ -73,36 +34,18 @@ export class ShardedProvider implements SessionProvider {
   readonly #links: ShardLink[];
   readonly #now: () => number;
   readonly #gcSliceMs: number;
+  /** With `dir`: this process's claim on it, released at close. */
+  readonly #claim: DirClaim | undefined;
   #closed = false;
 
   constructor(options: ShardedProviderOptions = {}) {
-    const { limits, now, gcIntervalMs, gcSliceMs } = resolveProviderOptions(
-      'sharded',
-      options,
-      OWN_OPTION_NAMES,
-    );
-    const shards = integerOption('shards', options.shards, defaultShardCount(), 1, MAX_SHARDS);
-    const maxQueuedOps = integerOption('maxQueuedOps', options.maxQueuedOps, DEFAULT_MAX_QUEUED_OPS, 1);
-    const maxOpsPerFrame = integerOption(
-      'maxOpsPerFrame',
-      options.maxOpsPerFrame,
-      DEFAULT_MAX_OPS_PER_FRAME,
-      1,
-    );
-    const shardTimeoutMs = integerOption(
-      'shardTimeoutMs',
-      options.shardTimeoutMs,
-      DEFAULT_SHARD_TIMEOUT_MS,
-      1,
-      2_147_483_647,
-    );
-    const resourceLimits = options.resourceLimits;
-    if (resourceLimits !== undefined && (resourceLimits === null || typeof resourceLimits !== 'object')) {
-      throw new InvalidOptionError('resourceLimits must be an object (worker_threads ResourceLimits)');
-    }
+    const resolved = resolveShardedOptions(options);
+    const { limits, now, gcIntervalMs, gcSliceMs, shards, maxQueuedOps, maxOpsPerFrame } = resolved;
+    const { shardTimeoutMs, resourceLimits, durable } = resolved;
     this.#now = now;
     this.#gcSliceMs = gcSliceMs;
     const filename = workerFilename();
+    this.#claim = durable && claimDir(durable.dir);
     this.#links = Array.from(
       { length: shards },
       (_, shard) =>
@@ -117,6 +60,8 @@ export class ShardedProvider implements SessionProvider {
           now,
           shardTimeoutMs,
           resourceLimits,
+          shards,
+          durable: durable && { ...durable, dir: (this.#claim as DirClaim).dir },
         }),
     );
   }
@@ -242,12 +187,17 @@ export class ShardedProvider implements SessionProvider {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(this.#links.map((link) => link.close()));
+    try {
+      await Promise.all(this.#links.map((link) => link.close()));
+    } finally {
+      this.#claim?.release();
+    }
   }
 
   /**
-   * Ends a shard's thread the way a crash would (its sessions are lost; the shard restarts empty).
-   * For fault-injection tests and operators; resolves once the thread has exited.
+   * Ends a shard's thread the way a crash would: the shard restarts, empty in memory, or with `dir` with its
+   * sessions read back from the files (every acknowledged write is there; a durable shard is told to exit
+   * between two frames). For fault-injection tests and operators; resolves once the thread has exited.
    */
   async terminateShard(shard: number): Promise<void> {
     const link = this.#links[shard];

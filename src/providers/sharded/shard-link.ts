@@ -7,7 +7,8 @@ import {
   ShardUnavailableError,
 } from '../../errors.js';
 import type { ResolvedLimits } from '../provider-options.js';
-import { decodeFrame, encodeFrame, FAILED, type WireOp } from './protocol.js';
+import type { DurableSetup } from './durable/lmdb-options.js';
+import { decodeFrame, encodeFrame, FAILED, Op, type WireOp } from './protocol.js';
 import { ShardThread } from './shard-thread.js';
 
 /** How much longer than `shardTimeoutMs` a thread that is still starting may take to answer. */
@@ -35,6 +36,10 @@ export interface ShardLinkOptions {
   readonly shardTimeoutMs: number;
   /** Heap limits of the shard's thread, passed to `new Worker`. */
   readonly resourceLimits: ResourceLimits | undefined;
+  /** Shards in this provider (a durable shard loads the stored ids that hash to it). */
+  readonly shards: number;
+  /** With `dir`: where the shard's sessions persist. */
+  readonly durable?: DurableSetup | undefined;
 }
 
 /** A frame sent and not yet answered. */
@@ -79,7 +84,15 @@ export class ShardLink {
    * While a restart is under way there is no thread to end: it resolves at once.
    */
   async terminateThread(): Promise<void> {
-    await this.#thread?.crash();
+    const thread = this.#thread;
+    if (!thread) return;
+    if (!this.#options.durable) return thread.crash();
+    // A durable shard is told to exit between two frames: a thread terminated inside an LMDB write
+    // transaction would leave LMDB's write lock taken, and every later write of the process would wait
+    // for it forever (LMDB's lock outlives the thread that held it).
+    const exited = thread.exited();
+    this.callPastLimit([Op.Exit]).catch(() => {});
+    await exited;
   }
 
   /** Queues an operation; it leaves with the rest of this turn's operations for the shard. */
@@ -117,12 +130,21 @@ export class ShardLink {
     this.#closed = true;
     // Operations still waiting for a restarted thread will never be sent: they fail now.
     if (!this.#thread) this.#rejectMailbox(new ClosedError());
+    else if (this.#options.durable) {
+      // A durable shard must not be ended while it loads lmdb's native addon or holds a write transaction
+      // (the first aborts the process, the second leaves LMDB's write lock taken): one answered round trip
+      // shows it serving; once its port closes, it closes its store and exits by itself.
+      await new Promise((resolve) => {
+        this.#mailbox.push({ op: [Op.Stats], resolve, reject: resolve });
+        this.#flush();
+      });
+    }
     this.#flush();
     if (this.#inflightOps > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
     clearTimeout(this.#watchdog);
     const thread = this.#thread;
     this.#thread = undefined;
-    await thread?.end();
+    await thread?.end(this.#options.durable !== undefined);
   }
 
   #scheduleTurnFlush(): void {
@@ -228,8 +250,18 @@ export class ShardLink {
 
   /** Starts (or restarts) the shard: a new generation of its thread. */
   #start(): void {
-    const { filename, resourceLimits, shard, limits, gcIntervalMs, gcSliceMs } = this.#options;
-    const options = { filename, resourceLimits, setup: { shard, limits, gcIntervalMs, gcSliceMs } };
+    const { filename, resourceLimits, shard, limits, gcIntervalMs, gcSliceMs, shards, durable, now } =
+      this.#options;
+    const setup = {
+      shard,
+      limits,
+      gcIntervalMs,
+      gcSliceMs,
+      shards,
+      startedAt: now(),
+      ...(durable && { durable }),
+    };
+    const options = { filename, resourceLimits, setup };
     const thread: ShardThread = new ShardThread(options, this.#onAnswer, (reason) =>
       this.#onDeath(thread, reason),
     );
@@ -237,8 +269,9 @@ export class ShardLink {
   }
 
   /**
-   * The thread died or is stuck: every operation it held is rejected at once (nothing hangs), and a new,
-   * empty shard takes its place. Operations still in the mailbox were never sent; they go to the new shard.
+   * The thread died or is stuck: every operation it held is rejected at once (nothing hangs), and a new shard
+   * takes its place (empty, or with `dir` loaded from the files). Operations still in the mailbox were never
+   * sent; they go to the new shard.
    */
   #onDeath(dead: ShardThread, reason: string): void {
     if (dead !== this.#thread) return;

@@ -3,6 +3,9 @@ import { Piscina } from 'piscina';
 import type { ShardSetup } from './worker.js';
 
 const noop = (): void => {};
+/** How long a durable shard may take to close its store and exit before its thread is ended anyway. */
+const DURABLE_EXIT_WAIT_MS = 2000;
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 export interface ShardThreadOptions {
   readonly filename: string;
@@ -67,16 +70,26 @@ export class ShardThread {
   }
 
   /**
-   * Ends this generation: closes the channel and ends the thread (at once, even one stuck in a loop), and
-   * resolves once the thread has exited. Not by awaiting the pool's destroy() alone: it waits for an 'exit'
-   * that a thread which had already exited never emits again.
+   * Ends this generation: closes the channel and ends the thread (at once, even one stuck in a loop; a
+   * durable shard, `exitsByItself`, first gets time to close its store), and resolves once the thread has
+   * exited. Not by awaiting the pool's destroy() alone: it waits for an 'exit' that a thread which had
+   * already exited never emits again.
    */
-  async end(): Promise<void> {
+  async end(exitsByItself = false): Promise<void> {
     this.#dead = true;
     this.port.close();
     const thread = this.#pool.threads[0];
+    // A durable shard closes its store and exits by itself once its port closes: give it time to.
+    if (thread && exitsByItself) await Promise.race([this.exited(), delay(DURABLE_EXIT_WAIT_MS)]);
     const destroyed = this.#pool.destroy().catch(noop);
     await (thread ? thread.terminate().then(noop, noop) : destroyed);
+  }
+
+  /** Resolves when the thread has exited (at once if there is none). */
+  exited(): Promise<void> {
+    const thread = this.#pool.threads[0];
+    if (!thread || thread.threadId === -1) return Promise.resolve();
+    return new Promise((resolve) => thread.once('exit', () => resolve()));
   }
 
   /** Ends the thread the way a crash would (fault injection); resolves once it has exited. */

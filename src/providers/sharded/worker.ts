@@ -1,9 +1,11 @@
 import { getHeapStatistics } from 'node:v8';
 import { type MessagePort, threadId } from 'node:worker_threads';
-import { SessionError } from '../../errors.js';
+import { SessionError, StorageError } from '../../errors.js';
 import { GcTick } from '../gc-tick.js';
 import type { ResolvedLimits } from '../provider-options.js';
 import { SessionTable } from '../session-table.js';
+import type { DurableSetup } from './durable/lmdb-options.js';
+import type { ShardStore } from './durable/shard-store.js';
 import {
   decodeDelta,
   decodeFrame,
@@ -24,6 +26,17 @@ export interface ShardSetup {
   readonly limits: ResolvedLimits;
   readonly gcIntervalMs: number;
   readonly gcSliceMs: number;
+  /** Shards in this run: a durable shard loads the stored ids that hash to it. */
+  readonly shards: number;
+  /** The router's clock when it started this thread: a durable shard skips what was dead by then. */
+  readonly startedAt: number;
+  /** With `dir`: where and how the shard's sessions persist. */
+  readonly durable?: DurableSetup;
+}
+
+/** Operations that add data: refused while the store is at its `mapSize` (those that remove data still run). */
+function addsData(op: unknown[]): boolean {
+  return op[0] === Op.Init || op[0] === Op.Incr || (op[0] === Op.Commit && (op[2] as unknown[]).length > 0);
 }
 
 /**
@@ -33,21 +46,59 @@ export interface ShardSetup {
 class Shard {
   readonly #table: SessionTable;
   readonly #gcTick: GcTick;
+  /** With `dir`: the shard's durable store, written at the end of every frame, before the answer. */
+  readonly #store: ShardStore | undefined;
+  /** Why this shard cannot serve (its store would not open or load): every operation gets this error. */
+  #failure: StorageError | undefined;
   /** The router's clock minus ours, from the last frame: the GC tick follows the router's (maybe fake) time. */
   #clockSkew = 0;
   #frames = 0;
+  /** Changes the table reported: an operation that made some has a write to acknowledge. */
+  #changes = 0;
+  /** An Op.Exit arrived: the thread ends once the frame is committed. */
+  #exiting = false;
   /** Set by the fault-injection op `Hang`: frames are dropped unanswered. */
   #dropping = false;
 
-  constructor(setup: ShardSetup) {
-    this.#table = new SessionTable(setup.limits);
+  /** A shard, its store opened and its sessions loaded (lmdb is imported only when `durable` is set). */
+  static async create(setup: ShardSetup): Promise<Shard> {
+    if (!setup.durable) return new Shard(setup, undefined, undefined);
+    const { ShardStore } = await import('./durable/shard-store.js');
+    let store: ShardStore;
+    try {
+      store = await ShardStore.open(setup.durable);
+    } catch (error) {
+      return new Shard(setup, undefined, asStorageError(error));
+    }
+    const shard = new Shard(setup, store, undefined);
+    store.startLoad(shard.#table, setup.shard, setup.shards);
+    shard.#clockSkew = setup.startedAt - Date.now();
+    shard.#loadInBackground();
+    shard.#gcTick.start();
+    return shard;
+  }
+
+  private constructor(setup: ShardSetup, store: ShardStore | undefined, failure: StorageError | undefined) {
+    this.#store = store;
+    this.#failure = failure;
+    const track = store?.track;
+    this.#table = new SessionTable(
+      setup.limits,
+      undefined,
+      track &&
+        ((sid, record) => {
+          this.#changes++;
+          track(sid, record);
+        }),
+    );
     this.#gcTick = new GcTick(
       this.#table,
       () => Date.now() + this.#clockSkew,
       setup.gcIntervalMs,
       setup.gcSliceMs,
+      store && (() => this.#commitSweep()),
     );
-    this.#gcTick.start();
+    if (!store && !failure) this.#gcTick.start();
   }
 
   /** The answer frame, or undefined when the shard is dropping frames (fault injection). */
@@ -58,7 +109,11 @@ class Shard {
     const now = frame[0] as number;
     this.#clockSkew = now - Date.now();
     const answers: unknown[] = [];
+    const store = this.#store;
+    // Answer positions of the operations that changed something: they fail if the frame's commit does.
+    const writers: number[] = [];
     for (let i = 1; i < frame.length; i++) {
+      const changesBefore = this.#changes;
       try {
         answers.push(OK, this.#apply(frame[i] as unknown[], now));
       } catch (error) {
@@ -66,17 +121,92 @@ class Shard {
         const code = error instanceof SessionError ? error.code : 'ERR_SHARD_INTERNAL';
         answers.push(FAILED, [code, error instanceof Error ? error.message : String(error)]);
       }
+      if (this.#changes !== changesBefore) writers.push(answers.length - 2);
     }
+    if (store?.hasPending) this.#commitFrame(store, answers, writers);
+    // Op.Exit: die now, between transactions, leaving the frame unanswered as a crash would.
+    if (this.#exiting) process.exit(1);
     if (this.#dropping) return undefined;
     return encodeFrame(answers);
   }
 
-  stop(): void {
+  /** Loads stored sessions by slices between frames until done (operations read through meanwhile). */
+  #loadInBackground(): void {
+    const store = this.#store;
+    if (!store?.loading || this.#failure) return;
+    try {
+      if (!store.loadSlice(Date.now() + this.#clockSkew, LOAD_SLICE_MS)) {
+        setImmediate(() => this.#loadInBackground());
+      }
+    } catch (error) {
+      this.#failure = asStorageError(error);
+    }
+  }
+
+  async stop(): Promise<void> {
     this.#gcTick.stop();
+    await this.#store?.close();
+  }
+
+  /** Writes the frame's changes in one transaction; if that fails, the operations that changed something fail. */
+  #commitFrame(store: ShardStore, answers: unknown[], writers: readonly number[]): void {
+    try {
+      store.commit();
+    } catch (error) {
+      const failure = asStorageError(error);
+      if ('sids' in failure) store.revert(this.#table, failure.sids as readonly string[]);
+      for (const at of writers) {
+        answers[at] = FAILED;
+        answers[at + 1] = [failure.code, failure.message];
+      }
+    }
+  }
+
+  /** A GC slice's deletions. If they cannot be written, the records stay on disk, dead: a restart skips them. */
+  #commitSweep(): void {
+    try {
+      this.#store?.commit();
+    } catch {}
+  }
+
+  /**
+   * While the store loads: the sessions `op` names come from the file first if the table lacks them; count and
+   * gc, which must see every session, finish the load first (the shard answers nothing else meanwhile: about
+   * 6 s of CPU for a million sessions here). stats does not wait: its `sessions` grows as the load goes on.
+   */
+  #readThrough(store: ShardStore, op: unknown[], now: number): void {
+    switch (op[0]) {
+      case Op.Stats:
+      case Op.Exit:
+        return;
+      case Op.Count:
+      case Op.Gc:
+        try {
+          store.loadSlice(now);
+        } catch (error) {
+          this.#failure = asStorageError(error);
+          throw this.#failure;
+        }
+        return;
+      case Op.Rename:
+        store.readThrough(op[2] as string);
+        store.readThrough(op[1] as string);
+        return;
+      default:
+        store.readThrough(op[1] as string);
+    }
   }
 
   #apply(op: unknown[], now: number): unknown {
     if (!Array.isArray(op)) throw new SessionError('ERR_MALFORMED_FRAME', 'malformed operation');
+    if (this.#failure && op[0] !== Op.Stats) throw this.#failure;
+    if (this.#store?.isFull() && addsData(op)) {
+      throw new StorageError(
+        'the session store is full (mapSize reached): sessions can be read, destroyed and expire, not grow',
+        'ERR_STORAGE_FULL',
+      );
+    }
+    if (this.#store?.loading) this.#readThrough(this.#store, op, now);
     const table = this.#table;
     switch (op[0]) {
       case Op.Init: {
@@ -113,6 +243,9 @@ class Shard {
       }
       case Op.Count:
         return table.count(now);
+      case Op.Exit:
+        this.#exiting = true;
+        return null;
       case Op.Stats: {
         const { ops, expired, evicted, gcSweeps, gcMaxSliceMs } = table.counters;
         return [
@@ -139,24 +272,38 @@ class Shard {
   }
 }
 
+/** Time a background load slice may take before the shard turns to waiting frames. */
+const LOAD_SLICE_MS = 8;
+
 function heapUsed(): number {
   // Per isolate: this thread's heap, not the process's.
   return getHeapStatistics().used_heap_size;
 }
 
 /**
- * piscina's task: starts the shard and returns as soon as it listens on its port. The shard lives on in the
- * thread, served by the port's listener, until the router closes the port. Returning at once leaves piscina
- * with no pending task, so it unrefs the idle thread: a never-closed provider does not keep the process
- * alive (issue 11). The router learns of the thread's death from its own port's 'close' event.
+ * piscina's task: starts the shard (a durable one opens its store first) and returns as soon as it listens
+ * on its port. The shard lives on in the thread, served by the port's listener, until the router closes
+ * the port. Returning at once leaves piscina with no pending task, so it unrefs the idle thread: a
+ * never-closed provider does not keep the process alive (issue 11). The router learns of the thread's death
+ * from its own port's 'close' event. When the port closes, a durable shard closes its store and then ends
+ * its thread itself: the router must not terminate it inside an LMDB transaction.
  */
-export default function runShard(setup: ShardSetup): number {
-  const shard = new Shard(setup);
+export default async function runShard(setup: ShardSetup): Promise<number> {
+  // Frames that arrive while a durable shard opens wait in the port: it answers none before it is ready.
+  const shard = await Shard.create(setup);
   const { port } = setup;
   port.on('message', (buffer: ArrayBuffer) => {
     const answer = shard.handle(buffer);
     if (answer) port.postMessage(answer, [answer]);
   });
-  port.once('close', () => shard.stop());
+  port.once('close', () => {
+    const stopped = shard.stop();
+    if (setup.durable) void stopped.finally(() => process.exit(0));
+  });
   return setup.shard;
+}
+
+function asStorageError(error: unknown): StorageError {
+  if (error instanceof StorageError) return error;
+  return new StorageError(`session store: ${error instanceof Error ? error.message : String(error)}`);
 }
