@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { encodeValue } from '../src/codec.js';
 import {
   createSessionManager,
+  generateSid,
   InvalidArgumentError,
   NotANumberError,
   OverloadedError,
@@ -10,6 +12,7 @@ import {
   SessionTooLargeError,
   withSession,
 } from '../src/index.js';
+import { burst } from './support/burst.js';
 import { overlappingWrites } from './support/overlap.js';
 import { Browser, type Listening, listen, sessionApp } from './support/session-helpers.js';
 
@@ -192,6 +195,67 @@ describe('concurrency on the sharded provider', () => {
         value: `u${round}`,
       });
     }
+  });
+});
+
+describe('the sharded provider under a burst of real HTTP requests', () => {
+  let manager: SessionManager;
+  let server: Listening;
+  const BURST = 12;
+
+  afterEach(async () => {
+    await server.close();
+    await manager.close();
+  });
+
+  async function startWith(maxQueuedOps?: number): Promise<string[]> {
+    manager = createSessionManager({
+      provider: 'sharded',
+      providerOptions: { shards: 1, gcIntervalMs: 0, ...(maxQueuedOps ? { maxQueuedOps } : {}) },
+    });
+    server = await listen(sessionApp(manager));
+    // Stored one at a time and awaited, so that the queue limit is not what this setup tests.
+    const cookies: string[] = [];
+    for (let i = 0; i < BURST; i++) {
+      const sid = generateSid();
+      await manager.provider.init(sid, manager.policy, { set: [['user', encodeValue(`u${i}`)]] });
+      cookies.push(`sid=${sid}`);
+    }
+    return cookies;
+  }
+
+  it('sends the reads of one poll phase to the shard as ONE frame (the flush runs on setImmediate)', async () => {
+    // A flush on queueMicrotask would run between two requests' callbacks: the first read would leave alone
+    // and the rest wait for its answer, two frames (or more) where one is due.
+    const cookies = await startWith();
+    const [before] = await manager.stats();
+    const answers = await burst(
+      server,
+      '/get?key=user',
+      cookies.map((cookie) => ({ cookie })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(cookies.map(() => 200));
+    expect(answers.map((a) => JSON.parse(a.body).value)).toEqual(cookies.map((_, i) => `u${i}`));
+    const [after] = await manager.stats();
+    // The burst's reads in one frame, then the frame of the second stats call.
+    expect((after?.batches ?? 0) - (before?.batches ?? 0)).toBe(2);
+    expect((after?.ops ?? 0) - (before?.ops ?? 0)).toBeGreaterThanOrEqual(BURST);
+  });
+
+  it('answers 503 with Retry-After to the requests past maxQueuedOps, and serves the rest', async () => {
+    const cookies = await startWith(4);
+    const answers = await burst(
+      server,
+      '/get?key=user',
+      cookies.map((cookie) => ({ cookie })),
+    );
+    const statuses = answers.map((a) => a.status);
+    // The first 4 reads fill the shard's queue; the other 8 are refused at once with OverloadedError.
+    expect(statuses).toEqual(cookies.map((_, i) => (i < 4 ? 200 : 503)));
+    for (const answer of answers.slice(4)) expect(answer.headers['retry-after']).toBe('1');
+    // The queue drains: the same requests are served again.
+    const later = await fetch(`${server.url}/get?key=user`, { headers: { cookie: cookies[11] as string } });
+    expect(await later.json()).toMatchObject({ value: 'u11' });
   });
 });
 
