@@ -289,13 +289,27 @@ describe('store failures', () => {
   });
 
   it('reports a failed background commit to onError, never as an unhandled rejection', async () => {
-    const errors: unknown[] = [];
-    manager = createSessionManager({ provider: overloaded, onError: (e) => errors.push(e) });
-    server = await listen(sessionApp(manager));
-    const response = await fetch(`${server.url}/set?value=1`);
-    expect(response.status).toBe(200);
-    await response.arrayBuffer();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(errors[0]).toBeInstanceOf(OverloadedError);
+    let reported!: (error: unknown) => void;
+    const firstError = new Promise<unknown>((resolve) => {
+      reported = resolve;
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      manager = createSessionManager({ provider: overloaded, onError: (e) => reported(e) });
+      server = await listen(sessionApp(manager));
+      const response = await fetch(`${server.url}/set?value=1`);
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+      // Waits for the report itself (no sleep), with a deadline of its own.
+      const timeout = new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('onError never called')), 2000),
+      );
+      expect(await Promise.race([firstError, timeout])).toBeInstanceOf(OverloadedError);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });
