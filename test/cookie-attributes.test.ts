@@ -122,7 +122,7 @@ describe('cookie attribute matrix: the set cookie and the destroy cookie carry e
       current = sessionApp(manager);
       const name = c.cookieName ?? 'sid';
       const label = JSON.stringify(c);
-      const proto = c.https ? { 'x-forwarded-proto': 'https' } : {};
+      const proto: Record<string, string> = c.https ? { 'x-forwarded-proto': 'https' } : {};
       const expected = expectedAttributes(c);
       const persistent = c.cookie.persistent ?? true;
 
