@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeValue } from '../src/codec.js';
 import {
   ClosedError,
   createSessionManager,
@@ -7,7 +8,9 @@ import {
   type SessionManager,
   type SessionManagerBaseOptions,
   type SessionManagerOptions,
+  TOUCH_FRACTION,
   UnknownProviderError,
+  withSession,
 } from '../src/index.js';
 import { overlappingWrites } from './support/overlap.js';
 import { Browser, Clock, type Listening, listen, sessionApp } from './support/session-helpers.js';
@@ -319,6 +322,132 @@ describe('session lifecycle over node:http', () => {
     await browser.fetch('/set?key=user&value=ann');
     await (await browser.fetch('/late?key=l')).text();
     expect(await browser.fetch('/get?key=l').then((r) => r.json())).toMatchObject({ value: 'late' });
+  });
+
+  it('slides the idle deadline only past the touch fraction, counted from the last slide', async () => {
+    const { browser, clock, manager } = await start();
+    const { id } = (await (await browser.fetch('/set?value=1')).json()) as { id: string };
+    const deadline = async () => (await manager.provider.read(id))?.idleExpiresAt;
+    const created = clock.now();
+    clock.advance(IDLE * TOUCH_FRACTION); // exactly the fraction: not yet
+    expect((await browser.fetch('/get')).headers.getSetCookie()).toEqual([]);
+    expect(await deadline()).toBe(created + IDLE);
+    clock.advance(1); // past it: slid, and the cookie re-sent with the whole idle timeout
+    const slid = await browser.fetch('/get');
+    expect(parseSetCookie(slid.headers.getSetCookie()[0] as string)['max-age']).toBe(String(IDLE / 1000));
+    expect(await deadline()).toBe(clock.now() + IDLE);
+    // A write slides it whatever the fraction, and re-sends no cookie unless the slide was due.
+    clock.advance(1000);
+    expect((await browser.fetch('/set?value=2')).headers.getSetCookie()).toEqual([]);
+    const wroteAt = clock.now();
+    expect(await deadline()).toBe(wroteAt + IDLE);
+    clock.advance(IDLE * TOUCH_FRACTION); // counted from that last slide, not from the creation
+    expect((await browser.fetch('/get')).headers.getSetCookie()).toEqual([]);
+    expect(await deadline()).toBe(wroteAt + IDLE);
+  });
+
+  it('stores a session created after the headers went out when the URL transport can still carry its id', async () => {
+    manager = createSessionManager({
+      provider: 'memory',
+      providerOptions: { gcIntervalMs: 0 },
+      transports: ['url', 'cookie'],
+    });
+    const m = manager;
+    server = await listen(
+      withSession(m, (req, res, session) => {
+        if (req.url?.startsWith('/late')) {
+          res.flushHeaders();
+          session.set('k', 'late');
+          res.end(session.url('/next'));
+          return;
+        }
+        res.end(JSON.stringify({ id: session.id, value: session.get('k') ?? null }));
+      }),
+    );
+    const link = await (await fetch(`${server.url}/late`)).text();
+    const id = new URL(link, server.url).searchParams.get('sid') as string;
+    const read = await fetch(`${server.url}/get?sid=${id}`);
+    expect(await read.json()).toEqual({ id, value: 'late' });
+  });
+
+  it('regenerate before anything is stored only changes the id; keep: false also empties the view', async () => {
+    manager = createSessionManager({ provider: 'memory', providerOptions: { gcIntervalMs: 0 } });
+    const m = manager;
+    server = await listen(
+      withSession(m, async (req, res, session) => {
+        session.set('k', 'v');
+        const before = session.id;
+        await session.regenerate({ keep: !req.url?.includes('keep=0') });
+        res.end(
+          JSON.stringify({
+            changed: before !== session.id,
+            isNew: session.isNew,
+            value: session.get('k') ?? null,
+            id: session.id,
+          }),
+        );
+      }),
+    );
+    // The view is kept (keep) or emptied (keep: false); nothing was stored under the first id.
+    const kept = (await (await fetch(`${server.url}/`)).json()) as { id: string };
+    expect(kept).toMatchObject({ changed: true, isNew: true, value: 'v' });
+    expect(await m.count()).toBe(1);
+    expect(decodeValue((await m.provider.read(kept.id))?.values.get('k') as Uint8Array)).toBe('v');
+    const emptied = (await (await fetch(`${server.url}/?keep=0`)).json()) as { id: string };
+    expect(emptied).toMatchObject({ changed: true, isNew: true, value: null });
+    expect(await m.provider.read(emptied.id)).toBeNull();
+  });
+
+  it('regenerate carries the request’s view into the new id when the old session vanished meanwhile', async () => {
+    const { browser, manager: m } = await start();
+    const { id } = (await (await browser.fetch('/set?key=user&value=ann')).json()) as { id: string };
+    server?.server.removeAllListeners('request');
+    server?.server.on(
+      'request',
+      withSession(m, async (_req, res, session) => {
+        await m.provider.destroy(session.id); // a concurrent logout, between start and regenerate
+        await session.regenerate();
+        res.end(JSON.stringify({ id: session.id, user: session.get('user') ?? null }));
+      }),
+    );
+    const body = (await (await browser.fetch('/')).json()) as { id: string; user: string };
+    expect(body.id).not.toBe(id);
+    expect(body.user).toBe('ann');
+    expect(decodeValue((await m.provider.read(body.id))?.values.get('user') as Uint8Array)).toBe('ann');
+    expect(await m.provider.read(id)).toBeNull();
+  });
+
+  it('after destroy, url() and rewriteLinks() leave links alone and save() resolves', async () => {
+    manager = createSessionManager({
+      provider: 'memory',
+      providerOptions: { gcIntervalMs: 0 },
+      transports: ['url'],
+    });
+    const m = manager;
+    server = await listen(
+      withSession(m, async (_req, res, session) => {
+        session.set('k', 'v');
+        const before = session.url('/a');
+        await session.destroy();
+        await session.save();
+        res.end(
+          JSON.stringify({
+            before,
+            after: session.url('/a'),
+            html: m.rewriteLinks('<a href="/a">', session),
+          }),
+        );
+      }),
+    );
+    const body = (await (await fetch(`${server.url}/`)).json()) as {
+      before: string;
+      after: string;
+      html: string;
+    };
+    expect(body.before).toMatch(/^\/a\?sid=/);
+    expect(body.after).toBe('/a');
+    expect(body.html).toBe('<a href="/a">');
+    expect(await m.count()).toBe(0);
   });
 
   it('answers HEAD with the cookie and no body', async () => {
