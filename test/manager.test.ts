@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeValue } from '../src/codec.js';
 import {
@@ -109,6 +110,110 @@ describe('manager options', () => {
     const m = createSessionManager({ provider: 'memory' });
     await m.close();
     await expect(m.start({} as never, {} as never)).rejects.toBeInstanceOf(ClosedError);
+  });
+});
+
+describe('the manager per request', () => {
+  /** Serves `handler` with a fresh memory manager; resolves the manager and the server's URL. */
+  async function serve(
+    handler: (m: SessionManager, req: IncomingMessage, res: ServerResponse) => Promise<unknown>,
+    options: SessionManagerBaseOptions = {},
+  ) {
+    const m = createSessionManager({ provider: 'memory', providerOptions: { gcIntervalMs: 0 }, ...options });
+    manager = m;
+    server = await listen((req, res) => {
+      handler(m, req, res).then(
+        (body) => res.end(JSON.stringify(body ?? null)),
+        (error: Error) => res.end(JSON.stringify({ error: error.name, message: error.message })),
+      );
+    });
+    return { m, url: server.url };
+  }
+
+  it('start() gives one session per request, also to concurrent calls; current() finds it', async () => {
+    const { url } = await serve(async (m, req, res) => {
+      const before = m.current(req);
+      const [a, b] = await Promise.all([m.start(req, res), m.start(req, res)]);
+      const c = await m.start(req, res);
+      return { before: before ?? null, same: a === b && b === c && m.current(req) === a };
+    });
+    expect(await (await fetch(url)).json()).toEqual({ before: null, same: true });
+  });
+
+  it('destroy() called while start() is loading destroys the session start() resolves', async () => {
+    const { url, m } = await serve(async (m, req, res) => {
+      const loading = m.start(req, res);
+      await m.destroy(req, res);
+      const session = await loading;
+      return { destroyed: session.destroyed };
+    });
+    const sid = generateSid();
+    await m.provider.init(sid, m.policy);
+    const response = await fetch(url, { headers: { cookie: `sid=${sid}` } });
+    expect(await response.json()).toEqual({ destroyed: true });
+    expect(await m.provider.read(sid)).toBeNull();
+  });
+
+  it('destroy() without start() kills the client’s id once and expires its cookie', async () => {
+    const { url, m } = await serve(async (m, req, res) => {
+      await m.destroy(req, res);
+      await m.destroy(req, res);
+      const fresh = await m.start(req, res);
+      return { isNew: fresh.isNew };
+    });
+    const destroyed: string[] = [];
+    const destroy = m.provider.destroy.bind(m.provider);
+    m.provider.destroy = (sid) => {
+      destroyed.push(sid);
+      return destroy(sid);
+    };
+    const sid = generateSid();
+    await m.provider.init(sid, m.policy);
+    const response = await fetch(url, { headers: { cookie: `sid=${sid}` } });
+    expect(await response.json()).toEqual({ isNew: true });
+    expect(destroyed).toEqual([sid]);
+    expect(response.headers.getSetCookie()[0]).toMatch(/^sid=; Max-Age=0;/);
+    expect(await m.provider.read(sid)).toBeNull();
+    // Without an id, there is nothing to ask the store.
+    await (await fetch(url)).arrayBuffer();
+    expect(destroyed).toEqual([sid]);
+  });
+
+  it('a session started after the headers went out is never stored (its id could not reach the client)', async () => {
+    const { url, m } = await serve(async (m, req, res) => {
+      res.flushHeaders();
+      const session = await m.start(req, res);
+      session.set('k', 'v');
+      await session.save();
+      return { stored: await m.count() };
+    });
+    expect(await (await fetch(url)).json()).toEqual({ stored: 0 });
+    expect(await m.count()).toBe(0);
+  });
+
+  it('rewriteLinks() leaves HTML alone without the URL transport', async () => {
+    const { url } = await serve(async (m, req, res) => {
+      const session = await m.start(req, res);
+      session.set('k', 'v');
+      return { html: m.rewriteLinks('<a href="/a">', session), link: session.url('/a') };
+    });
+    expect(await (await fetch(url)).json()).toEqual({ html: '<a href="/a">', link: '/a' });
+  });
+
+  it('after close(), start and destroy reject ClosedError saying so, and the provider is closed once', async () => {
+    const m = createSessionManager({ provider: 'memory', providerOptions: { gcIntervalMs: 0 } });
+    let closes = 0;
+    const close = m.provider.close.bind(m.provider);
+    m.provider.close = () => {
+      closes++;
+      return close();
+    };
+    await m.close();
+    await m.close();
+    expect(closes).toBe(1);
+    await expect(m.start({} as never, {} as never)).rejects.toThrow(/session manager is closed/);
+    await expect(m.destroy({} as never, {} as never)).rejects.toThrow(ClosedError);
+    await expect(m.destroy({} as never, {} as never)).rejects.toThrow(/session manager is closed/);
   });
 });
 
