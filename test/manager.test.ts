@@ -138,6 +138,13 @@ describe('the manager per request', () => {
       return { before: before ?? null, same: a === b && b === c && m.current(req) === a };
     });
     expect(await (await fetch(url)).json()).toEqual({ before: null, same: true });
+    // With a stored id, loading awaits the store: the second call must wait for the first load.
+    const sid = generateSid();
+    await manager?.provider.init(sid, manager.policy);
+    expect(await (await fetch(url, { headers: { cookie: `sid=${sid}` } })).json()).toEqual({
+      before: null,
+      same: true,
+    });
   });
 
   it('destroy() called while start() is loading destroys the session start() resolves', async () => {
