@@ -66,5 +66,9 @@ describe('README quick starts', () => {
     expect(login.status).toBe(302);
     expect(await jar.getCookieString(base)).not.toBe(before);
     expect(await (await get(jar, `${base}/count`)).text()).toBe('2');
+    // The pre-login id is dead: whoever still holds it starts over at 1.
+    const stale = await (await fetch(`${base}/count`, { headers: { cookie: before } })).text();
+    expect(stale).toMatch(/\b1\b/);
+    expect(stale).not.toMatch(/\b[23]\b/);
   });
 });

@@ -103,6 +103,9 @@ describe('Express adapter', () => {
     expect(after).not.toBe(before);
     expect(await browser.text('/')).toBe('user=ann');
     expect(await browser.text('/count')).toBe('3');
+    // The pre-login id is dead: whoever still holds it gets a new session, not the counter (or the login).
+    const stale = await fetch(`${server?.url}/count`, { headers: { cookie: `sid=${before}` } });
+    expect(await stale.text()).toBe('1');
     const logout = await browser.fetch('/logout', { method: 'POST' });
     expect(logout.status).toBe(302);
     expect(await browser.cookie('sid')).toBeUndefined();
@@ -167,6 +170,9 @@ describe('Fastify plugin', () => {
     expect(await browser.cookie('sid')).not.toBe(before);
     expect(await browser.text('/')).toBe('user=ann');
     expect(await browser.text('/count')).toBe('3');
+    // The pre-login id is dead: whoever still holds it gets a new session, not the counter (or the login).
+    const stale = await fetch(`${browser.base}/count`, { headers: { cookie: `sid=${before}` } });
+    expect(await stale.text()).toBe('1');
     await browser.fetch('/logout', { method: 'POST' });
     expect(await browser.cookie('sid')).toBeUndefined();
     expect(await browser.text('/')).toBe('user=');

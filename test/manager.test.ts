@@ -1,4 +1,6 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeValue } from '../src/codec.js';
 import {
   ClosedError,
   createSessionManager,
@@ -7,8 +9,11 @@ import {
   type SessionManager,
   type SessionManagerBaseOptions,
   type SessionManagerOptions,
+  TOUCH_FRACTION,
   UnknownProviderError,
+  withSession,
 } from '../src/index.js';
+import { overlappingWrites } from './support/overlap.js';
 import { Browser, Clock, type Listening, listen, sessionApp } from './support/session-helpers.js';
 
 const IDLE = 30 * 60_000;
@@ -105,6 +110,117 @@ describe('manager options', () => {
     const m = createSessionManager({ provider: 'memory' });
     await m.close();
     await expect(m.start({} as never, {} as never)).rejects.toBeInstanceOf(ClosedError);
+  });
+});
+
+describe('the manager per request', () => {
+  /** Serves `handler` with a fresh memory manager; resolves the manager and the server's URL. */
+  async function serve(
+    handler: (m: SessionManager, req: IncomingMessage, res: ServerResponse) => Promise<unknown>,
+    options: SessionManagerBaseOptions = {},
+  ) {
+    const m = createSessionManager({ provider: 'memory', providerOptions: { gcIntervalMs: 0 }, ...options });
+    manager = m;
+    server = await listen((req, res) => {
+      handler(m, req, res).then(
+        (body) => res.end(JSON.stringify(body ?? null)),
+        (error: Error) => res.end(JSON.stringify({ error: error.name, message: error.message })),
+      );
+    });
+    return { m, url: server.url };
+  }
+
+  it('start() gives one session per request, also to concurrent calls; current() finds it', async () => {
+    const { url } = await serve(async (m, req, res) => {
+      const before = m.current(req);
+      const [a, b] = await Promise.all([m.start(req, res), m.start(req, res)]);
+      const c = await m.start(req, res);
+      return { before: before ?? null, same: a === b && b === c && m.current(req) === a };
+    });
+    expect(await (await fetch(url)).json()).toEqual({ before: null, same: true });
+    // With a stored id, loading awaits the store: the second call must wait for the first load.
+    const sid = generateSid();
+    await manager?.provider.init(sid, manager.policy);
+    expect(await (await fetch(url, { headers: { cookie: `sid=${sid}` } })).json()).toEqual({
+      before: null,
+      same: true,
+    });
+  });
+
+  it('destroy() called while start() is loading destroys the session start() resolves', async () => {
+    const { url, m } = await serve(async (m, req, res) => {
+      const loading = m.start(req, res);
+      await m.destroy(req, res);
+      const session = await loading;
+      return { destroyed: session.destroyed };
+    });
+    const sid = generateSid();
+    await m.provider.init(sid, m.policy);
+    const response = await fetch(url, { headers: { cookie: `sid=${sid}` } });
+    expect(await response.json()).toEqual({ destroyed: true });
+    expect(await m.provider.read(sid)).toBeNull();
+  });
+
+  it('destroy() without start() kills the client’s id once and expires its cookie', async () => {
+    const { url, m } = await serve(async (m, req, res) => {
+      await m.destroy(req, res);
+      await m.destroy(req, res);
+      const fresh = await m.start(req, res);
+      return { isNew: fresh.isNew };
+    });
+    const destroyed: string[] = [];
+    const destroy = m.provider.destroy.bind(m.provider);
+    m.provider.destroy = (sid) => {
+      destroyed.push(sid);
+      return destroy(sid);
+    };
+    const sid = generateSid();
+    await m.provider.init(sid, m.policy);
+    const response = await fetch(url, { headers: { cookie: `sid=${sid}` } });
+    expect(await response.json()).toEqual({ isNew: true });
+    expect(destroyed).toEqual([sid]);
+    expect(response.headers.getSetCookie()[0]).toMatch(/^sid=; Max-Age=0;/);
+    expect(await m.provider.read(sid)).toBeNull();
+    // Without an id, there is nothing to ask the store.
+    await (await fetch(url)).arrayBuffer();
+    expect(destroyed).toEqual([sid]);
+  });
+
+  it('a session started after the headers went out is never stored (its id could not reach the client)', async () => {
+    const { url, m } = await serve(async (m, req, res) => {
+      res.flushHeaders();
+      const session = await m.start(req, res);
+      session.set('k', 'v');
+      await session.save();
+      return { stored: await m.count() };
+    });
+    expect(await (await fetch(url)).json()).toEqual({ stored: 0 });
+    expect(await m.count()).toBe(0);
+  });
+
+  it('rewriteLinks() leaves HTML alone without the URL transport', async () => {
+    const { url } = await serve(async (m, req, res) => {
+      const session = await m.start(req, res);
+      session.set('k', 'v');
+      return { html: m.rewriteLinks('<a href="/a">', session), link: session.url('/a') };
+    });
+    expect(await (await fetch(url)).json()).toEqual({ html: '<a href="/a">', link: '/a' });
+  });
+
+  it('after close(), start and destroy reject ClosedError saying so, and the provider is closed once', async () => {
+    const m = createSessionManager({ provider: 'memory', providerOptions: { gcIntervalMs: 0 } });
+    let closes = 0;
+    const close = m.provider.close.bind(m.provider);
+    m.provider.close = () => {
+      closes++;
+      return close();
+    };
+    await m.close();
+    await m.close();
+    expect(closes).toBe(1);
+    await expect(m.start({} as never, {} as never)).rejects.toThrow(/session manager is closed/);
+    await expect(m.destroy({} as never, {} as never)).rejects.toThrow(ClosedError);
+    await expect(m.destroy({} as never, {} as never)).rejects.toThrow(/session manager is closed/);
   });
 });
 
@@ -272,12 +388,10 @@ describe('session lifecycle over node:http', () => {
     expect(parseSetCookie(late.headers.getSetCookie()[0] as string)['max-age']).toBe('300');
   });
 
-  it('keeps both changes when two concurrent requests set different keys', async () => {
-    const { browser } = await start();
-    await browser.fetch('/set?key=a&value=0');
-    await Promise.all([browser.fetch('/set?key=a&value=1'), browser.fetch('/set?key=b&value=2')]);
-    expect(await browser.fetch('/get?key=a').then((r) => r.json())).toMatchObject({ value: '1' });
-    expect(await browser.fetch('/get?key=b').then((r) => r.json())).toMatchObject({ value: '2' });
+  it('keeps both changes when a held request commits after a concurrent one changed another key', async () => {
+    // The requests truly overlap: A read its snapshot before B committed, and commits after it.
+    manager = createSessionManager({ provider: 'memory', providerOptions: { gcIntervalMs: 0 } });
+    expect(await overlappingWrites(manager)).toEqual({ a: 'A', b: 'B' });
   });
 
   it('creates a session on incr and counts atomically', async () => {
@@ -320,6 +434,132 @@ describe('session lifecycle over node:http', () => {
     await browser.fetch('/set?key=user&value=ann');
     await (await browser.fetch('/late?key=l')).text();
     expect(await browser.fetch('/get?key=l').then((r) => r.json())).toMatchObject({ value: 'late' });
+  });
+
+  it('slides the idle deadline only past the touch fraction, counted from the last slide', async () => {
+    const { browser, clock, manager } = await start();
+    const { id } = (await (await browser.fetch('/set?value=1')).json()) as { id: string };
+    const deadline = async () => (await manager.provider.read(id))?.idleExpiresAt;
+    const created = clock.now();
+    clock.advance(IDLE * TOUCH_FRACTION); // exactly the fraction: not yet
+    expect((await browser.fetch('/get')).headers.getSetCookie()).toEqual([]);
+    expect(await deadline()).toBe(created + IDLE);
+    clock.advance(1); // past it: slid, and the cookie re-sent with the whole idle timeout
+    const slid = await browser.fetch('/get');
+    expect(parseSetCookie(slid.headers.getSetCookie()[0] as string)['max-age']).toBe(String(IDLE / 1000));
+    expect(await deadline()).toBe(clock.now() + IDLE);
+    // A write slides it whatever the fraction, and re-sends no cookie unless the slide was due.
+    clock.advance(1000);
+    expect((await browser.fetch('/set?value=2')).headers.getSetCookie()).toEqual([]);
+    const wroteAt = clock.now();
+    expect(await deadline()).toBe(wroteAt + IDLE);
+    clock.advance(IDLE * TOUCH_FRACTION); // counted from that last slide, not from the creation
+    expect((await browser.fetch('/get')).headers.getSetCookie()).toEqual([]);
+    expect(await deadline()).toBe(wroteAt + IDLE);
+  });
+
+  it('stores a session created after the headers went out when the URL transport can still carry its id', async () => {
+    manager = createSessionManager({
+      provider: 'memory',
+      providerOptions: { gcIntervalMs: 0 },
+      transports: ['url', 'cookie'],
+    });
+    const m = manager;
+    server = await listen(
+      withSession(m, (req, res, session) => {
+        if (req.url?.startsWith('/late')) {
+          res.flushHeaders();
+          session.set('k', 'late');
+          res.end(session.url('/next'));
+          return;
+        }
+        res.end(JSON.stringify({ id: session.id, value: session.get('k') ?? null }));
+      }),
+    );
+    const link = await (await fetch(`${server.url}/late`)).text();
+    const id = new URL(link, server.url).searchParams.get('sid') as string;
+    const read = await fetch(`${server.url}/get?sid=${id}`);
+    expect(await read.json()).toEqual({ id, value: 'late' });
+  });
+
+  it('regenerate before anything is stored only changes the id; keep: false also empties the view', async () => {
+    manager = createSessionManager({ provider: 'memory', providerOptions: { gcIntervalMs: 0 } });
+    const m = manager;
+    server = await listen(
+      withSession(m, async (req, res, session) => {
+        session.set('k', 'v');
+        const before = session.id;
+        await session.regenerate({ keep: !req.url?.includes('keep=0') });
+        res.end(
+          JSON.stringify({
+            changed: before !== session.id,
+            isNew: session.isNew,
+            value: session.get('k') ?? null,
+            id: session.id,
+          }),
+        );
+      }),
+    );
+    // The view is kept (keep) or emptied (keep: false); nothing was stored under the first id.
+    const kept = (await (await fetch(`${server.url}/`)).json()) as { id: string };
+    expect(kept).toMatchObject({ changed: true, isNew: true, value: 'v' });
+    expect(await m.count()).toBe(1);
+    expect(decodeValue((await m.provider.read(kept.id))?.values.get('k') as Uint8Array)).toBe('v');
+    const emptied = (await (await fetch(`${server.url}/?keep=0`)).json()) as { id: string };
+    expect(emptied).toMatchObject({ changed: true, isNew: true, value: null });
+    expect(await m.provider.read(emptied.id)).toBeNull();
+  });
+
+  it('regenerate carries the request’s view into the new id when the old session vanished meanwhile', async () => {
+    const { browser, manager: m } = await start();
+    const { id } = (await (await browser.fetch('/set?key=user&value=ann')).json()) as { id: string };
+    server?.server.removeAllListeners('request');
+    server?.server.on(
+      'request',
+      withSession(m, async (_req, res, session) => {
+        await m.provider.destroy(session.id); // a concurrent logout, between start and regenerate
+        await session.regenerate();
+        res.end(JSON.stringify({ id: session.id, user: session.get('user') ?? null }));
+      }),
+    );
+    const body = (await (await browser.fetch('/')).json()) as { id: string; user: string };
+    expect(body.id).not.toBe(id);
+    expect(body.user).toBe('ann');
+    expect(decodeValue((await m.provider.read(body.id))?.values.get('user') as Uint8Array)).toBe('ann');
+    expect(await m.provider.read(id)).toBeNull();
+  });
+
+  it('after destroy, url() and rewriteLinks() leave links alone and save() resolves', async () => {
+    manager = createSessionManager({
+      provider: 'memory',
+      providerOptions: { gcIntervalMs: 0 },
+      transports: ['url'],
+    });
+    const m = manager;
+    server = await listen(
+      withSession(m, async (_req, res, session) => {
+        session.set('k', 'v');
+        const before = session.url('/a');
+        await session.destroy();
+        await session.save();
+        res.end(
+          JSON.stringify({
+            before,
+            after: session.url('/a'),
+            html: m.rewriteLinks('<a href="/a">', session),
+          }),
+        );
+      }),
+    );
+    const body = (await (await fetch(`${server.url}/`)).json()) as {
+      before: string;
+      after: string;
+      html: string;
+    };
+    expect(body.before).toMatch(/^\/a\?sid=/);
+    expect(body.after).toBe('/a');
+    expect(body.html).toBe('<a href="/a">');
+    expect(await m.count()).toBe(0);
   });
 
   it('answers HEAD with the cookie and no body', async () => {

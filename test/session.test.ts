@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { encodeValue } from '../src/codec.js';
 import {
   createSessionManager,
+  generateSid,
   InvalidArgumentError,
   NotANumberError,
   OverloadedError,
@@ -10,6 +12,8 @@ import {
   SessionTooLargeError,
   withSession,
 } from '../src/index.js';
+import { burst } from './support/burst.js';
+import { overlappingWrites } from './support/overlap.js';
 import { Browser, type Listening, listen, sessionApp } from './support/session-helpers.js';
 
 type Data = { count: number; user: string; tags: string[]; when: Date; big: string };
@@ -175,16 +179,11 @@ describe('concurrency on the sharded provider', () => {
     expect(values.sort((a, b) => a - b)).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
   });
 
-  it('keeps both changes of concurrent requests that set different keys', async () => {
-    for (let round = 0; round < 10; round++) {
-      const browser = new Browser(server.url);
-      await browser.fetch('/set?key=user&value=ann');
-      await Promise.all([
-        browser.fetch(`/set?key=a&value=a${round}`),
-        browser.fetch(`/set?key=b&value=b${round}`),
-      ]);
-      expect(await browser.fetch('/get?key=a').then((r) => r.json())).toMatchObject({ value: `a${round}` });
-      expect(await browser.fetch('/get?key=b').then((r) => r.json())).toMatchObject({ value: `b${round}` });
+  it('keeps both changes when a held request commits after a concurrent one changed another key', async () => {
+    // The requests truly overlap: A read its snapshot before B committed, and commits after it. Both go
+    // through the shard's ordered channel; only A's changed key may travel.
+    for (let round = 0; round < 5; round++) {
+      expect(await overlappingWrites(manager)).toEqual({ a: 'A', b: 'B' });
     }
   });
 
@@ -196,6 +195,67 @@ describe('concurrency on the sharded provider', () => {
         value: `u${round}`,
       });
     }
+  });
+});
+
+describe('the sharded provider under a burst of real HTTP requests', () => {
+  let manager: SessionManager;
+  let server: Listening;
+  const BURST = 12;
+
+  afterEach(async () => {
+    await server.close();
+    await manager.close();
+  });
+
+  async function startWith(maxQueuedOps?: number): Promise<string[]> {
+    manager = createSessionManager({
+      provider: 'sharded',
+      providerOptions: { shards: 1, gcIntervalMs: 0, ...(maxQueuedOps ? { maxQueuedOps } : {}) },
+    });
+    server = await listen(sessionApp(manager));
+    // Stored one at a time and awaited, so that the queue limit is not what this setup tests.
+    const cookies: string[] = [];
+    for (let i = 0; i < BURST; i++) {
+      const sid = generateSid();
+      await manager.provider.init(sid, manager.policy, { set: [['user', encodeValue(`u${i}`)]] });
+      cookies.push(`sid=${sid}`);
+    }
+    return cookies;
+  }
+
+  it('sends the reads of one poll phase to the shard as ONE frame (the flush runs on setImmediate)', async () => {
+    // A flush on queueMicrotask would run between two requests' callbacks: the first read would leave alone
+    // and the rest wait for its answer, two frames (or more) where one is due.
+    const cookies = await startWith();
+    const [before] = await manager.stats();
+    const answers = await burst(
+      server,
+      '/get?key=user',
+      cookies.map((cookie) => ({ cookie })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(cookies.map(() => 200));
+    expect(answers.map((a) => JSON.parse(a.body).value)).toEqual(cookies.map((_, i) => `u${i}`));
+    const [after] = await manager.stats();
+    // The burst's reads in one frame, then the frame of the second stats call.
+    expect((after?.batches ?? 0) - (before?.batches ?? 0)).toBe(2);
+    expect((after?.ops ?? 0) - (before?.ops ?? 0)).toBeGreaterThanOrEqual(BURST);
+  });
+
+  it('answers 503 with Retry-After to the requests past maxQueuedOps, and serves the rest', async () => {
+    const cookies = await startWith(4);
+    const answers = await burst(
+      server,
+      '/get?key=user',
+      cookies.map((cookie) => ({ cookie })),
+    );
+    const statuses = answers.map((a) => a.status);
+    // The first 4 reads fill the shard's queue; the other 8 are refused at once with OverloadedError.
+    expect(statuses).toEqual(cookies.map((_, i) => (i < 4 ? 200 : 503)));
+    for (const answer of answers.slice(4)) expect(answer.headers['retry-after']).toBe('1');
+    // The queue drains: the same requests are served again.
+    const later = await fetch(`${server.url}/get?key=user`, { headers: { cookie: cookies[11] as string } });
+    expect(await later.json()).toMatchObject({ value: 'u11' });
   });
 });
 
@@ -229,13 +289,27 @@ describe('store failures', () => {
   });
 
   it('reports a failed background commit to onError, never as an unhandled rejection', async () => {
-    const errors: unknown[] = [];
-    manager = createSessionManager({ provider: overloaded, onError: (e) => errors.push(e) });
-    server = await listen(sessionApp(manager));
-    const response = await fetch(`${server.url}/set?value=1`);
-    expect(response.status).toBe(200);
-    await response.arrayBuffer();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(errors[0]).toBeInstanceOf(OverloadedError);
+    let reported!: (error: unknown) => void;
+    const firstError = new Promise<unknown>((resolve) => {
+      reported = resolve;
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      manager = createSessionManager({ provider: overloaded, onError: (e) => reported(e) });
+      server = await listen(sessionApp(manager));
+      const response = await fetch(`${server.url}/set?value=1`);
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+      // Waits for the report itself (no sleep), with a deadline of its own.
+      const timeout = new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('onError never called')), 2000),
+      );
+      expect(await Promise.race([firstError, timeout])).toBeInstanceOf(OverloadedError);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../src/codec.js';
 import {
+  ClosedError,
   InvalidArgumentError,
   InvalidOptionError,
   OverloadedError,
@@ -13,6 +14,18 @@ import { createProvider } from '../src/registry.js';
 import { generateSid } from '../src/sid.js';
 
 const policy = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 };
+
+/**
+ * `promise`, or a failure naming `what` after `ms`: a test of "nothing hangs" must fail at its own short
+ * deadline, not at the suite's 30-second timeout.
+ */
+function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not settled within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 /** A fresh id that the given shard owns. */
 function sidOnShard(shard: number, shards: number): string {
@@ -61,7 +74,7 @@ describe("'sharded' provider", () => {
   });
 
   it('rename takes the one-shard path and the cross-shard path (take, then put) with the same result', async () => {
-    let clock = Date.now();
+    let clock = Date.UTC(2026, 0, 1); // the router's clock, not the wall clock
     const p = make({ shards: 2, now: () => clock });
     for (const [from, to] of [
       [0, 0],
@@ -142,7 +155,7 @@ describe("'sharded' provider", () => {
       const pending = Array.from({ length: 5000 * attempt }, () => p.init(sidOnShard(0, 2), policy));
       await new Promise((resolve) => setImmediate(resolve));
       await p.terminateShard(0);
-      const settled = await Promise.allSettled(pending);
+      const settled = await within(5000, 'the dead shard’s operations', Promise.allSettled(pending));
       rejected = settled.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
     }
     expect(rejected.length).toBeGreaterThan(0);
@@ -156,8 +169,24 @@ describe("'sharded' provider", () => {
     expect(await p.incr(doomed, 'n', 1)).toBe(1);
   });
 
+  it('close() sends what is queued, resolves every operation, and only then ends the threads', async () => {
+    const p = make({ shards: 2 });
+    const sids = Array.from({ length: 200 }, () => generateSid());
+    // Queued in this turn, not yet flushed when close() is called.
+    const inits = sids.map((sid) => p.init(sid, policy, { set: [['n', encodeValue(1)]] }));
+    const counted = p.count();
+    await within(5000, 'close()', p.close());
+    const settled = await within(1000, 'operations queued before close()', Promise.allSettled(inits));
+    expect(settled.every((r) => r.status === 'fulfilled')).toBe(true);
+    expect(await within(1000, 'count queued before close()', counted)).toBe(200);
+    // Closed: refused at once, with ClosedError.
+    await expect(within(1000, 'read after close()', p.read(sids[0] as string))).rejects.toBeInstanceOf(
+      ClosedError,
+    );
+  });
+
   it("each shard's own GC tick sweeps, following the router's clock", async () => {
-    let clock = Date.now();
+    let clock = Date.UTC(2026, 0, 1); // the router's clock, not the wall clock
     const p = make({ shards: 2, now: () => clock, gcIntervalMs: 20 });
     await Promise.all(
       Array.from({ length: 1000 }, () =>

@@ -1,4 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   addSessionParam,
@@ -12,7 +14,7 @@ import {
   type SessionManagerBaseOptions,
   withSession,
 } from '../src/index.js';
-import { Browser, type Listening, listen, rawCookieRequest, sessionApp } from './support/session-helpers.js';
+import { Browser, type Listening, listen, sessionApp } from './support/session-helpers.js';
 
 let server: Listening | undefined;
 let manager: SessionManager | undefined;
@@ -67,6 +69,60 @@ describe('id signing', () => {
     expect(rotated.unsign(`${generateSid()}${signedNew.slice(sid.length)}`)).toBeNull();
   });
 
+  it('refuses every signature that is not the whole, exact HMAC: empty, truncated, extended, altered', () => {
+    const signer = createIdSigner(['current', 'retired']);
+    const sid = generateSid();
+    const signed = signer.sign(sid);
+    const mac = signed.slice(sid.length + 1);
+    expect(mac).toMatch(/^[A-Za-z0-9+/]{43}$/);
+    expect(signer.unsign(signed)).toBe(sid);
+    const flip = (c: string) => (c === 'A' ? 'B' : 'A');
+    const refused = [
+      `${sid}.`, // empty signature: a prefix of every signature
+      `${sid}.${mac.slice(0, 1)}`,
+      `${sid}.${mac.slice(0, 42)}`, // one character short
+      `${sid}.${mac}A`, // one character too many
+      `${sid}.${mac}=`,
+      `${sid}.${mac.slice(0, 42)}${flip(mac.slice(42))}`, // last character altered
+      `${sid}..${mac}`,
+      `${sid}.${mac}.${mac}`,
+      `.${mac}`,
+      '.',
+      '',
+      `${sid.slice(0, 42)}.${mac}`, // the id truncated under a valid signature
+      `${sid}x.${mac}`,
+      `${sid}.${createIdSigner('retired')
+        .sign(sid)
+        .slice(sid.length + 1, -1)}`, // a retired secret's, truncated
+    ];
+    for (const value of refused) expect(signer.unsign(value), JSON.stringify(value)).toBeNull();
+  });
+
+  it('refuses secrets that are not non-empty strings, saying so', () => {
+    for (const secrets of [[], '', [''], ['ok', ''], [5], ['ok', null], 5, {}]) {
+      expect(() => createIdSigner(secrets as never), JSON.stringify(secrets)).toThrow(InvalidOptionError);
+    }
+    expect(() => createIdSigner([])).toThrow(/secrets must be a non-empty string or a non-empty array/);
+    expect(() => createIdSigner([5] as never)).toThrow(/secrets must contain only non-empty strings/);
+  });
+
+  it('refuses a cookie whose signature is empty or truncated, over HTTP', async () => {
+    const { browser, url } = await start({ secrets: ['s1'] });
+    const { id } = (await (await browser.fetch('/set?key=user&value=ann')).json()) as { id: string };
+    const signed = createIdSigner('s1').sign(id);
+    for (const value of [`${id}.`, signed.slice(0, -1), signed.slice(0, id.length + 2)]) {
+      const response = await fetch(`${url}/get?key=user`, {
+        headers: { cookie: `sid=${encodeURIComponent(value)}` },
+      });
+      expect(await response.json(), value).toMatchObject({ isNew: true, value: null });
+    }
+    // The whole signature still works.
+    const whole = await fetch(`${url}/get?key=user`, {
+      headers: { cookie: `sid=${encodeURIComponent(signed)}` },
+    });
+    expect(await whole.json()).toMatchObject({ id, value: 'ann' });
+  });
+
   it('accepts a cookie signed with a retired secret after rotation and re-signs nothing unless needed', async () => {
     const before = await start({ secrets: 'first-secret' });
     const browser = before.browser;
@@ -78,10 +134,24 @@ describe('id signing', () => {
     const provider = before.manager.provider;
     await server?.close();
     const rotated = createSessionManager({ provider, secrets: ['second-secret', 'first-secret'] });
+    manager = rotated;
     server = await listen(sessionApp(rotated));
     const again = new Browser(server.url);
     await again.jar.setCookie(`sid=${cookieValue}`, server.url);
-    expect(await again.fetch('/get?key=user').then((r) => r.json())).toMatchObject({ id, value: 'ann' });
+    const read = await again.fetch('/get?key=user');
+    expect(await read.json()).toMatchObject({ id, value: 'ann' });
+    // Re-signing with the new secret is not a reason to send a cookie: same id, deadline not due to move.
+    expect(read.headers.getSetCookie()).toEqual([]);
+    const written = await again.fetch('/set?key=user&value=bob');
+    expect(await written.json()).toMatchObject({ id });
+    expect(written.headers.getSetCookie()).toEqual([]);
+    expect(await again.cookie('sid')).toBe(cookieValue);
+    // A cookie that is sent anyway (the deadline moved) carries the new first secret's signature.
+    const touched = await again.fetch('/touch');
+    expect(touched.headers.getSetCookie()).toHaveLength(1);
+    expect(decodeURIComponent((await again.cookie('sid')) as string)).toBe(
+      createIdSigner('second-secret').sign(id),
+    );
     // A new id is signed with the new first secret.
     const fresh = new Browser(server.url);
     const { id: freshId } = (await (await fresh.fetch('/set?value=1')).json()) as { id: string };
@@ -118,7 +188,10 @@ describe('header transport', () => {
     // Made-up ids are not adopted here either.
     const madeUp = generateSid();
     const fresh = await fetch(`${url}/set?value=1`, { headers: { 'x-session-id': madeUp } });
-    expect(fresh.headers.get('x-session-id')).not.toBe(madeUp);
+    const { id: freshId } = (await fresh.json()) as { id: string };
+    expect(freshId).not.toBe(madeUp);
+    expect(fresh.headers.get('x-session-id')).toBe(freshId);
+    expect(await manager?.provider.read(madeUp)).toBeNull();
   });
 
   it('uses a custom header name with signing', async () => {
@@ -162,6 +235,38 @@ describe('URL transport', () => {
     );
   });
 
+  it('reads and writes a custom urlParam, and ignores the default one then', async () => {
+    manager = createSessionManager({
+      provider: 'memory',
+      providerOptions: { gcIntervalMs: 0 },
+      transports: ['url'],
+      urlParam: 'token',
+    });
+    const m = manager;
+    server = await listen(
+      withSession(m, (req, res, session) => {
+        if (req.url?.startsWith('/set')) session.set('user', 'ann');
+        res.end(
+          JSON.stringify({
+            id: session.id,
+            user: session.get('user') ?? null,
+            link: session.url('/next'),
+            html: m.rewriteLinks('<a href="/x">x</a>', session),
+          }),
+        );
+      }),
+    );
+    type Body = { id: string; user: string | null; link: string; html: string };
+    const created = (await (await fetch(`${server.url}/set`)).json()) as Body;
+    expect(created.link).toBe(`/next?token=${created.id}`);
+    expect(created.html).toBe(`<a href="/x?token=${created.id}">x</a>`);
+    const read = (await (await fetch(`${server.url}/get?token=${created.id}`)).json()) as Body;
+    expect(read).toMatchObject({ id: created.id, user: 'ann' });
+    const wrongParam = (await (await fetch(`${server.url}/get?sid=${created.id}`)).json()) as Body;
+    expect(wrongParam.id).not.toBe(created.id);
+    expect(wrongParam.user).toBeNull();
+  });
+
   it('adds the parameter to local links only', () => {
     expect(addSessionParam('/a?b=1#c', 'sid', 'X')).toBe('/a?b=1&sid=X#c');
     expect(addSessionParam('page.html', 'sid', 'X')).toBe('page.html?sid=X');
@@ -175,33 +280,81 @@ describe('URL transport', () => {
 });
 
 describe('hostile Cookie headers', () => {
+  // Random Cookie headers from fast-check with a fixed seed (a failure prints the seed and path to replay):
+  // random bytes, and mutilations of a real signed cookie (truncated, extended, repeated, quoted).
+  const SEED = 0x5e5516;
+
   it('never answer 5xx and never adopt anything', async () => {
     const { url, browser, manager } = await start({ secrets: ['s'] });
-    await browser.fetch('/set?value=1');
+    const { id: realId } = (await (await browser.fetch('/set?value=1')).json()) as { id: string };
     const real = (await browser.cookie('sid')) as string;
-    const headers: Buffer[] = [
-      Buffer.concat([Buffer.from('sid='), randomBytes(64)]),
+    const fixed: Buffer[] = [
       Buffer.from(`sid=${'a'.repeat(8 * 1024)}`),
       Buffer.from(`sid=${'%'.repeat(100)}; sid=%E0%A4%A; sid=%zz`),
       Buffer.from(`sid=1; sid=2; sid=3; ${'sid=x; '.repeat(200)}`),
-      Buffer.from(`sid=${real}; sid=${real}`),
       Buffer.from('sid'),
       Buffer.from('=; ; ;;=sid=;'),
       Buffer.from(`sid="${real}"`),
       Buffer.from(`sid=${real}.extra`),
       Buffer.from(`__proto__=1; constructor=2; hasOwnProperty=3; sid=${generateSid()}`),
+      // Correctly signed, well-formed, and unknown to the store: still not adopted.
+      Buffer.from(`sid=${encodeURIComponent(createIdSigner('s').sign(generateSid()))}`),
       Buffer.from(`sid=${'\u00ff'.repeat(50)}`, 'utf8'),
     ];
-    for (let i = 0; i < 30; i++) {
-      // Random bytes, minus CR and LF (which would end the header line, not make it hostile).
-      headers.push(Buffer.from(randomBytes(200).map((b) => (b === 10 || b === 13 ? 32 : b))));
-    }
-    for (const cookie of headers) {
-      const status = await rawCookieRequest(url, '/set?value=2', cookie);
+    const noCrLf = (bytes: Uint8Array) => Buffer.from(bytes.map((b) => (b === 10 || b === 13 ? 32 : b)));
+    const hostile = fc.oneof(
+      fc.uint8Array({ maxLength: 300 }).map(noCrLf),
+      fc.uint8Array({ maxLength: 60 }).map((b) => Buffer.concat([Buffer.from('sid='), noCrLf(b)])),
+      fc
+        .tuple(
+          fc.nat({ max: real.length - 1 }),
+          fc.string({ maxLength: 8 }),
+          fc.constantFrom('', ';', '; sid=x'),
+        )
+        .map(([cut, extra, tail]) => Buffer.from(`sid=${real.slice(0, cut)}${extra}${tail}`)),
+      fc
+        .tuple(fc.nat({ max: real.length - 1 }), fc.constantFrom(...'AB._-%'))
+        .map(([at, c]) => Buffer.from(`sid=${real.slice(0, at)}${c}${real.slice(at + 1)}`))
+        .filter((b) => b.toString() !== `sid=${real}`),
+    );
+    const check = async (cookie: Buffer) => {
+      const answer = await rawCookieRequestWithBody(url, '/set?value=2', cookie);
       // Node itself answers 400 to bytes HTTP forbids; everything that reaches us gets a 200.
-      expect(status, cookie.subarray(0, 40).toString('latin1')).toBeLessThan(500);
-    }
-    // Every accepted write went to a session created here, never to an adopted id.
+      expect(answer.status, cookie.subarray(0, 40).toString('latin1')).toBeLessThan(500);
+      if (answer.status === 200) {
+        // Adopting means continuing under an id the client chose: the answer's id must be nowhere in the header.
+        const { id } = JSON.parse(answer.body) as { id: string };
+        expect(id, cookie.toString('latin1')).not.toBe(realId);
+        expect(cookie.toString('latin1')).not.toContain(id);
+      }
+    };
+    for (const cookie of fixed) await check(cookie);
+    await fc.assert(fc.asyncProperty(hostile, check), { seed: SEED, numRuns: 150 });
+    // The real session saw none of the hostile writes.
+    expect(await browser.fetch('/get').then((r) => r.json())).toMatchObject({
+      id: realId,
+      value: '1',
+    });
     expect(await manager.count()).toBeGreaterThan(1);
   });
 });
+
+/** One raw GET with `cookieBytes` as the Cookie header, byte for byte; resolves status and body. */
+async function rawCookieRequestWithBody(url: string, path: string, cookieBytes: Buffer) {
+  const { port, hostname } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await once(socket, 'connect');
+  socket.write(
+    Buffer.concat([
+      Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\nCookie: `, 'latin1'),
+      cookieBytes,
+      Buffer.from('\r\n\r\n', 'latin1'),
+    ]),
+  );
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await once(socket, 'close');
+  const text = Buffer.concat(chunks).toString('latin1');
+  const bodyAt = text.indexOf('\r\n\r\n');
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), body: text.slice(bodyAt + 4) };
+}

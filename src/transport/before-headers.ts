@@ -53,8 +53,9 @@ function sinkFor(res: ServerResponse, args: unknown[]): HeaderSink {
     appendSetCookie(value) {
       const headers = args[index];
       if (Array.isArray(headers)) {
-        if (headers.some((item, i) => i % 2 === 0 && isSetCookie(item))) {
-          args[index] = [...headers, 'Set-Cookie', value];
+        const merged = mergeRawPairs(headers, isSetCookie, (lines) => [...lines, value]);
+        if (merged !== undefined) {
+          args[index] = merged;
           return;
         }
       } else if (headers !== null && typeof headers === 'object') {
@@ -73,7 +74,13 @@ function sinkFor(res: ServerResponse, args: unknown[]): HeaderSink {
     },
     addVary(field) {
       const headers = args[index];
-      if (headers !== null && typeof headers === 'object' && !Array.isArray(headers)) {
+      if (Array.isArray(headers)) {
+        const merged = mergeRawPairs(headers, isVary, (fields) => mergeVary(fields, field));
+        if (merged !== undefined) {
+          args[index] = merged;
+          return;
+        }
+      } else if (headers !== null && typeof headers === 'object' && !Array.isArray(headers)) {
         const key = Object.keys(headers).find((k) => k.toLowerCase() === 'vary');
         if (key !== undefined) {
           const merged = mergeVary((headers as OutgoingHttpHeaders)[key], field);
@@ -84,6 +91,35 @@ function sinkFor(res: ServerResponse, args: unknown[]): HeaderSink {
       res.setHeader('Vary', mergeVary(res.getHeader('vary'), field));
     },
   };
+}
+
+/**
+ * A raw header array (`[name, value, name, value, …]`) whose pairs named like `matches` become ONE pair, with
+ * the value `merge` makes of all their values; undefined when there is no such pair. One pair, because once
+ * `setHeader` was used on the response, Node 20's `writeHead` sets (not appends) an array's pairs in turn: of
+ * two `Set-Cookie` pairs only the last would be sent, and a `Vary` pair would replace the one set before.
+ */
+function mergeRawPairs(
+  headers: unknown[],
+  matches: (name: unknown) => boolean,
+  merge: (values: string[]) => string | string[],
+): unknown[] | undefined {
+  const rest: unknown[] = [];
+  const values: string[] = [];
+  let name: unknown;
+  for (let i = 0; i < headers.length; i += 2) {
+    const value = headers[i + 1];
+    if (!matches(headers[i])) rest.push(headers[i], value);
+    else {
+      name ??= headers[i];
+      values.push(...(Array.isArray(value) ? value.map(String) : [String(value)]));
+    }
+  }
+  return name === undefined ? undefined : [...rest, name, merge(values)];
+}
+
+function isVary(name: unknown): boolean {
+  return typeof name === 'string' && name.toLowerCase() === 'vary';
 }
 
 // ServerResponse has appendHeader since Node 18.3; the HTTP/2 compatibility response does not.

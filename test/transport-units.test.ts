@@ -1,0 +1,280 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  addSessionParam,
+  createSessionManager,
+  InvalidOptionError,
+  rewriteLinks,
+  type SessionManager,
+  type SessionManagerBaseOptions,
+} from '../src/index.js';
+import { beforeHeaders } from '../src/transport/before-headers.js';
+import { isSecureRequest } from '../src/transport/cookie.js';
+import { createHeaderTransport } from '../src/transport/header.js';
+import { createUrlTransport } from '../src/transport/url.js';
+import { mergeVary } from '../src/transport/vary.js';
+import { type Listening, listen } from './support/session-helpers.js';
+
+// The transport helpers one by one, at the edges a mutation review found untested (issue 16): the options'
+// messages, Vary merging, headers passed to writeHead, the URL parameter's parsing, Secure detection.
+
+const request = (fields: Partial<IncomingMessage>) => fields as IncomingMessage;
+
+describe('transport options are refused by name, with what was wrong', () => {
+  const cases: [SessionManagerBaseOptions, RegExp][] = [
+    [{ cookieName: 'bad name' }, /cookieName must be a cookie-name token, got bad name/],
+    [{ cookieName: 5 as never }, /cookieName must be a cookie-name token, got 5/],
+    [{ cookie: null as never }, /^cookie must be an object$/],
+    [{ cookie: 'lax' as never }, /^cookie must be an object$/],
+    [
+      { cookie: { maxAge: 5 } as never },
+      /unknown option cookie\.maxAge \(known: path, domain, secure, sameSite/,
+    ],
+    [{ cookie: { secure: 'yes' as never } }, /cookie\.secure must be 'auto', true or false/],
+    [
+      { cookie: { sameSite: 'sideways' as never } },
+      /cookie\.sameSite must be 'lax', 'strict', 'none' or false/,
+    ],
+    [{ cookie: { sameSite: 'none', secure: false } }, /cookie\.sameSite 'none' needs a Secure cookie/],
+    [{ cookie: { httpOnly: 'yes' as never } }, /cookie\.httpOnly must be a boolean/],
+    [{ cookie: { partitioned: 1 as never } }, /cookie\.partitioned must be a boolean/],
+    [{ cookie: { persistent: 'yes' as never } }, /cookie\.persistent must be a boolean/],
+    [{ cookie: { path: 'relative' } }, /cookie\.path must start with '\/'/],
+    [{ cookie: { path: 5 as never } }, /cookie\.path must start with '\/'/],
+    [{ cookie: { domain: '' } }, /cookie\.domain must be a non-empty string/],
+    [{ cookie: { domain: 5 as never } }, /cookie\.domain must be a non-empty string/],
+    [
+      { cookie: { domain: 'exa;mple.com' } },
+      /cookie\.domain "exa;mple\.com" is not a valid cookie attribute \(RFC 6265\)/,
+    ],
+    [{ cookie: { path: '/a;b' } }, /cookie\.path "\/a;b" is not a valid cookie attribute \(RFC 6265\)/],
+    [{ headerName: 'x session' }, /headerName must be a header-name token, got x session/],
+    [{ headerName: 5 as never }, /headerName must be a header-name token, got 5/],
+    [{ urlParam: '' }, /urlParam must be a non-empty string/],
+    [{ urlParam: 5 as never }, /urlParam must be a non-empty string/],
+    [{ trustProxy: 'yes' as never }, /trustProxy must be a boolean/],
+    [
+      { transports: ['cookie', 'pigeon' as never] },
+      /transports must be a non-empty list of distinct names among 'cookie', 'header' and 'url'/,
+    ],
+  ];
+  for (const [options, message] of cases) {
+    it(JSON.stringify(options), () => {
+      const make = () => createSessionManager({ provider: 'memory', ...options });
+      expect(make).toThrow(InvalidOptionError);
+      expect(make).toThrow(message);
+    });
+  }
+});
+
+describe('mergeVary', () => {
+  it('adds the field once, keeps what is listed, and respects *', () => {
+    expect(mergeVary(undefined, 'Cookie')).toBe('Cookie');
+    expect(mergeVary('', 'Cookie')).toBe('Cookie');
+    expect(mergeVary('   ', 'Cookie')).toBe('Cookie');
+    expect(mergeVary('Accept-Encoding', 'Cookie')).toBe('Accept-Encoding, Cookie');
+    expect(mergeVary(['Accept', 'Origin'], 'Cookie')).toBe('Accept, Origin, Cookie');
+    expect(mergeVary('accept, COOKIE', 'Cookie')).toBe('accept, COOKIE');
+    expect(mergeVary('accept,cookie ', 'Cookie')).toBe('accept,cookie ');
+    expect(mergeVary('Accept , Cookie', 'x-session-id')).toBe('Accept , Cookie, x-session-id');
+    expect(mergeVary('cookie', 'Cookie')).toBe('cookie');
+    expect(mergeVary('Cookie,,', 'Cookie')).toBe('Cookie,,');
+    expect(mergeVary('*', 'Cookie')).toBe('*');
+    expect(mergeVary('Accept, *', 'Cookie')).toBe('Accept, *');
+  });
+});
+
+describe('isSecureRequest', () => {
+  it('believes TLS, and X-Forwarded-Proto only from a trusted proxy', () => {
+    expect(isSecureRequest(request({ socket: { encrypted: true } as never, headers: {} }), false)).toBe(true);
+    expect(isSecureRequest(request({ socket: {} as never, headers: {} }), true)).toBe(false);
+    expect(isSecureRequest(request({ socket: undefined as never, headers: {} }), false)).toBe(false);
+    const via = (proto: string | string[], trust = true) =>
+      isSecureRequest(
+        request({ socket: {} as never, headers: { 'x-forwarded-proto': proto as never } }),
+        trust,
+      );
+    expect(via('https')).toBe(true);
+    expect(via('https', false)).toBe(false);
+    expect(via('HTTPS')).toBe(true);
+    expect(via(' https , http')).toBe(true);
+    expect(via('http, https')).toBe(false);
+    expect(via(['https', 'http'])).toBe(true);
+    expect(via(['http', 'https'])).toBe(false);
+  });
+});
+
+describe('header transport', () => {
+  it('reads the trimmed value of one header, and writes only a new or changed live id', () => {
+    const transport = createHeaderTransport('X-Api-Session');
+    expect(transport.read(request({ headers: { 'x-api-session': ' abc ' } }))).toBe('abc');
+    expect(transport.read(request({ headers: { 'x-api-session': '' } }))).toBeUndefined();
+    expect(transport.read(request({ headers: {} }))).toBeUndefined();
+    const written: [string, string][] = [];
+    const vary: string[] = [];
+    const sink = {
+      appendSetCookie: () => {},
+      setHeader: (name: string, value: string) => written.push([name, value]),
+      addVary: (field: string) => vary.push(field),
+    };
+    const req = request({ headers: {} });
+    transport.write(sink, req, { kind: 'none' });
+    transport.write(sink, req, { kind: 'ended' });
+    transport.write(sink, req, { kind: 'live', value: 'v1', changed: false, rolled: true, expiresInMs: 1 });
+    expect(written).toEqual([]);
+    transport.write(sink, req, { kind: 'live', value: 'v2', changed: true, rolled: false, expiresInMs: 1 });
+    expect(written).toEqual([['x-api-session', 'v2']]);
+    expect(vary).toEqual(Array(4).fill('x-api-session'));
+  });
+});
+
+describe('URL transport', () => {
+  it('reads one non-empty query parameter, before any fragment, and nothing else', () => {
+    const read = (url: unknown, param = 'sid') =>
+      createUrlTransport(param).read(request({ url: url as string }));
+    expect(read('/p?sid=abc')).toBe('abc');
+    expect(read('/p?a=1&sid=abc&b=2')).toBe('abc');
+    expect(read('/p?sid=abc#frag')).toBe('abc');
+    expect(read('/p?x=1#sid=abc')).toBeUndefined();
+    expect(read('?sid=abc')).toBe('abc');
+    expect(read('sid=abc')).toBeUndefined(); // no query at all
+    expect(read('/p?sid=abc&sid=abc')).toBeUndefined(); // repeated: ambiguous
+    expect(read('/p?sid=')).toBeUndefined();
+    expect(read('/p?token=abc', 'token')).toBe('abc');
+    expect(read('/p?sid=abc', 'token')).toBeUndefined();
+    expect(read(undefined)).toBeUndefined();
+  });
+
+  it('adds the parameter to local links, including query-only and colon-bearing ones', () => {
+    expect(addSessionParam('?a=1', 'sid', 'X')).toBe('?a=1&sid=X');
+    expect(addSessionParam('/search?q=a:b', 'sid', 'X')).toBe('/search?q=a%3Ab&sid=X');
+    expect(addSessionParam('page?x=1#frag', 'sid', 'X')).toBe('page?x=1&sid=X#frag');
+  });
+
+  it('rewrites HTML attributes with entities decoded and re-escaped', () => {
+    expect(rewriteLinks('<a href="/a?x=1&amp;y=2">a</a>', 'sid', 'X')).toBe(
+      '<a href="/a?x=1&amp;y=2&amp;sid=X">a</a>',
+    );
+    expect(rewriteLinks(`<a href='/a"b'>a</a>`, 'sid', 'X')).toBe(`<a href='/a&quot;b?sid=X'>a</a>`);
+    expect(rewriteLinks('<a href="https://x.example/?a=1&amp;b=2">a</a>', 'sid', 'X')).toBe(
+      '<a href="https://x.example/?a=1&amp;b=2">a</a>',
+    );
+  });
+});
+
+describe('beforeHeaders', () => {
+  let server: Listening | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  /** Serves `respond` after hooking a hook that adds a session-like cookie and Vary; resolves the answer. */
+  async function answer(respond: (res: ServerResponse) => void, hooks = 1) {
+    const results: boolean[] = [];
+    server = await listen((_req, res) => {
+      for (let i = 0; i < hooks; i++) {
+        results.push(
+          beforeHeaders(res, (sink) => {
+            sink.appendSetCookie(`s${i}=1`);
+            sink.addVary('Cookie');
+          }),
+        );
+      }
+      respond(res);
+      results.push(beforeHeaders(res, () => {}));
+    });
+    const response = await fetch(server.url);
+    await response.text();
+    return { response, results };
+  }
+
+  it('runs every hook once, and says false when the headers are already out', async () => {
+    const { response, results } = await answer((res) => res.end('ok'), 2);
+    expect(results).toEqual([true, true, false]);
+    expect(response.headers.getSetCookie()).toEqual(['s0=1', 's1=1']);
+    expect(response.headers.get('vary')).toBe('Cookie');
+  });
+
+  it('merges with Set-Cookie and Vary passed to writeHead(status, reason, headers)', async () => {
+    const { response } = await answer((res) => {
+      res.writeHead(200, 'Fine', { 'set-cookie': 'app=1', vary: 'Accept' });
+      res.end();
+    });
+    expect(response.statusText).toBe('Fine');
+    expect(response.headers.getSetCookie()).toEqual(['app=1', 's0=1']);
+    expect(response.headers.get('vary')).toBe('Accept, Cookie');
+  });
+
+  it('merges with the Set-Cookie and Vary pairs of a raw header array passed to writeHead', async () => {
+    // Node 20 sets an array's pairs one after the other once setHeader was used: duplicate pairs would
+    // leave only the last Set-Cookie, and the app's Vary pair would replace ours.
+    const { response } = await answer((res) => {
+      res.setHeader('X-Before', '1');
+      res.writeHead(200, [
+        'Set-Cookie',
+        'app=1',
+        'X-Other',
+        'set-cookie',
+        'set-cookie',
+        ['app=2'],
+        'Vary',
+        'Accept',
+      ]);
+      res.end();
+    });
+    expect(response.headers.getSetCookie()).toEqual(['app=1', 'app=2', 's0=1']);
+    expect(response.headers.get('x-other')).toBe('set-cookie');
+    expect(response.headers.get('vary')).toBe('Accept, Cookie');
+  });
+
+  it('adds Set-Cookie and Vary to a raw header array that has neither', async () => {
+    const { response } = await answer((res) => {
+      res.writeHead(200, ['X-Other', '1']);
+      res.end();
+    });
+    expect(response.headers.getSetCookie()).toEqual(['s0=1']);
+    expect(response.headers.get('vary')).toBe('Cookie');
+    expect(response.headers.get('x-other')).toBe('1');
+  });
+
+  it('adds its own Set-Cookie next to those set with setHeader, without appendHeader (HTTP/2 compat)', async () => {
+    const { response } = await answer((res) => {
+      Object.defineProperty(res, 'appendHeader', { value: undefined });
+      res.setHeader('Set-Cookie', 'app=1');
+      res.setHeader('Vary', 'Origin');
+      res.writeHead(200, { 'x-no-cookie': '1' });
+      res.end();
+    });
+    expect(response.headers.getSetCookie()).toEqual(['app=1', 's0=1']);
+    expect(response.headers.get('vary')).toBe('Origin, Cookie');
+  });
+});
+
+describe('ids the client sends', () => {
+  let manager: SessionManager | undefined;
+  let server: Listening | undefined;
+  afterEach(async () => {
+    await server?.close();
+    await manager?.close();
+  });
+
+  it('without secrets, a value that is not an id starts a new session instead of reaching the store', async () => {
+    manager = createSessionManager({ provider: 'memory', providerOptions: { gcIntervalMs: 0 } });
+    const m = manager;
+    server = await listen((req, res) => {
+      m.start(req, res).then(
+        (session) => res.end(JSON.stringify({ isNew: session.isNew })),
+        () => {
+          res.statusCode = 500;
+          res.end();
+        },
+      );
+    });
+    for (const value of ['not-an-id', 'A'.repeat(42), `${'A'.repeat(42)}B`, 'A'.repeat(200)]) {
+      const response = await fetch(server.url, { headers: { cookie: `sid=${value}` } });
+      expect(response.status, value).toBe(200);
+      expect(await response.json()).toEqual({ isNew: true });
+    }
+  });
+});
