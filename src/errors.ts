@@ -99,6 +99,13 @@ export class UnknownProviderError extends SessionError {
   }
 }
 
+/** The provider does not offer the operation (a capability it lacks: users, timeouts or events). */
+export class UnsupportedError extends SessionError {
+  constructor(message: string) {
+    super('ERR_UNSUPPORTED', message);
+  }
+}
+
 const byCode: Record<string, new (message: string) => SessionError> = {
   ERR_INVALID_SESSION_ID: InvalidSessionIdError,
   ERR_INVALID_ARGUMENT: InvalidArgumentError,
@@ -111,6 +118,7 @@ const byCode: Record<string, new (message: string) => SessionError> = {
   ERR_STORE_UNAVAILABLE: StoreUnavailableError,
   ERR_CLOSED: ClosedError,
   ERR_INVALID_OPTION: InvalidOptionError,
+  ERR_UNSUPPORTED: UnsupportedError,
 };
 
 /** Rebuilds a typed error from the `{ code, message }` a shard worker sent. Unknown codes stay SessionErrors. */

@@ -7,6 +7,7 @@ import type { SessionDelta, SessionMeta, SessionPolicy } from './provider.js';
 import type { ResolvedLimits } from './provider-options.js';
 import { expiresAt, meta, type SessionRecord } from './session-record.js';
 import { SidMap } from './sid-map.js';
+import { type Removal, UserIndex } from './user-index.js';
 
 /** Counters a table keeps about itself; the GC tick adds its own. */
 export interface TableCounters {
@@ -33,6 +34,8 @@ export class SessionTable {
   readonly #expiry: ExpiryIndex;
   readonly #eviction: Eviction;
   readonly counters: TableCounters = { ops: 0, expired: 0, evicted: 0, gcSweeps: 0, gcMaxSliceMs: 0 };
+  /** Bound sessions by user, and their events (issue 13): see user-index.ts. */
+  readonly users: UserIndex;
 
   readonly #limits: ResolvedLimits;
 
@@ -40,6 +43,10 @@ export class SessionTable {
     this.#limits = limits;
     this.#expiry = new ExpiryIndex(bucketMs);
     this.#eviction = new Eviction(limits.maxShardBytes, this.#expiry, this.#sessions);
+    this.users = new UserIndex({
+      live: (sid, now) => this.#live(sid, now),
+      remove: (sid, record, reason) => this.#remove(sid, record, reason),
+    });
   }
 
   /** Sessions held, including expired ones not yet swept. */
@@ -152,9 +159,11 @@ export class SessionTable {
    * idle deadline as any access does. `slide: false` puts a record back unchanged after a failed rename.
    * A renamed session is one a user came back to (regenerate at login): it is not on probation.
    */
-  put(sid: string, record: SessionRecord, now: number, slide = true): SessionMeta {
+  put(sid: string, record: SessionRecord, now: number, slide = true): SessionMeta | null {
     this.counters.ops++;
     if (this.#live(sid, now)) throw new SessionExistsError();
+    // Revoked while in transit between two shards: it arrives dead (see user-index.ts).
+    if (record.binding !== undefined && this.users.revokedInTransit(record.binding)) return null;
     this.#makeRoom(now, footprint(record), true);
     this.#insert(sid, record);
     if (slide) this.#slide(sid, record, now);
@@ -175,7 +184,7 @@ export class SessionTable {
     this.counters.ops++;
     const record = this.#live(sid, now);
     if (!record) return false;
-    this.#remove(sid, record);
+    this.#remove(sid, record, 'destroy');
     return true;
   }
 
@@ -193,7 +202,7 @@ export class SessionTable {
         for (let sid = this.#expiry.drainNext(); sid !== undefined; sid = this.#expiry.drainNext()) {
           const record = this.#sessions.get(sid);
           if (record?.bucket !== due.bucket) continue; // stale: already gone, or refiled elsewhere
-          this.#forget(sid, record);
+          this.#forget(sid, record, 'expired');
           this.counters.expired++;
           removed++;
           if (outOfTime()) return { removed, done: false };
@@ -206,7 +215,7 @@ export class SessionTable {
         const record = this.#sessions.get(sid);
         if (record?.bucket !== due.bucket) this.#expiry.remove(sid, due.bucket);
         else if (expiresAt(record) <= now) {
-          this.#remove(sid, record);
+          this.#remove(sid, record, 'expired');
           this.counters.expired++;
           removed++;
         }
@@ -234,7 +243,7 @@ export class SessionTable {
     const record = this.#sessions.get(sid);
     if (!record) return undefined;
     if (expiresAt(record) <= now) {
-      this.#remove(sid, record);
+      this.#remove(sid, record, 'expired');
       this.counters.expired++;
       return undefined;
     }
@@ -270,7 +279,7 @@ export class SessionTable {
     ) {
       const victim = this.#eviction.victim(now, except);
       if (!victim) return;
-      this.#remove(victim.sid, victim.record);
+      this.#remove(victim.sid, victim.record, victim.expired ? 'expired' : 'capacity');
       if (victim.expired) this.counters.expired++;
       else this.counters.evicted++;
     }
@@ -280,16 +289,19 @@ export class SessionTable {
     this.#sessions.set(sid, record);
     this.#eviction.added(sid, record, probation);
     record.bucket = this.#expiry.add(sid, expiresAt(record));
+    if (record.binding !== undefined) this.users.added(sid, record);
   }
 
-  #remove(sid: string, record: SessionRecord): void {
-    this.#forget(sid, record);
+  /** `reason` is the event of a bound session; undefined when the record only moves (take). */
+  #remove(sid: string, record: SessionRecord, reason?: Removal): void {
+    this.#forget(sid, record, reason);
     this.#expiry.remove(sid, record.bucket);
   }
 
   /** Removes the record from everything but the expiry index (which the caller deals with). */
-  #forget(sid: string, record: SessionRecord): void {
+  #forget(sid: string, record: SessionRecord, reason?: Removal): void {
     this.#sessions.delete(sid);
     this.#eviction.removed(sid, record);
+    if (record.binding !== undefined) this.users.removed(sid, record, reason);
   }
 }

@@ -15,6 +15,7 @@ import { integerOption, resolveProviderOptions } from '../provider-options.js';
 import { decodeMeta, decodeSnapshot, encodeDelta, Op } from './protocol.js';
 import { shardOf } from './shard-hash.js';
 import { ShardLink } from './shard-link.js';
+import { UserOps } from './user-calls.js';
 import { workerFilename } from './worker-path.js';
 
 /** Options of the 'sharded' provider. */
@@ -74,6 +75,17 @@ export class ShardedProvider implements SessionProvider {
   readonly #now: () => number;
   readonly #gcSliceMs: number;
   #closed = false;
+  // Users, events and per-session timeouts (issue 13): see user-calls.ts.
+  readonly #users = new UserOps(
+    (sid) => this.#owner(sid),
+    (op) => this.#everyShard(op),
+  );
+  readonly bindUser = this.#users.bindUser;
+  readonly sessionsOf = this.#users.sessionsOf;
+  readonly revoke = this.#users.revoke;
+  readonly revokeUser = this.#users.revokeUser;
+  readonly setTimeouts = this.#users.setTimeouts;
+  readonly onEvents = this.#users.onEvents;
 
   constructor(options: ShardedProviderOptions = {}) {
     const { limits, now, gcIntervalMs, gcSliceMs } = resolveProviderOptions(
@@ -117,6 +129,7 @@ export class ShardedProvider implements SessionProvider {
           now,
           shardTimeoutMs,
           resourceLimits,
+          onEvents: this.#users.deliver,
         }),
     );
   }

@@ -6,6 +6,7 @@ import {
   SessionError,
   ShardUnavailableError,
 } from '../../errors.js';
+import type { SessionEvent } from '../provider.js';
 import type { ResolvedLimits } from '../provider-options.js';
 import { decodeFrame, encodeFrame, FAILED, type WireOp } from './protocol.js';
 import { ShardThread } from './shard-thread.js';
@@ -35,6 +36,8 @@ export interface ShardLinkOptions {
   readonly shardTimeoutMs: number;
   /** Heap limits of the shard's thread, passed to `new Worker`. */
   readonly resourceLimits: ResourceLimits | undefined;
+  /** Receives the shard's batches of events (bound sessions only), which arrive beside the answer frames. */
+  readonly onEvents?: (events: readonly SessionEvent[]) => void;
 }
 
 /** A frame sent and not yet answered. */
@@ -209,6 +212,12 @@ export class ShardLink {
   };
 
   readonly #onAnswer = (buffer: ArrayBuffer): void => {
+    // An answer is a transferred ArrayBuffer; a batch of events is `{ events }` and answers nothing.
+    const events = (buffer as { events?: readonly SessionEvent[] }).events;
+    if (events !== undefined) {
+      this.#options.onEvents?.(events);
+      return;
+    }
     const batch = this.#inflight.shift()?.batch;
     if (!batch) return;
     this.#inflightOps -= batch.length;

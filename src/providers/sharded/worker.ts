@@ -16,6 +16,7 @@ import {
   OK,
   Op,
 } from './protocol.js';
+import { applyUserOp } from './user-ops.js';
 
 /** What the router hands a shard thread when it starts it (as piscina's task). */
 export interface ShardSetup {
@@ -41,6 +42,8 @@ class Shard {
 
   constructor(setup: ShardSetup) {
     this.#table = new SessionTable(setup.limits);
+    // Events of bound sessions go to the router in batches, beside the answer frames (see shard-link.ts).
+    this.#table.users.onEvents((events) => setup.port.postMessage({ events }));
     this.#gcTick = new GcTick(
       this.#table,
       () => Date.now() + this.#clockSkew,
@@ -101,8 +104,10 @@ class Shard {
         const record = table.take(op[1] as string, now);
         return record ? encodeRecord(record) : null;
       }
-      case Op.Put:
-        return encodeMeta(table.put(op[1] as string, decodeRecord(op[2] as unknown[]), now, op[3] !== false));
+      case Op.Put: {
+        const meta = table.put(op[1] as string, decodeRecord(op[2] as unknown[]), now, op[3] !== false);
+        return meta ? encodeMeta(meta) : null;
+      }
       case Op.Destroy:
         return table.destroy(op[1] as string, now);
       case Op.Gc: {
@@ -134,7 +139,7 @@ class Shard {
         this.#dropping = true;
         return null;
       default:
-        throw new SessionError('ERR_MALFORMED_FRAME', `unknown operation ${String(op[0])}`);
+        return applyUserOp(table, op, now);
     }
   }
 }
