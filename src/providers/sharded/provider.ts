@@ -15,7 +15,7 @@ import { integerOption, resolveProviderOptions } from '../provider-options.js';
 import { decodeMeta, decodeSnapshot, encodeDelta, Op } from './protocol.js';
 import { shardOf } from './shard-hash.js';
 import { ShardLink } from './shard-link.js';
-import { UserOps } from './user-calls.js';
+import { UserCalls } from './user-calls.js';
 import { workerFilename } from './worker-path.js';
 
 /** Options of the 'sharded' provider. */
@@ -76,7 +76,7 @@ export class ShardedProvider implements SessionProvider {
   readonly #gcSliceMs: number;
   #closed = false;
   // Users, events and per-session timeouts (issue 13): see user-calls.ts.
-  readonly #users = new UserOps(
+  readonly #users = new UserCalls(
     (sid) => this.#owner(sid),
     (op) => this.#everyShard(op),
   );

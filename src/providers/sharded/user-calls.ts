@@ -17,7 +17,7 @@ type EventReceiver = (events: readonly SessionEvent[]) => void;
  * revoking ask every shard at once (one operation each, in that turn's frame) and merge the answers. The
  * methods are bound (arrow functions): the provider exposes them as its own.
  */
-export class UserOps {
+export class UserCalls {
   readonly #owner: (sid: string) => ShardLink;
   readonly #everyShard: (op: readonly unknown[]) => Promise<unknown[]>;
   #receiver: EventReceiver | undefined;
