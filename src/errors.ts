@@ -88,6 +88,12 @@ export class StorageError extends SessionError {
   constructor(message: string, code: StorageErrorCode = 'ERR_STORAGE') {
     super(code, message);
   }
+
+  /** Any failure of the storage engine as a `StorageError` (one that already is comes back as it is). */
+  static of(error: unknown): StorageError {
+    if (error instanceof StorageError) return error;
+    return new StorageError(`session store: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /** The codes a {@link StorageError} carries. */
@@ -114,6 +120,13 @@ export class UnknownProviderError extends SessionError {
   }
 }
 
+/** The provider does not offer the operation (a capability it lacks: users, timeouts or events). */
+export class UnsupportedError extends SessionError {
+  constructor(message: string) {
+    super('ERR_UNSUPPORTED', message);
+  }
+}
+
 const byCode: Record<string, new (message: string) => SessionError> = {
   ERR_INVALID_SESSION_ID: InvalidSessionIdError,
   ERR_INVALID_ARGUMENT: InvalidArgumentError,
@@ -126,6 +139,7 @@ const byCode: Record<string, new (message: string) => SessionError> = {
   ERR_STORE_UNAVAILABLE: StoreUnavailableError,
   ERR_CLOSED: ClosedError,
   ERR_INVALID_OPTION: InvalidOptionError,
+  ERR_UNSUPPORTED: UnsupportedError,
 };
 const storageCodes = new Set<string>(['ERR_STORAGE', 'ERR_STORAGE_LOCKED', 'ERR_STORAGE_FULL']);
 

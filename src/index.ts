@@ -34,13 +34,16 @@ export { type PostgresSchemaOptions, postgresSchemaSql } from './providers/postg
 export type {
   ProviderFactory,
   ProviderOptions,
+  SessionBinding,
   SessionDelta,
+  SessionEvent,
   SessionLimits,
   SessionMeta,
   SessionPolicy,
   SessionProvider,
   SessionSnapshot,
   ShardStats,
+  UserSessionInfo,
 } from './providers/provider.js';
 export type { RedisClient } from './providers/redis/client.js';
 export {
@@ -63,7 +66,15 @@ export {
   register,
   registeredProviders,
 } from './registry.js';
-export type { NumericKey, RegenerateOptions, Session, SessionData, SessionKey } from './session.js';
+export type {
+  NumericKey,
+  RegenerateOptions,
+  Session,
+  SessionData,
+  SessionKey,
+  SessionTimeouts,
+  SetUserOptions,
+} from './session.js';
 export { generateSid, isValidSid, SID_LENGTH } from './sid.js';
 export type { HeaderSink } from './transport/before-headers.js';
 export type { SessionCookieOptions } from './transport/cookie.js';

@@ -1,11 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UnawaitedCommitFailures } from './commit-failures.js';
-import { ClosedError } from './errors.js';
+import { ClosedError, UnsupportedError } from './errors.js';
 import { resolveManagerOptions, type SessionManagerOptions } from './options.js';
-import type { SessionPolicy, SessionProvider, SessionSnapshot, ShardStats } from './providers/provider.js';
+import { checkHandle, checkUserId } from './providers/contract-checks.js';
+import type {
+  SessionPolicy,
+  SessionProvider,
+  SessionSnapshot,
+  ShardStats,
+  UserSessionInfo,
+} from './providers/provider.js';
 import { RequestContext } from './request-context.js';
 import { RequestSession } from './request-session.js';
 import type { Session, SessionData } from './session.js';
+import { type SessionEventListener, SessionEvents, type SessionEventType } from './session-events.js';
 import type { SessionHost } from './session-writes.js';
 import { generateSid } from './sid.js';
 import { beforeHeaders, type HeaderSink } from './transport/before-headers.js';
@@ -34,6 +42,27 @@ export interface SessionManager<Data extends object = SessionData> {
   rewriteLinks(html: string, session: Session<Data>): string;
   /** Live sessions (online users). */
   count(): Promise<number>;
+  /**
+   * The user's live sessions (bound with `session.setUser`), oldest first, from the provider's user index
+   * (never a scan). Each is named by an opaque `handle`, never its id. Rejects `UnsupportedError` when the
+   * provider lacks users.
+   */
+  sessionsOf(userId: string): Promise<UserSessionInfo[]>;
+  /** Ends the user's session named by `handle`. Resolves whether it was live. */
+  revoke(userId: string, handle: string): Promise<boolean>;
+  /**
+   * Ends every session of the user ("log out everywhere"), but the one whose handle is `except` (this device).
+   * When it resolves, no session bound to the user before the call is usable. Resolves how many ended.
+   */
+  revokeUser(userId: string, options?: { except?: string | undefined }): Promise<number>;
+  /**
+   * Listens to the events of user-bound sessions: 'created' (bound at login), 'destroyed' (destroy, revoke),
+   * 'expired', 'evicted'. Delivered in batches from the provider (for 'sharded', from the shards' GC ticks).
+   * Throws `UnsupportedError` when the provider lacks events.
+   */
+  on(type: SessionEventType, listener: SessionEventListener): this;
+  /** Removes a listener `on` added. */
+  off(type: SessionEventType, listener: SessionEventListener): this;
   /** Per-shard numbers of the provider, and the manager's own (see {@link ManagerStats}). */
   stats(): Promise<ManagerStats>;
   /** Closes the provider (flushes pending work, ends the shard threads). Later `start` calls reject `ClosedError`. */
@@ -52,6 +81,8 @@ export type ManagerStats = ShardStats[] & {
   readonly unawaitedCommitFailures: number;
 };
 
+type UserMethod = 'sessionsOf' | 'revoke' | 'revokeUser';
+
 const NO_SESSION: IdOutcome = { kind: 'none' };
 const ENDED: IdOutcome = { kind: 'ended' };
 
@@ -68,6 +99,7 @@ class Manager<Data extends object> implements SessionManager<Data> {
   readonly #transports: IdTransports;
   readonly #now: () => number;
   readonly #commitFailures: UnawaitedCommitFailures;
+  readonly #events: SessionEvents;
   #closed = false;
 
   constructor(options: SessionManagerOptions) {
@@ -80,6 +112,7 @@ class Manager<Data extends object> implements SessionManager<Data> {
     this.#host = {
       provider: resolved.provider,
       policy: resolved.policy,
+      maxTimeouts: resolved.maxTimeouts,
       now: resolved.now,
       maxValueBytes: resolved.maxValueBytes,
       touchAfterMs: resolved.touchAfterMs,
@@ -88,6 +121,7 @@ class Manager<Data extends object> implements SessionManager<Data> {
       reportError: (error) => resolved.commitFailures.report(error),
     };
     this.#commitFailures = resolved.commitFailures;
+    this.#events = new SessionEvents(resolved.provider, (error) => resolved.commitFailures.report(error));
   }
 
   start(req: IncomingMessage, res: ServerResponse): Promise<Session<Data>> {
@@ -132,6 +166,46 @@ class Manager<Data extends object> implements SessionManager<Data> {
 
   count(): Promise<number> {
     return this.provider.count();
+  }
+
+  async sessionsOf(userId: string): Promise<UserSessionInfo[]> {
+    const provider = this.#users('sessionsOf');
+    checkUserId(userId);
+    const sessions = await provider.sessionsOf(userId);
+    return sessions.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async revoke(userId: string, handle: string): Promise<boolean> {
+    const provider = this.#users('revoke');
+    checkUserId(userId);
+    checkHandle(handle);
+    return provider.revoke(userId, handle);
+  }
+
+  async revokeUser(userId: string, options: { except?: string | undefined } = {}): Promise<number> {
+    const provider = this.#users('revokeUser');
+    checkUserId(userId);
+    if (options.except !== undefined) checkHandle(options.except);
+    return provider.revokeUser(userId, options.except);
+  }
+
+  on(type: SessionEventType, listener: SessionEventListener): this {
+    this.#events.on(type, listener);
+    return this;
+  }
+
+  off(type: SessionEventType, listener: SessionEventListener): this {
+    this.#events.off(type, listener);
+    return this;
+  }
+
+  /** The provider, if it offers `method` (its 'users' capability); else `UnsupportedError`. */
+  #users(method: UserMethod): Required<Pick<SessionProvider, UserMethod>> {
+    if (this.#closed) throw new ClosedError('session manager is closed');
+    if (typeof this.provider[method] !== 'function') {
+      throw new UnsupportedError(`${method}: this provider does not index sessions by user (it lacks users)`);
+    }
+    return this.provider as Required<Pick<SessionProvider, UserMethod>>;
   }
 
   async stats(): Promise<ManagerStats> {

@@ -17,6 +17,11 @@ export interface SessionManagerBaseOptions {
   idleTimeout?: number | string;
   /** Absolute timeout from creation, in ms or like `'24h'`. Default `'24h'`. */
   absoluteTimeout?: number | string;
+  /**
+   * The longest timeouts `session.setTimeouts` may give one session (remember-me), in ms or like `'30d'`.
+   * Default: `{ idle: '30d', absolute: '30d' }`; each at least the manager's own timeout.
+   */
+  maxTimeouts?: { idle?: number | string; absolute?: number | string };
   /** Cookie attributes. Defaults: HttpOnly, SameSite=Lax, Path=/, Secure 'auto', persistent (Max-Age). */
   cookie?: SessionCookieOptions;
   /** HMAC-SHA256 secrets for the transported id: the first signs, all verify (rotation). Default: unsigned. */
@@ -66,6 +71,7 @@ export const TOUCH_FRACTION = 0.1;
 export interface ResolvedManagerOptions {
   readonly provider: SessionProvider;
   readonly policy: SessionPolicy;
+  readonly maxTimeouts: SessionPolicy;
   readonly now: () => number;
   readonly transports: IdTransports;
   readonly maxValueBytes: number;
@@ -80,6 +86,7 @@ const OPTION_NAMES = [
   'cookieName',
   'idleTimeout',
   'absoluteTimeout',
+  'maxTimeouts',
   'cookie',
   'secrets',
   'transports',
@@ -105,6 +112,7 @@ export function resolveManagerOptions(options: SessionManagerOptions): ResolvedM
   if (typeof now !== 'function') throw new InvalidOptionError('now must be a function');
   const idleTimeoutMs = parseDuration('idleTimeout', options.idleTimeout ?? '30m');
   const absoluteTimeoutMs = parseDuration('absoluteTimeout', options.absoluteTimeout ?? '24h');
+  const maxTimeouts = resolveMaxTimeouts(options.maxTimeouts, idleTimeoutMs, absoluteTimeoutMs);
   const onError = options.onError;
   if (onError !== undefined && typeof onError !== 'function') {
     throw new InvalidOptionError('onError must be a function');
@@ -119,12 +127,36 @@ export function resolveManagerOptions(options: SessionManagerOptions): ResolvedM
   return {
     provider: resolveProvider(options, now),
     policy: Object.freeze({ idleTimeoutMs, absoluteTimeoutMs }),
+    maxTimeouts,
     now,
     transports,
     maxValueBytes,
     touchAfterMs: idleTimeoutMs * TOUCH_FRACTION,
     commitFailures: new UnawaitedCommitFailures(onError, now),
   };
+}
+
+/** `maxTimeouts` checked: durations, each at least the manager's own timeout (refused otherwise). */
+function resolveMaxTimeouts(
+  option: SessionManagerBaseOptions['maxTimeouts'],
+  idleTimeoutMs: number,
+  absoluteTimeoutMs: number,
+): SessionPolicy {
+  if (option !== undefined && (option === null || typeof option !== 'object')) {
+    throw new InvalidOptionError('maxTimeouts must be an object { idle?, absolute? }');
+  }
+  for (const name of Object.keys(option ?? {})) {
+    if (name !== 'idle' && name !== 'absolute')
+      throw new InvalidOptionError(`unknown option 'maxTimeouts.${name}'`);
+  }
+  const idle = parseDuration('maxTimeouts.idle', option?.idle ?? '30d');
+  const absolute = parseDuration('maxTimeouts.absolute', option?.absolute ?? '30d');
+  if (idle < idleTimeoutMs || absolute < absoluteTimeoutMs) {
+    throw new InvalidOptionError(
+      `maxTimeouts (${idle} ms idle, ${absolute} ms absolute) must be at least idleTimeout (${idleTimeoutMs} ms) and absoluteTimeout (${absoluteTimeoutMs} ms)`,
+    );
+  }
+  return Object.freeze({ idleTimeoutMs: idle, absoluteTimeoutMs: absolute });
 }
 
 const PROVIDER_METHODS = ['init', 'read', 'commit', 'incr', 'rename', 'destroy', 'count', 'stats', 'close'];

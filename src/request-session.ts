@@ -1,8 +1,17 @@
 import { decodeValue, encodeValue } from './codec.js';
 import { SessionDestroyedError, SessionTooLargeError } from './errors.js';
 import { checkIncrAmount, checkKey } from './providers/contract-checks.js';
-import type { SessionSnapshot } from './providers/provider.js';
-import type { NumericKey, RegenerateOptions, Session, SessionData, SessionKey } from './session.js';
+import type { SessionBinding, SessionSnapshot } from './providers/provider.js';
+import type {
+  NumericKey,
+  RegenerateOptions,
+  Session,
+  SessionData,
+  SessionKey,
+  SessionTimeouts,
+  SetUserOptions,
+} from './session.js';
+import { bindUser, FLASH_PREFIX, retime } from './session-user.js';
 import { type RequestLink, type SessionHost, SessionWrites } from './session-writes.js';
 import { generateSid } from './sid.js';
 import { addSessionParam } from './transport/url.js';
@@ -28,6 +37,9 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
   #absoluteExpiresAt: number;
   /** The idle deadline as last known: the snapshot's, until this request slides it. */
   #idleExpiresAt: number;
+  /** The session's idle timeout: the manager's, unless `setTimeouts` gave it its own. */
+  #idleTimeoutMs: number;
+  #binding: SessionBinding | undefined;
   readonly #host: SessionHost;
   readonly #link: RequestLink;
 
@@ -40,12 +52,15 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
       for (const [key, bytes] of snapshot.values) {
         this.#entries.set(key, { bytes, value: undefined, decoded: false });
       }
-      const lastSlide = snapshot.idleExpiresAt - host.policy.idleTimeoutMs;
+      this.#idleTimeoutMs = snapshot.idleTimeoutMs ?? host.policy.idleTimeoutMs;
+      this.#binding = snapshot.binding;
+      const lastSlide = snapshot.idleExpiresAt - this.#idleTimeoutMs;
       this.writes = new SessionWrites(host, link, sid, true, now - lastSlide > host.touchAfterMs);
       this.#absoluteExpiresAt = snapshot.absoluteExpiresAt;
       this.#idleExpiresAt = snapshot.idleExpiresAt;
     } else {
       this.#isNew = true;
+      this.#idleTimeoutMs = host.policy.idleTimeoutMs;
       this.writes = new SessionWrites(host, link, sid, false, false);
       this.#absoluteExpiresAt = now + host.policy.absoluteTimeoutMs;
       this.#idleExpiresAt = now + host.policy.idleTimeoutMs;
@@ -70,7 +85,7 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
   }
 
   get expiresAt(): number {
-    const idle = this.writes.slid ? this.#host.now() + this.#host.policy.idleTimeoutMs : this.#idleExpiresAt;
+    const idle = this.writes.slid ? this.#host.now() + this.#idleTimeoutMs : this.#idleExpiresAt;
     return Math.min(idle, this.#absoluteExpiresAt);
   }
 
@@ -90,7 +105,52 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
   }
 
   keys(): SessionKey<Data>[] {
-    return this.#destroyed ? [] : ([...this.#entries.keys()] as SessionKey<Data>[]);
+    if (this.#destroyed) return [];
+    return [...this.#entries.keys()].filter((key) => !key.startsWith(FLASH_PREFIX)) as SessionKey<Data>[];
+  }
+
+  get userId(): string | undefined {
+    return this.#destroyed ? undefined : this.#binding?.userId;
+  }
+
+  get handle(): string | undefined {
+    return this.#destroyed ? undefined : this.#binding?.handle;
+  }
+
+  async setUser(userId: string, options: SetUserOptions = {}): Promise<void> {
+    this.#assertWritable();
+    let binding = await bindUser(this.#host, this.writes, userId, options.label);
+    if (binding === null) {
+      // The session died meanwhile (expired, revoked): like incr, go on in a new one, never resurrect the old id.
+      this.#startOver(generateSid(), true);
+      binding = await bindUser(this.#host, this.writes, userId, options.label);
+      if (binding === null) throw new SessionDestroyedError('the session disappeared during setUser');
+    }
+    this.#binding = binding;
+  }
+
+  async setTimeouts(timeouts: SessionTimeouts): Promise<void> {
+    this.#assertWritable();
+    const retimed = await retime(this.#host, this.writes, timeouts);
+    if (retimed === null) throw new SessionDestroyedError('the session disappeared during setTimeouts');
+    const { meta, policy } = retimed;
+    this.#idleTimeoutMs = policy.idleTimeoutMs;
+    this.#idleExpiresAt = meta.idleExpiresAt;
+    this.#absoluteExpiresAt = meta.absoluteExpiresAt;
+  }
+
+  flash(key: string, value: unknown): void {
+    checkKey(key);
+    this.set(`${FLASH_PREFIX}${key}` as SessionKey<Data>, value as Data[SessionKey<Data>]);
+  }
+
+  takeFlash<T = unknown>(key: string): T | undefined {
+    checkKey(key);
+    const name = `${FLASH_PREFIX}${key}` as SessionKey<Data>;
+    if (!this.has(name)) return undefined;
+    const value = this.get(name);
+    this.delete(name);
+    return value as T;
   }
 
   set<K extends SessionKey<Data>>(key: K, value: Data[K]): void {
@@ -147,6 +207,11 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
       return;
     }
     const meta = await provider.rename(this.writes.sid, newSid);
+    if (meta === null && this.#binding !== undefined) {
+      // A bound session that vanished meanwhile was logged out (revoked, destroyed): its data stays behind.
+      this.#startOver(newSid, true);
+      return;
+    }
     if (meta === null) {
       // The old session vanished meanwhile: carry this request's view into a new session under the new id.
       this.#startOver(newSid, false);
@@ -162,6 +227,7 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
     this.#destroyed = true;
     this.writes.discardPending();
     this.#entries.clear();
+    this.#binding = undefined;
     this.#link.onDestroyed();
     if (!this.writes.stored) return;
     await this.#host.provider.destroy(this.writes.sid);
@@ -190,6 +256,8 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
     if (clear) this.#clear();
     this.writes.moveToNewId(sid);
     this.#isNew = true;
+    this.#binding = undefined;
+    this.#idleTimeoutMs = this.#host.policy.idleTimeoutMs;
     const now = this.#host.now();
     this.#absoluteExpiresAt = now + this.#host.policy.absoluteTimeoutMs;
     this.#idleExpiresAt = now + this.#host.policy.idleTimeoutMs;

@@ -4,6 +4,8 @@ import type { SessionDelta, SessionMeta, SessionPolicy, SessionProvider } from '
 export interface SessionHost {
   readonly provider: SessionProvider;
   readonly policy: SessionPolicy;
+  /** The longest timeouts `session.setTimeouts` may give one session. */
+  readonly maxTimeouts: SessionPolicy;
   readonly now: () => number;
   readonly maxValueBytes: number;
   /** Slide the idle deadline (with an empty commit) only when more than this has passed since the last slide. */
@@ -133,6 +135,21 @@ export class SessionWrites {
     const error = this.#error;
     this.#error = undefined;
     return error;
+  }
+
+  /**
+   * Makes sure the store holds (or was sent the creation of) the session, sending what is pending: what an
+   * operation on the stored session (a binding, new timeouts) must follow on the ordered channel.
+   */
+  store(): void {
+    if (this.#stored) this.flushNow();
+    else this.#sendInit(false);
+  }
+
+  /** The store changed the session's timeouts (which slid its idle deadline): the cookie must be re-sent. */
+  retimed(): void {
+    this.#slid = true;
+    this.#touchRequested = true;
   }
 
   /** Pending changes are dropped (destroy, or regenerate without the data). */

@@ -15,6 +15,18 @@ export interface RegenerateOptions {
   keep?: boolean;
 }
 
+/** Options of {@link Session.setUser}. */
+export interface SetUserOptions {
+  /** A name for this device in the user's list (e.g. from the User-Agent), at most 200 characters. */
+  label?: string;
+}
+
+/** A session's own timeouts ({@link Session.setTimeouts}), in ms or like `'30d'`; an omitted one keeps the manager's. */
+export interface SessionTimeouts {
+  idle?: number | string;
+  absolute?: number | string;
+}
+
 /**
  * One request's view of a session: a snapshot read once at `start`, plus the keys this request changed.
  * `get`/`set`/`delete`/`has`/`keys` are synchronous on the snapshot; only the changed keys travel to the
@@ -69,6 +81,30 @@ export interface Session<Data extends object = SessionData> {
    * ordered); use it when you must know the change is stored before you answer.
    */
   save(): Promise<void>;
+  /** The user this session is bound to (`setUser`), or undefined. */
+  readonly userId: string | undefined;
+  /**
+   * The opaque handle naming this session in `manager.sessionsOf(userId)` (to mark "this device" and to exclude
+   * it from `revokeUser`); undefined until the session is bound. It is not the session id and cannot be used as one.
+   */
+  readonly handle: string | undefined;
+  /**
+   * Binds the session to a user (call it at login, right after `regenerate()`): it is then listed by
+   * `manager.sessionsOf(userId)` and ended by `manager.revoke`/`revokeUser`. Stores the session first if it
+   * was not stored yet. The binding moves with `regenerate()` and ends with the session. Rejects
+   * `UnsupportedError` when the provider lacks users.
+   */
+  setUser(userId: string, options?: SetUserOptions): Promise<void>;
+  /**
+   * Gives this session its own timeouts (remember-me), each at most the manager's `maxTimeouts`: the idle one
+   * slides from now, the absolute one counts from the session's creation. The cookie's Max-Age follows on this
+   * response. Throws `InvalidArgumentError` for a timeout that is not a positive duration or is over its maximum.
+   */
+  setTimeouts(timeouts: SessionTimeouts): Promise<void>;
+  /** Stores `value` for the next request that calls `takeFlash(key)` (a one-time message). */
+  flash(key: string, value: unknown): void;
+  /** The value `flash(key, …)` stored, and removes it: a second call returns undefined. */
+  takeFlash<T = unknown>(key: string): T | undefined;
   /** `href` carrying the session id in the URL transport's query parameter (unchanged when it is disabled). */
   url(href: string): string;
 }

@@ -273,6 +273,82 @@ describe('demo routes', () => {
     }
   });
 
+  it('lists "Your devices" after login, this one marked, and GET /sessions as JSON (401 when logged out)', async () => {
+    const browsers = [new Browser(listening.url), new Browser(listening.url), new Browser(listening.url)];
+    for (const browser of browsers) expect((await login(browser, 'dora')).status).toBe(303);
+    const home = await (browsers[0] as Browser).text('/');
+    expect(home).toContain('<h2>Your devices</h2>');
+    expect(home.match(/action="\/sessions\/revoke"/g)).toHaveLength(3);
+    expect(home.match(/\(this device\)/g)).toHaveLength(1);
+    expect(home).toContain('action="/logout-everywhere"');
+    const listed = (await (await (browsers[0] as Browser).fetch('/sessions')).json()) as {
+      sessions: { handle: string; current: boolean; createdAt: number; lastSeenAt: number }[];
+    };
+    expect(listed.sessions).toHaveLength(3);
+    expect(listed.sessions.filter((s) => s.current)).toHaveLength(1);
+    for (const s of listed.sessions)
+      expect(Object.keys(s).sort()).toEqual(['createdAt', 'current', 'handle', 'lastSeenAt']);
+    expect(JSON.stringify(listed)).not.toContain((await (browsers[0] as Browser).cookie('sid')) as string);
+    expect((await new Browser(listening.url).fetch('/sessions')).status).toBe(401);
+    await post(browsers[0] as Browser, '/logout-everywhere', {});
+  });
+
+  it('POST /sessions/revoke logs one device out; POST /logout-everywhere all of them (CSRF-checked)', async () => {
+    const browsers = [new Browser(listening.url), new Browser(listening.url), new Browser(listening.url)];
+    for (const browser of browsers) await login(browser, 'eve');
+    const other = new Browser(listening.url);
+    await login(other, 'frank');
+    const sessionsOf = async (browser: Browser) => {
+      const response = await browser.fetch('/sessions');
+      if (response.status === 401) return undefined;
+      return ((await response.json()) as { sessions: { handle: string; current: boolean }[] }).sessions;
+    };
+    const second = (await sessionsOf(browsers[1] as Browser))?.find((s) => s.current)?.handle as string;
+    // Without the session's token, or from another site: refused, nothing revoked.
+    const tokenless = await (browsers[0] as Browser).fetch('/sessions/revoke', {
+      method: 'POST',
+      headers: { ...URLENCODED, 'sec-fetch-site': 'same-origin' },
+      body: new URLSearchParams({ handle: second }).toString(),
+    });
+    expect(tokenless.status).toBe(403);
+    const crossSite = await (browsers[0] as Browser).fetch('/logout-everywhere', {
+      method: 'POST',
+      headers: { ...URLENCODED, 'sec-fetch-site': 'cross-site' },
+      body: 'csrf=x',
+    });
+    expect(crossSite.status).toBe(403);
+    expect(await sessionsOf(browsers[0] as Browser)).toHaveLength(3);
+
+    const revoked = await post(browsers[0] as Browser, '/sessions/revoke', { handle: second });
+    expect(revoked.status).toBe(303);
+    expect(revoked.headers.get('location')).toBe('/');
+    expect(await sessionsOf(browsers[1] as Browser)).toBeUndefined();
+    expect(await (browsers[1] as Browser).text('/')).toContain('Hello, stranger');
+    expect(await sessionsOf(browsers[0] as Browser)).toHaveLength(2);
+    expect(await sessionsOf(browsers[2] as Browser)).toHaveLength(2);
+
+    const everywhere = await post(browsers[2] as Browser, '/logout-everywhere', {});
+    expect(everywhere.status).toBe(303);
+    for (const browser of browsers) expect(await sessionsOf(browser)).toBeUndefined();
+    expect(await sessionsOf(other)).toHaveLength(1);
+  });
+
+  it('"Remember me" makes that session (and its cookie) last 30 days, not the default 30 minutes', async () => {
+    const plain = new Browser(listening.url);
+    const remembered = new Browser(listening.url);
+    const maxAge = (response: Response) =>
+      Number(
+        /^sid=.*Max-Age=(\d+)/.exec(
+          response.headers.getSetCookie().find((c) => c.startsWith('sid=')) ?? '',
+        )?.[1],
+      );
+    expect(maxAge(await login(plain, 'gus'))).toBeLessThanOrEqual(1800);
+    const long = await post(remembered, '/login', { username: 'gus', remember: '1' });
+    expect(maxAge(long)).toBeGreaterThan(29 * 86_400);
+    expect(await (await remembered.fetch('/sessions')).json()).toMatchObject({ sessions: [{}, {}] });
+    expect(await new Browser(listening.url).text('/login')).toContain('name="remember"');
+  });
+
   it('escapes HTML', () => {
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;');
   });

@@ -38,6 +38,7 @@ function harness() {
   const host: SessionHost = {
     provider,
     policy: { idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE },
+    maxTimeouts: { idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE },
     now: clock.now,
     maxValueBytes: 100,
     touchAfterMs: IDLE / 10,

@@ -6,6 +6,7 @@ import {
   type SessionManagerOptions,
   sendSessionError,
 } from '../../src/index.js';
+import { deviceLabel, devicesOf, hasUserIndex } from './devices.js';
 import { field, readForm } from './forms.js';
 import {
   isCrossSite,
@@ -101,6 +102,9 @@ async function route(manager: SessionManager<DemoData>, req: IncomingMessage, re
   if (path === '/login' && read) return send(res, 200, HTML, page('Log in', loginForm(loginToken(req, res))));
   if (path === '/login' && method === 'POST') return login(manager, req, res);
   if (path === '/logout' && method === 'POST') return logout(manager, req, res);
+  if (path === '/sessions' && read) return sessionsJson(manager, req, res);
+  if (path === '/sessions/revoke' && method === 'POST') return revokeDevice(manager, req, res, 'one');
+  if (path === '/logout-everywhere' && method === 'POST') return revokeDevice(manager, req, res, 'all');
   if (path === '/stats' && read) {
     const [sessions, shards] = await Promise.all([manager.count(), manager.stats()]);
     const { unawaitedCommitFailures } = shards; // an array property: JSON.stringify(shards) would drop it
@@ -112,11 +116,13 @@ async function route(manager: SessionManager<DemoData>, req: IncomingMessage, re
 async function home(manager: SessionManager<DemoData>, req: IncomingMessage, res: ServerResponse) {
   const session = await manager.start(req, res);
   const username = session.get('username');
+  const devices = username && hasUserIndex(manager) ? await devicesOf(manager, session, username) : undefined;
   const html = homePage({
     username,
     count: session.get('count') ?? 0,
     loginToken: username ? undefined : loginToken(req, res),
     sessionToken: session.get('csrf'),
+    devices,
   });
   send(res, 200, HTML, html);
 }
@@ -134,6 +140,12 @@ async function login(manager: SessionManager<DemoData>, req: IncomingMessage, re
   await session.regenerate({ keep: true });
   session.set('username', username);
   session.set('csrf', newToken());
+  // "Remember me": this session alone lives 30 days (within the manager's maxTimeouts), and its cookie says so.
+  if (field(form, 'remember') === '1' && typeof manager.provider.setTimeouts === 'function') {
+    await session.setTimeouts({ idle: '30d', absolute: '30d' });
+  }
+  // Listed under the user's devices, and ended by "Log out everywhere" (stores with a user index only).
+  if (hasUserIndex(manager)) await session.setUser(username, { label: deviceLabel(req) });
   // Stored before the redirect goes out: with DATABASE_URL, the next request may reach another demo process,
   // and only this process's own reads are ordered after a commit it has merely sent.
   await session.save();
@@ -147,6 +159,42 @@ async function logout(manager: SessionManager<DemoData>, req: IncomingMessage, r
   const session: Session<DemoData> = await manager.start(req, res);
   if (!tokensMatch(field(form, 'csrf'), session.get('csrf'))) return forbidden(res);
   await session.destroy();
+  redirect(res, '/');
+}
+
+/** `GET /sessions`: the logged-in user's sessions as JSON (401 when not logged in). */
+async function sessionsJson(manager: SessionManager<DemoData>, req: IncomingMessage, res: ServerResponse) {
+  const session = await manager.start(req, res);
+  const username = session.get('username');
+  if (!username) return send(res, 401, 'application/json', '{"error":"not logged in"}');
+  const devices = hasUserIndex(manager) ? await devicesOf(manager, session, username) : [];
+  const sessions = devices.map(({ handle, current, createdAt, lastSeenAt }) => ({
+    handle,
+    current,
+    createdAt,
+    lastSeenAt,
+  }));
+  send(res, 200, 'application/json', JSON.stringify({ sessions }));
+}
+
+/** `POST /sessions/revoke` (field `handle`: one device) and `POST /logout-everywhere` (all, this one too). */
+async function revokeDevice(
+  manager: SessionManager<DemoData>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  which: 'one' | 'all',
+) {
+  const form = await readPost(req, res);
+  if (!form) return;
+  const session = await manager.start(req, res);
+  if (!tokensMatch(field(form, 'csrf'), session.get('csrf'))) return forbidden(res);
+  const username = session.get('username');
+  if (username && hasUserIndex(manager)) {
+    const handle = field(form, 'handle') ?? '';
+    if (which === 'all') await manager.revokeUser(username);
+    else if (/^[A-Za-z0-9_-]{22}$/.test(handle)) await manager.revoke(username, handle);
+    else return badRequest(res, 'No such device.');
+  }
   redirect(res, '/');
 }
 

@@ -62,3 +62,24 @@ export function checkDelta(delta: unknown): asserts delta is SessionDelta {
     }
   }
 }
+
+/** Throws `InvalidArgumentError` unless `userId` is a non-empty string of at most 256 characters. */
+export function checkUserId(userId: unknown): asserts userId is string {
+  if (typeof userId !== 'string' || userId === '' || userId.length > 256) {
+    throw new InvalidArgumentError('a user id must be a non-empty string of at most 256 characters');
+  }
+}
+
+/** Throws `InvalidArgumentError` unless `handle` has the shape of a session handle (22 base64url characters). */
+export function checkHandle(handle: unknown): asserts handle is string {
+  if (typeof handle !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(handle)) {
+    throw new InvalidArgumentError('a session handle must be 22 base64url characters');
+  }
+}
+
+/** Throws `InvalidArgumentError` unless `label` is undefined or a string of at most 200 characters. */
+export function checkLabel(label: unknown): asserts label is string | undefined {
+  if (label !== undefined && (typeof label !== 'string' || label.length > 200)) {
+    throw new InvalidArgumentError('a session label must be a string of at most 200 characters');
+  }
+}

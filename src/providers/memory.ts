@@ -1,19 +1,33 @@
 import { threadId } from 'node:worker_threads';
 import { ClosedError } from '../errors.js';
-import { checkDelta, checkIncrAmount, checkKey, checkPolicy, checkSid } from './contract-checks.js';
+import {
+  checkDelta,
+  checkHandle,
+  checkIncrAmount,
+  checkKey,
+  checkLabel,
+  checkPolicy,
+  checkSid,
+  checkUserId,
+} from './contract-checks.js';
 import { GcTick } from './gc-tick.js';
 import type {
   ProviderOptions,
+  SessionBinding,
   SessionDelta,
+  SessionEvent,
   SessionMeta,
   SessionPolicy,
   SessionProvider,
   SessionSnapshot,
   ShardStats,
+  UserSessionInfo,
 } from './provider.js';
 import { resolveProviderOptions } from './provider-options.js';
 import { meta } from './session-record.js';
 import { SessionTable } from './session-table.js';
+import { setSessionTimeouts } from './session-timeouts.js';
+import { publicBinding } from './user-index.js';
 
 /** Options of the 'memory' provider: the ones every provider understands. */
 export type MemoryProviderOptions = ProviderOptions;
@@ -54,8 +68,15 @@ export class MemoryProvider implements SessionProvider {
     this.#enter();
     checkSid(sid);
     const record = this.#table.read(sid, this.#now());
+    if (!record) return null;
     // A copy of the values: the caller keeps its snapshot for a whole request while others commit.
-    return record ? { ...meta(record), values: new Map(record.values) } : null;
+    const snapshot: SessionSnapshot = { ...meta(record), values: new Map(record.values) };
+    if (record.binding === undefined && record.retimed === undefined) return snapshot;
+    return {
+      ...snapshot,
+      ...(record.retimed ? { idleTimeoutMs: record.idleTimeoutMs } : {}),
+      ...(record.binding ? { binding: publicBinding(record.binding) } : {}),
+    };
   }
 
   async commit(sid: string, delta: SessionDelta): Promise<SessionMeta | null> {
@@ -84,6 +105,51 @@ export class MemoryProvider implements SessionProvider {
     this.#enter();
     checkSid(sid);
     return this.#table.destroy(sid, this.#now());
+  }
+
+  async bindUser(sid: string, userId: string, label?: string): Promise<SessionBinding | null> {
+    this.#enter();
+    checkSid(sid);
+    checkUserId(userId);
+    checkLabel(label);
+    return this.#table.users.bind(sid, userId, label, this.#now());
+  }
+
+  async sessionsOf(userId: string): Promise<UserSessionInfo[]> {
+    this.#enter();
+    checkUserId(userId);
+    return this.#table.users.sessionsOf(userId, this.#now());
+  }
+
+  async revoke(userId: string, handle: string): Promise<boolean> {
+    this.#enter();
+    checkUserId(userId);
+    checkHandle(handle);
+    return this.#table.users.revoke(userId, handle, this.#now());
+  }
+
+  async revokeUser(userId: string, except?: string): Promise<number> {
+    this.#enter();
+    checkUserId(userId);
+    if (except !== undefined) checkHandle(except);
+    return this.#table.users.revokeUser(userId, except, this.#now());
+  }
+
+  async setTimeouts(sid: string, policy: SessionPolicy): Promise<SessionMeta | null> {
+    this.#enter();
+    checkSid(sid);
+    checkPolicy(policy);
+    return setSessionTimeouts(this.#table, sid, policy, this.#now());
+  }
+
+  /** Events are batched per event-loop turn (setImmediate), as the shards batch theirs. */
+  onEvents(receiver: (events: readonly SessionEvent[]) => void): void {
+    this.#table.users.onEvents(receiver);
+  }
+
+  /** Users with a bound session (diagnostics: the index must shrink back as sessions end). */
+  get indexedUsers(): number {
+    return this.#table.users.userCount;
   }
 
   /** Sweeps in slices of `gcSliceMs`, yielding to the event loop between them: the app's thread never stalls. */

@@ -29,6 +29,42 @@ export interface SessionMeta {
 /** What `read` returns: every key's encoded value, plus the session's timestamps. */
 export interface SessionSnapshot extends SessionMeta {
   readonly values: ReadonlyMap<string, Uint8Array>;
+  /** The session's own idle timeout when it differs from the policy it was created with (`setTimeouts`). */
+  readonly idleTimeoutMs?: number;
+  /** The user the session is bound to (`bindUser`), and its handle; absent when unbound. */
+  readonly binding?: SessionBinding;
+}
+
+/** A session's tie to a user: who, and the opaque handle that names the session to that user's other devices. */
+export interface SessionBinding {
+  readonly userId: string;
+  /** Random, 22 characters of base64url; never derived from the session id. */
+  readonly handle: string;
+  /** A free text the app gave at binding (a device name), at most 200 characters. */
+  readonly label?: string;
+}
+
+/** One of a user's live sessions, as `sessionsOf` lists it. */
+export interface UserSessionInfo {
+  readonly handle: string;
+  readonly createdAt: number;
+  /** The last time the session slid its idle deadline (a commit or touch): within `touchAfter` of its last use. */
+  readonly lastSeenAt: number;
+  readonly expiresAt: number;
+  readonly label?: string;
+}
+
+/** Why a user-bound session began or ended: what `manager.on(...)` listeners receive. */
+export interface SessionEvent {
+  readonly type: 'created' | 'destroyed' | 'expired' | 'evicted';
+  readonly handle: string;
+  /** Always set by the built-in providers (only bound sessions have events); optional for future unbound events. */
+  readonly userId?: string;
+  /**
+   * 'login' (bound to a user), 'destroy' (destroyed by its id), 'revoke' (`revoke`/`revokeUser`), 'idle' or
+   * 'absolute' (which timeout passed), 'capacity' (evicted under `maxSessions` or `maxShardBytes`).
+   */
+  readonly reason: 'login' | 'destroy' | 'revoke' | 'idle' | 'absolute' | 'capacity';
 }
 
 /**
@@ -107,6 +143,35 @@ export interface SessionProvider {
   stats(): Promise<ShardStats[]>;
   /** Flushes pending work, stops GC ticks, releases threads. Later calls reject with `ClosedError`. */
   close(): Promise<void>;
+
+  // Optional capabilities (issue 13). A provider has all of a group or none; the contract suite checks the ones
+  // it has and skips those it declares under `lacks` ('users', 'timeouts', 'events').
+
+  /**
+   * ('users') Binds the session to `userId` (a rebinding to another user moves it; to the same user keeps the
+   * handle). Resolves the binding, or null when the session does not exist. The binding moves with `rename`
+   * and ends with the session.
+   */
+  bindUser?(sid: string, userId: string, label?: string): Promise<SessionBinding | null>;
+  /** ('users') The user's live sessions, from an index (never a scan of every session). */
+  sessionsOf?(userId: string): Promise<UserSessionInfo[]>;
+  /** ('users') Destroys the user's session named by `handle`. Resolves whether it existed. */
+  revoke?(userId: string, handle: string): Promise<boolean>;
+  /**
+   * ('users') Destroys every session bound to `userId` when this is applied, but the one named by `except`.
+   * Resolves how many. A session whose binding is applied after it (a racing login) survives.
+   */
+  revokeUser?(userId: string, except?: string): Promise<number>;
+  /**
+   * ('timeouts') Gives the session its own timeouts: the idle deadline slides to now + idle, the absolute one
+   * becomes createdAt + absolute. Resolves the new meta, or null when the session does not exist.
+   */
+  setTimeouts?(sid: string, policy: SessionPolicy): Promise<SessionMeta | null>;
+  /**
+   * ('events') Registers the one receiver of the provider's events (bound sessions only), delivered in
+   * batches: expiry and eviction come from the GC ticks (for 'sharded', one message per shard per batch).
+   */
+  onEvents?(receiver: (events: readonly SessionEvent[]) => void): void;
 }
 
 /** Limits every provider enforces. Each has a default; see `resolveLimits`. */

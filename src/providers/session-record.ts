@@ -1,5 +1,5 @@
 import type { ProbationChunk } from './probation.js';
-import type { SessionMeta } from './provider.js';
+import type { SessionBinding, SessionMeta, SessionPolicy } from './provider.js';
 
 /** One stored session. Values stay encoded: a store never decodes them (except for `incr`). */
 export interface SessionRecord {
@@ -7,13 +7,26 @@ export interface SessionRecord {
   /** Bytes of keys plus encoded values, kept up to date to enforce `maxSessionBytes` in O(changed keys). */
   bytes: number;
   readonly createdAt: number;
-  readonly idleTimeoutMs: number;
+  /** The idle timeout; `setTimeouts` may change it, and the absolute deadline. */
+  idleTimeoutMs: number;
   idleExpiresAt: number;
-  readonly absoluteExpiresAt: number;
+  absoluteExpiresAt: number;
   /** The expiry-index bucket the record is filed under. */
   bucket: number;
   /** While the session was never read since its creation: its chunk of the table's probation segment. */
   probation: ProbationChunk | undefined;
+  /**
+   * The user the session is bound to. Never set on an unbound record (not even to undefined): unbound records
+   * keep their shape and size, and the table's only extra work for them is reading this absent property.
+   */
+  binding?: Binding;
+  /** Set (never to false) once `setTimeouts` gave the session its own timeouts: reads then report the idle one. */
+  retimed?: true;
+}
+
+/** A binding as the table keeps it: the contract's, plus when it was applied (revocations compare with it). */
+export interface Binding extends SessionBinding {
+  readonly boundAt: number;
 }
 
 /**
@@ -22,6 +35,20 @@ export interface SessionRecord {
  * times per session per operation; the listener keeps the last state.
  */
 export type TableChangeListener = (sid: string, record: SessionRecord | undefined) => void;
+
+/** A new, empty record created at `now` under `policy` (not filed anywhere yet). */
+export function newRecord(policy: SessionPolicy, now: number): SessionRecord {
+  return {
+    values: new Map(),
+    bytes: 0,
+    createdAt: now,
+    idleTimeoutMs: policy.idleTimeoutMs,
+    idleExpiresAt: now + policy.idleTimeoutMs,
+    absoluteExpiresAt: now + policy.absoluteTimeoutMs,
+    bucket: 0,
+    probation: undefined,
+  };
+}
 
 /** When the record dies: the earlier of its idle and absolute deadlines. */
 export function expiresAt(record: SessionRecord): number {

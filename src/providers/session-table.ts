@@ -4,8 +4,15 @@ import { Eviction, footprint } from './eviction.js';
 import { ExpiryIndex } from './expiry-index.js';
 import type { SessionDelta, SessionMeta, SessionPolicy } from './provider.js';
 import type { ResolvedLimits } from './provider-options.js';
-import { expiresAt, meta, type SessionRecord, type TableChangeListener } from './session-record.js';
+import {
+  expiresAt,
+  meta,
+  newRecord,
+  type SessionRecord,
+  type TableChangeListener,
+} from './session-record.js';
 import { SidMap } from './sid-map.js';
+import { type Removal, UserIndex } from './user-index.js';
 
 /** Counters a table keeps about itself; the GC tick adds its own. */
 export interface TableCounters {
@@ -32,6 +39,8 @@ export class SessionTable {
   readonly #expiry: ExpiryIndex;
   readonly #eviction: Eviction;
   readonly counters: TableCounters = { ops: 0, expired: 0, evicted: 0, gcSweeps: 0, gcMaxSliceMs: 0 };
+  /** Bound sessions by user, and their events (issue 13): see user-index.ts. */
+  readonly users: UserIndex;
 
   readonly #limits: ResolvedLimits;
   /** Told of every record written or removed (a durable shard persists them); not of `restore`. */
@@ -42,13 +51,15 @@ export class SessionTable {
     this.#expiry = new ExpiryIndex(bucketMs);
     this.#eviction = new Eviction(limits.maxShardBytes, this.#expiry, this.#sessions);
     this.#changed = changed;
+    this.users = new UserIndex({
+      live: (sid, now) => this.#live(sid, now),
+      remove: (sid, record, reason) => this.#remove(sid, record, reason),
+      changed: (sid, record) => this.#changed?.(sid, record),
+    });
   }
 
-  /**
-   * Puts back a session read from durable storage (a restart), without telling the change listener: it is
-   * stored already. `undefined` forgets the session instead (storage no longer has it). Not an operation.
-   * A restored session is not on probation: it outlived a restart, so someone kept it.
-   */
+  /** Puts back (or, `undefined`, forgets) a session read from durable storage, untold to the listener and
+   * not on probation: it is stored already and outlived a restart. Not an operation. */
   restore(sid: string, record: SessionRecord | undefined): void {
     const current = this.#sessions.get(sid);
     if (current) {
@@ -59,6 +70,7 @@ export class SessionTable {
     this.#sessions.set(sid, record);
     this.#eviction.added(sid, record, false);
     record.bucket = this.#expiry.add(sid, expiresAt(record));
+    if (record.binding !== undefined) this.users.added(sid, record);
   }
 
   /** Sessions held, including expired ones not yet swept. */
@@ -94,16 +106,7 @@ export class SessionTable {
   init(sid: string, policy: SessionPolicy, initial: SessionDelta | undefined, now: number): SessionMeta {
     this.counters.ops++;
     if (this.#live(sid, now)) throw new SessionExistsError();
-    const record: SessionRecord = {
-      values: new Map(),
-      bytes: 0,
-      createdAt: now,
-      idleTimeoutMs: policy.idleTimeoutMs,
-      idleExpiresAt: now + policy.idleTimeoutMs,
-      absoluteExpiresAt: now + policy.absoluteTimeoutMs,
-      bucket: 0,
-      probation: undefined,
-    };
+    const record = newRecord(policy, now);
     if (initial) applyDelta(record, initial, this.#limits);
     this.#makeRoom(now, footprint(record), true);
     this.#insert(sid, record, true); // on probation until a later request reads it: see eviction.ts
@@ -158,9 +161,11 @@ export class SessionTable {
    * idle deadline as any access does. `slide: false` puts a record back unchanged after a failed rename.
    * A renamed session is one a user came back to (regenerate at login): it is not on probation.
    */
-  put(sid: string, record: SessionRecord, now: number, slide = true): SessionMeta {
+  put(sid: string, record: SessionRecord, now: number, slide = true): SessionMeta | null {
     this.counters.ops++;
     if (this.#live(sid, now)) throw new SessionExistsError();
+    // Revoked while in transit between two shards: it arrives dead (see user-index.ts).
+    if (record.binding !== undefined && this.users.revokedInTransit(record.binding)) return null;
     this.#makeRoom(now, footprint(record), true);
     this.#insert(sid, record);
     if (slide) this.#slide(sid, record, now);
@@ -181,7 +186,7 @@ export class SessionTable {
     this.counters.ops++;
     const record = this.#live(sid, now);
     if (!record) return false;
-    this.#remove(sid, record);
+    this.#remove(sid, record, 'destroy');
     return true;
   }
 
@@ -199,7 +204,7 @@ export class SessionTable {
         for (let sid = this.#expiry.drainNext(); sid !== undefined; sid = this.#expiry.drainNext()) {
           const record = this.#sessions.get(sid);
           if (record?.bucket !== due.bucket) continue; // stale: already gone, or refiled elsewhere
-          this.#forget(sid, record);
+          this.#forget(sid, record, 'expired');
           this.#changed?.(sid, undefined);
           this.counters.expired++;
           removed++;
@@ -213,7 +218,7 @@ export class SessionTable {
         const record = this.#sessions.get(sid);
         if (record?.bucket !== due.bucket) this.#expiry.remove(sid, due.bucket);
         else if (expiresAt(record) <= now) {
-          this.#remove(sid, record);
+          this.#remove(sid, record, 'expired');
           this.counters.expired++;
           removed++;
         }
@@ -241,7 +246,7 @@ export class SessionTable {
     const record = this.#sessions.get(sid);
     if (!record) return undefined;
     if (expiresAt(record) <= now) {
-      this.#remove(sid, record);
+      this.#remove(sid, record, 'expired');
       this.counters.expired++;
       return undefined;
     }
@@ -257,19 +262,15 @@ export class SessionTable {
     record.bucket = this.#expiry.add(sid, expiresAt(record));
   }
 
-  /**
-   * After a commit or incr changed a record: its footprint follows, and if the table went past its byte
-   * budget, other sessions make room (never the one being written).
-   */
+  /** After a commit or incr changed a record: its footprint follows; past the byte budget, other sessions
+   * make room (never the one being written). */
   #grown(sid: string, record: SessionRecord, before: number, now: number): void {
     this.#eviction.bytes += footprint(record) - before;
     if (this.#eviction.bytes > this.#eviction.maxBytes) this.#makeRoom(now, 0, false, sid);
   }
 
-  /**
-   * Makes room for `incoming` bytes (and, if `adding`, one more session) under `maxShardBytes` and
-   * `maxSessions`, by the eviction rule (eviction.ts). `except` is never chosen.
-   */
+  /** Makes room for `incoming` bytes (and, if `adding`, one more session) under `maxShardBytes` and
+   * `maxSessions`, by the eviction rule (eviction.ts). `except` is never chosen. */
   #makeRoom(now: number, incoming: number, adding: boolean, except?: string): void {
     while (
       (adding && this.#sessions.size >= this.#limits.maxSessions) ||
@@ -277,7 +278,7 @@ export class SessionTable {
     ) {
       const victim = this.#eviction.victim(now, except);
       if (!victim) return;
-      this.#remove(victim.sid, victim.record);
+      this.#remove(victim.sid, victim.record, victim.expired ? 'expired' : 'capacity');
       if (victim.expired) this.counters.expired++;
       else this.counters.evicted++;
     }
@@ -287,18 +288,21 @@ export class SessionTable {
     this.#sessions.set(sid, record);
     this.#eviction.added(sid, record, probation);
     record.bucket = this.#expiry.add(sid, expiresAt(record));
+    if (record.binding !== undefined) this.users.added(sid, record);
     this.#changed?.(sid, record);
   }
 
-  #remove(sid: string, record: SessionRecord): void {
-    this.#forget(sid, record);
+  /** `reason` is the event of a bound session; undefined when the record only moves (take). */
+  #remove(sid: string, record: SessionRecord, reason?: Removal): void {
+    this.#forget(sid, record, reason);
     this.#expiry.remove(sid, record.bucket);
     this.#changed?.(sid, undefined);
   }
 
   /** Removes the record from everything but the expiry index (which the caller deals with). */
-  #forget(sid: string, record: SessionRecord): void {
+  #forget(sid: string, record: SessionRecord, reason?: Removal): void {
     this.#sessions.delete(sid);
     this.#eviction.removed(sid, record);
+    if (record.binding !== undefined) this.users.removed(sid, record, reason);
   }
 }

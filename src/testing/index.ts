@@ -19,6 +19,7 @@ import { limitCases } from './cases/limits.js';
 import { orderingCases } from './cases/ordering.js';
 import { propertyCases } from './cases/property.js';
 import { renameCases } from './cases/rename.js';
+import { userCases } from './cases/users.js';
 import { Harness } from './harness.js';
 import type { ContractFactory, ProviderContractOptions } from './options.js';
 
@@ -56,6 +57,7 @@ export function describeProvider(
     describe('rename', () => renameCases(harness));
     describe('ordering', () => orderingCases(harness));
     describe('bad input', () => badInputCases(harness));
+    describe('users, timeouts, events', () => userCases(harness));
     describe('model', () => {
       propertyCases(harness, !options.lacks?.includes('gcCount'));
       // Nested describe blocks are collected in order, after this one's body: the last one checks the titles.

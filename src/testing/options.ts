@@ -41,8 +41,19 @@ export type ContractFactory = (context: ProviderContext) => SessionProvider | Pr
  * - `maxSessions`: the provider enforces `maxSessions` by evicting sessions never read since their creation
  *   first (oldest first), then the session closest to expiry.
  * - `backwardClock`: the provider keeps working when its clock steps back (an NTP correction).
+ * - `users`: `bindUser`, `sessionsOf`, `revoke`, `revokeUser` (issue 13: a user's sessions, from an index).
+ * - `timeouts`: `setTimeouts` (a session's own timeouts, remember-me).
+ * - `events`: `onEvents` (created, destroyed, expired, evicted events of user-bound sessions).
  */
-export type ProviderCapability = 'gcAt' | 'gcCount' | 'expiredStat' | 'maxSessions' | 'backwardClock';
+export type ProviderCapability =
+  | 'gcAt'
+  | 'gcCount'
+  | 'expiredStat'
+  | 'maxSessions'
+  | 'backwardClock'
+  | 'users'
+  | 'timeouts'
+  | 'events';
 
 /** How the random-sequence property test runs. */
 export interface PropertyOptions {

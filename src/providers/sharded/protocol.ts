@@ -1,7 +1,7 @@
 import { Packr } from 'msgpackr';
 import { SessionError } from '../../errors.js';
-import type { SessionDelta, SessionMeta, SessionSnapshot } from '../provider.js';
-import { type SessionRecord, valueBytes } from '../session-record.js';
+import type { SessionBinding, SessionDelta, SessionMeta, SessionSnapshot } from '../provider.js';
+import { type Binding, type SessionRecord, valueBytes } from '../session-record.js';
 
 /**
  * The wire format between the router (main thread) and a shard worker. A request frame is one msgpackr
@@ -28,6 +28,16 @@ export const Op = {
   Hang: 12,
   /** Ends the thread after this frame's commit, unanswered: a crash between two LMDB transactions. */
   Exit: 13,
+  /** Users (issue 13), applied by user-ops.ts: `[BindUser, sid, userId, label|null]` → binding array or null. */
+  BindUser: 20,
+  /** `[SessionsOf, userId]` → flat `handle, createdAt, lastSeenAt, expiresAt, label|null, …` of this shard. */
+  SessionsOf: 21,
+  /** `[Revoke, userId, handle]` → whether this shard held it. */
+  Revoke: 22,
+  /** `[RevokeUser, userId, except|null]` → how many this shard destroyed. */
+  RevokeUser: 23,
+  /** `[SetTimeouts, sid, idleTimeoutMs, absoluteTimeoutMs]` → meta or null. */
+  SetTimeouts: 24,
 } as const;
 
 /** One operation on the wire: its code, then its arguments. */
@@ -97,28 +107,64 @@ export function decodeMeta(wire: unknown): SessionMeta | null {
   };
 }
 
-/** A snapshot on the wire: the meta triple, then the flat values. */
+/** A binding on the wire: `[userId, handle, label|null]`, or null for an unbound session (one byte). */
+export function encodeBinding(binding: SessionBinding | undefined): unknown[] | null {
+  return binding ? [binding.userId, binding.handle, binding.label ?? null] : null;
+}
+
+export function decodeBinding(wire: unknown): SessionBinding | undefined {
+  if (!Array.isArray(wire)) return undefined;
+  const [userId, handle, label] = wire as [string, string, string | null];
+  return label === null ? { userId, handle } : { userId, handle, label };
+}
+
+/**
+ * A snapshot on the wire: the meta triple, the session's own idle timeout (`setTimeouts`) or null, the binding
+ * or null, then the flat values. An unbound session with the manager's timeouts costs two bytes more than before.
+ */
 export function encodeSnapshot(record: SessionRecord): unknown[] {
-  return flatten(encodeMeta(record), record.values);
+  const idle = record.retimed ? record.idleTimeoutMs : null;
+  const head = [...encodeMeta(record), idle, encodeBinding(record.binding)];
+  return flatten(head, record.values);
 }
 
 export function decodeSnapshot(wire: unknown): SessionSnapshot | null {
   if (!Array.isArray(wire)) return null;
   const [createdAt, idleExpiresAt, absoluteExpiresAt] = wire as [number, number, number];
   const expiresAt = Math.min(idleExpiresAt, absoluteExpiresAt);
-  return { createdAt, idleExpiresAt, absoluteExpiresAt, expiresAt, values: unflatten(wire, 3) };
+  const values = unflatten(wire, 5);
+  const snapshot: SessionSnapshot = { createdAt, idleExpiresAt, absoluteExpiresAt, expiresAt, values };
+  if (wire[3] === null && wire[4] === null) return snapshot;
+  const binding = decodeBinding(wire[4]);
+  return {
+    ...snapshot,
+    ...(typeof wire[3] === 'number' ? { idleTimeoutMs: wire[3] } : {}),
+    ...(binding ? { binding } : {}),
+  };
 }
 
-/** A whole record moving between shards (rename): `[createdAt, idleTimeoutMs, idleExpiresAt, absoluteExpiresAt, …values]`. */
+/**
+ * A whole record moving between shards (rename): `[createdAt, idleTimeoutMs, idleExpiresAt,
+ * absoluteExpiresAt, binding|null, retimed (0|1), …values]`, the binding as `[userId, handle, label|null, boundAt]`.
+ */
 export function encodeRecord(record: SessionRecord): unknown[] {
-  const head = [record.createdAt, record.idleTimeoutMs, record.idleExpiresAt, record.absoluteExpiresAt];
+  const b = record.binding;
+  const binding = b ? [b.userId, b.handle, b.label ?? null, b.boundAt] : null;
+  const head = [
+    record.createdAt,
+    record.idleTimeoutMs,
+    record.idleExpiresAt,
+    record.absoluteExpiresAt,
+    binding,
+    record.retimed ? 1 : 0,
+  ];
   return flatten(head, record.values);
 }
 
 export function decodeRecord(wire: readonly unknown[]): SessionRecord {
   const [createdAt, idleTimeoutMs, idleExpiresAt, absoluteExpiresAt] = wire as number[];
-  const values = unflatten(wire, 4);
-  return {
+  const values = unflatten(wire, 6);
+  const record: SessionRecord = {
     values,
     bytes: valueBytes(values),
     createdAt: createdAt as number,
@@ -128,4 +174,11 @@ export function decodeRecord(wire: readonly unknown[]): SessionRecord {
     bucket: 0,
     probation: undefined,
   };
+  if (wire[5] === 1) record.retimed = true;
+  if (Array.isArray(wire[4])) {
+    const [userId, handle, label, boundAt] = wire[4] as [string, string, string | null, number];
+    const binding: Binding = { userId, handle, boundAt };
+    record.binding = label === null ? binding : { ...binding, label };
+  }
+  return record;
 }

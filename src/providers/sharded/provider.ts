@@ -13,6 +13,7 @@ import { resolveShardedOptions, type ShardedProviderOptions } from './options.js
 import { decodeMeta, decodeSnapshot, encodeDelta, Op } from './protocol.js';
 import { shardOf } from './shard-hash.js';
 import { ShardLink } from './shard-link.js';
+import { UserCalls } from './user-calls.js';
 import { workerFilename } from './worker-path.js';
 
 export {
@@ -37,6 +38,17 @@ export class ShardedProvider implements SessionProvider {
   /** With `dir`: this process's claim on it, released at close. */
   readonly #claim: DirClaim | undefined;
   #closed = false;
+  // Users, events and per-session timeouts (issue 13): see user-calls.ts.
+  readonly #users = new UserCalls(
+    (sid) => this.#owner(sid),
+    (op) => this.#everyShard(op),
+  );
+  readonly bindUser = this.#users.bindUser;
+  readonly sessionsOf = this.#users.sessionsOf;
+  readonly revoke = this.#users.revoke;
+  readonly revokeUser = this.#users.revokeUser;
+  readonly setTimeouts = this.#users.setTimeouts;
+  readonly onEvents = this.#users.onEvents;
 
   constructor(options: ShardedProviderOptions = {}) {
     const resolved = resolveShardedOptions(options);
@@ -62,6 +74,7 @@ export class ShardedProvider implements SessionProvider {
           resourceLimits,
           shards,
           durable: durable && { ...durable, dir: (this.#claim as DirClaim).dir },
+          onEvents: this.#users.deliver,
         }),
     );
   }

@@ -6,6 +6,7 @@ import {
   SessionError,
   ShardUnavailableError,
 } from '../../errors.js';
+import type { SessionEvent } from '../provider.js';
 import type { ResolvedLimits } from '../provider-options.js';
 import type { DurableSetup } from './durable/lmdb-options.js';
 import { decodeFrame, encodeFrame, FAILED, Op, type WireOp } from './protocol.js';
@@ -40,6 +41,8 @@ export interface ShardLinkOptions {
   readonly shards: number;
   /** With `dir`: where the shard's sessions persist. */
   readonly durable?: DurableSetup | undefined;
+  /** Receives the shard's batches of events (bound sessions only), which arrive beside the answer frames. */
+  readonly onEvents?: (events: readonly SessionEvent[]) => void;
 }
 
 /** A frame sent and not yet answered. */
@@ -88,8 +91,7 @@ export class ShardLink {
     if (!thread) return;
     if (!this.#options.durable) return thread.crash();
     // A durable shard is told to exit between two frames: a thread terminated inside an LMDB write
-    // transaction would leave LMDB's write lock taken, and every later write of the process would wait
-    // for it forever (LMDB's lock outlives the thread that held it).
+    // transaction would leave LMDB's write lock taken, and every later write would wait forever.
     const exited = thread.exited();
     this.callPastLimit([Op.Exit]).catch(() => {});
     await exited;
@@ -231,6 +233,12 @@ export class ShardLink {
   };
 
   readonly #onAnswer = (buffer: ArrayBuffer): void => {
+    // An answer is a transferred ArrayBuffer; a batch of events is `{ events }` and answers nothing.
+    const events = (buffer as { events?: readonly SessionEvent[] }).events;
+    if (events !== undefined) {
+      this.#options.onEvents?.(events);
+      return;
+    }
     const batch = this.#inflight.shift()?.batch;
     if (!batch) return;
     this.#inflightOps -= batch.length;
@@ -250,18 +258,9 @@ export class ShardLink {
 
   /** Starts (or restarts) the shard: a new generation of its thread. */
   #start(): void {
-    const { filename, resourceLimits, shard, limits, gcIntervalMs, gcSliceMs, shards, durable, now } =
-      this.#options;
-    const setup = {
-      shard,
-      limits,
-      gcIntervalMs,
-      gcSliceMs,
-      shards,
-      startedAt: now(),
-      ...(durable && { durable }),
-    };
-    const options = { filename, resourceLimits, setup };
+    const { shard, limits, gcIntervalMs, gcSliceMs, shards, durable, now } = this.#options;
+    const setup = { shard, limits, gcIntervalMs, gcSliceMs, shards, startedAt: now(), durable };
+    const options = { filename: this.#options.filename, resourceLimits: this.#options.resourceLimits, setup };
     const thread: ShardThread = new ShardThread(options, this.#onAnswer, (reason) =>
       this.#onDeath(thread, reason),
     );

@@ -5,6 +5,7 @@ import { GcTick } from '../gc-tick.js';
 import type { ResolvedLimits } from '../provider-options.js';
 import { SessionTable } from '../session-table.js';
 import type { DurableSetup } from './durable/lmdb-options.js';
+import { readThroughFor } from './durable/read-through.js';
 import type { ShardStore } from './durable/shard-store.js';
 import {
   decodeDelta,
@@ -18,6 +19,7 @@ import {
   OK,
   Op,
 } from './protocol.js';
+import { applyUserOp } from './user-ops.js';
 
 /** What the router hands a shard thread when it starts it (as piscina's task). */
 export interface ShardSetup {
@@ -68,7 +70,7 @@ class Shard {
     try {
       store = await ShardStore.open(setup.durable);
     } catch (error) {
-      return new Shard(setup, undefined, asStorageError(error));
+      return new Shard(setup, undefined, StorageError.of(error));
     }
     const shard = new Shard(setup, store, undefined);
     store.startLoad(shard.#table, setup.shard, setup.shards);
@@ -91,6 +93,8 @@ class Shard {
           track(sid, record);
         }),
     );
+    // Events of bound sessions go to the router in batches, beside the answer frames (see shard-link.ts).
+    this.#table.users.onEvents((events) => setup.port.postMessage({ events }));
     this.#gcTick = new GcTick(
       this.#table,
       () => Date.now() + this.#clockSkew,
@@ -139,7 +143,7 @@ class Shard {
         setImmediate(() => this.#loadInBackground());
       }
     } catch (error) {
-      this.#failure = asStorageError(error);
+      this.#failure = StorageError.of(error);
     }
   }
 
@@ -153,7 +157,7 @@ class Shard {
     try {
       store.commit();
     } catch (error) {
-      const failure = asStorageError(error);
+      const failure = StorageError.of(error);
       if ('sids' in failure) store.revert(this.#table, failure.sids as readonly string[]);
       for (const at of writers) {
         answers[at] = FAILED;
@@ -169,34 +173,6 @@ class Shard {
     } catch {}
   }
 
-  /**
-   * While the store loads: the sessions `op` names come from the file first if the table lacks them; count and
-   * gc, which must see every session, finish the load first (the shard answers nothing else meanwhile: about
-   * 6 s of CPU for a million sessions here). stats does not wait: its `sessions` grows as the load goes on.
-   */
-  #readThrough(store: ShardStore, op: unknown[], now: number): void {
-    switch (op[0]) {
-      case Op.Stats:
-      case Op.Exit:
-        return;
-      case Op.Count:
-      case Op.Gc:
-        try {
-          store.loadSlice(now);
-        } catch (error) {
-          this.#failure = asStorageError(error);
-          throw this.#failure;
-        }
-        return;
-      case Op.Rename:
-        store.readThrough(op[2] as string);
-        store.readThrough(op[1] as string);
-        return;
-      default:
-        store.readThrough(op[1] as string);
-    }
-  }
-
   #apply(op: unknown[], now: number): unknown {
     if (!Array.isArray(op)) throw new SessionError('ERR_MALFORMED_FRAME', 'malformed operation');
     if (this.#failure && op[0] !== Op.Stats) throw this.#failure;
@@ -206,7 +182,12 @@ class Shard {
         'ERR_STORAGE_FULL',
       );
     }
-    if (this.#store?.loading) this.#readThrough(this.#store, op, now);
+    if (this.#store?.loading) {
+      readThroughFor(this.#store, op, now, (error) => {
+        this.#failure = StorageError.of(error);
+        return this.#failure;
+      });
+    }
     const table = this.#table;
     switch (op[0]) {
       case Op.Init: {
@@ -231,8 +212,10 @@ class Shard {
         const record = table.take(op[1] as string, now);
         return record ? encodeRecord(record) : null;
       }
-      case Op.Put:
-        return encodeMeta(table.put(op[1] as string, decodeRecord(op[2] as unknown[]), now, op[3] !== false));
+      case Op.Put: {
+        const meta = table.put(op[1] as string, decodeRecord(op[2] as unknown[]), now, op[3] !== false);
+        return meta ? encodeMeta(meta) : null;
+      }
       case Op.Destroy:
         return table.destroy(op[1] as string, now);
       case Op.Gc: {
@@ -267,7 +250,7 @@ class Shard {
         this.#dropping = true;
         return null;
       default:
-        throw new SessionError('ERR_MALFORMED_FRAME', `unknown operation ${String(op[0])}`);
+        return applyUserOp(table, op, now);
     }
   }
 }
@@ -301,9 +284,4 @@ export default async function runShard(setup: ShardSetup): Promise<number> {
     if (setup.durable) void stopped.finally(() => process.exit(0));
   });
   return setup.shard;
-}
-
-function asStorageError(error: unknown): StorageError {
-  if (error instanceof StorageError) return error;
-  return new StorageError(`session store: ${error instanceof Error ? error.message : String(error)}`);
 }
