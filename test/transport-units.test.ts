@@ -50,8 +50,8 @@ describe('transport options are refused by name, with what was wrong', () => {
     [{ cookie: { path: '/a;b' } }, /cookie\.path "\/a;b" is not a valid cookie attribute \(RFC 6265\)/],
     [{ headerName: 'x session' }, /headerName must be a header-name token, got x session/],
     [{ headerName: 5 as never }, /headerName must be a header-name token, got 5/],
-    [{ urlParam: '' }, /urlParam must be a non-empty string/],
-    [{ urlParam: 5 as never }, /urlParam must be a non-empty string/],
+    [{ urlParam: '' }, /urlParam must be a non-empty name of unreserved URL characters/],
+    [{ urlParam: 5 as never }, /urlParam must be a non-empty name of unreserved URL characters/],
     [{ trustProxy: 'yes' as never }, /trustProxy must be a boolean/],
     [
       { transports: ['cookie', 'pigeon' as never] },
@@ -131,7 +131,7 @@ describe('header transport', () => {
 describe('URL transport', () => {
   it('reads one non-empty query parameter, before any fragment, and nothing else', () => {
     const read = (url: unknown, param = 'sid') =>
-      createUrlTransport(param).read(request({ url: url as string }));
+      createUrlTransport(param).read(request({ url: url as string, headers: {} }));
     expect(read('/p?sid=abc')).toBe('abc');
     expect(read('/p?a=1&sid=abc&b=2')).toBe('abc');
     expect(read('/p?sid=abc#frag')).toBe('abc');
@@ -147,7 +147,8 @@ describe('URL transport', () => {
 
   it('adds the parameter to local links, including query-only and colon-bearing ones', () => {
     expect(addSessionParam('?a=1', 'sid', 'X')).toBe('?a=1&sid=X');
-    expect(addSessionParam('/search?q=a:b', 'sid', 'X')).toBe('/search?q=a%3Ab&sid=X');
+    // The link's own query is kept as written (issue 12): only the id is appended.
+    expect(addSessionParam('/search?q=a:b', 'sid', 'X')).toBe('/search?q=a:b&sid=X');
     expect(addSessionParam('page?x=1#frag', 'sid', 'X')).toBe('page?x=1&sid=X#frag');
   });
 

@@ -56,9 +56,11 @@ describe("'sharded' with dir: expiry on disk", () => {
     const stats = await provider.stats();
     expect(stats.reduce((n, s) => n + s.expired, 0)).toBe(5 * ROUND);
     expect(stats.reduce((n, s) => n + s.gcSweeps, 0)).toBeGreaterThan(0);
-    // The first round sizes the file; later rounds reuse its pages (a little slack for LMDB's free lists).
-    const [first, ...later] = sizes as [number, ...number[]];
-    for (const size of later) expect(size).toBeLessThanOrEqual(first * 1.25);
+    // The first two rounds size the file (a page freed in round 1 is reusable only once no reader can see
+    // it, so round 2 may still grow it: seen 9.1 → 11.5 MB on a loaded machine); later rounds reuse its
+    // pages (a little slack for LMDB's free lists): the file levels off instead of growing every round.
+    const sized = Math.max(sizes[0] as number, sizes[1] as number);
+    for (const size of sizes.slice(2)) expect(size).toBeLessThanOrEqual(sized * 1.25);
     await provider.close();
 
     // Nothing of the expired sessions is left in the file.
