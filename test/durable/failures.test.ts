@@ -73,6 +73,7 @@ describe("'sharded' with dir: failures", () => {
       encoding: 'utf8',
       ...asNobody,
     });
+    expect(child.error, 'the child could not start (can nobody run this node binary?)').toBeUndefined();
     expect(child.stdout).toMatch(
       /^StorageError ERR_STORAGE cannot write in the session directory .*readonly: EACCES/,
     );
