@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -14,7 +12,7 @@ import {
   type SessionManagerBaseOptions,
   withSession,
 } from '../src/index.js';
-import { Browser, type Listening, listen, sessionApp } from './support/session-helpers.js';
+import { Browser, type Listening, listen, rawCookieExchange, sessionApp } from './support/session-helpers.js';
 
 let server: Listening | undefined;
 let manager: SessionManager | undefined;
@@ -341,20 +339,7 @@ describe('hostile Cookie headers', () => {
 
 /** One raw GET with `cookieBytes` as the Cookie header, byte for byte; resolves status and body. */
 async function rawCookieRequestWithBody(url: string, path: string, cookieBytes: Buffer) {
-  const { port, hostname } = new URL(url);
-  const socket = connect(Number(port), hostname);
-  await once(socket, 'connect');
-  socket.write(
-    Buffer.concat([
-      Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\nCookie: `, 'latin1'),
-      cookieBytes,
-      Buffer.from('\r\n\r\n', 'latin1'),
-    ]),
-  );
-  const chunks: Buffer[] = [];
-  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  await once(socket, 'close');
-  const text = Buffer.concat(chunks).toString('latin1');
+  const text = await rawCookieExchange(url, path, cookieBytes);
   const bodyAt = text.indexOf('\r\n\r\n');
   return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), body: text.slice(bodyAt + 4) };
 }

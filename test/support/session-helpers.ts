@@ -141,9 +141,9 @@ export function sessionApp(manager: SessionManager) {
 
 /**
  * Sends one raw HTTP/1.1 GET with `cookieBytes` as the Cookie header, byte for byte (fetch refuses invalid
- * header values), and resolves the response's status code.
+ * header values), and resolves the whole answer as latin1 text (status line, headers, body).
  */
-export async function rawCookieRequest(url: string, path: string, cookieBytes: Buffer): Promise<number> {
+export async function rawCookieExchange(url: string, path: string, cookieBytes: Buffer): Promise<string> {
   const { port, hostname } = new URL(url);
   const socket = connect(Number(port), hostname);
   await once(socket, 'connect');
@@ -157,8 +157,5 @@ export async function rawCookieRequest(url: string, path: string, cookieBytes: B
   const chunks: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
   await once(socket, 'close');
-  const head = Buffer.concat(chunks).toString('latin1');
-  const match = /^HTTP\/1\.1 (\d{3})/.exec(head);
-  if (!match) throw new Error(`no HTTP status in the answer: ${JSON.stringify(head.slice(0, 80))}`);
-  return Number(match[1]);
+  return Buffer.concat(chunks).toString('latin1');
 }
