@@ -109,13 +109,14 @@ async function install(name: AppName, tarball: string): Promise<string> {
 
 describe('the npm tarball', () => {
   it('holds the build, README, LICENSE, CHANGELOG and nothing else', () => {
-    const others = packedFiles.filter((path) => !/^dist\/src\/.+\.(js|d\.ts)$/.test(path));
+    const others = packedFiles.filter((path) => !/^dist\/src\/.+\.(js|cjs|d\.ts)$/.test(path));
     expect(others).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'package.json']);
     for (const entry of ['index', 'express', 'fastify', 'express-session']) {
       expect(packedFiles).toContain(`dist/src/${entry}.js`);
       expect(packedFiles).toContain(`dist/src/${entry}.d.ts`);
     }
     expect(packedFiles).toContain('dist/src/providers/sharded/worker.js');
+    expect(packedFiles).toContain('dist/src/providers/sharded/worker-entry.cjs');
   });
 });
 

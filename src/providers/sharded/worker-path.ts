@@ -4,12 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { SessionError } from '../../errors.js';
 
 /**
- * The shard worker's file. Worker threads load JavaScript: from the build this is the sibling `worker.js`;
+ * The shard worker's file: `worker-entry.cjs`, which loads `worker.js` with `import()` (see there why).
+ * Worker threads load JavaScript: from the build this is the sibling file;
  * when this module runs from TypeScript sources (vitest), the same file in the build output (dist/) is
  * used, so `npm run build` must have run first.
  */
 export function workerFilename(): string {
-  const sibling = fileURLToPath(new URL('./worker.js', import.meta.url));
+  const sibling = fileURLToPath(new URL('./worker-entry.cjs', import.meta.url));
   if (existsSync(sibling)) return sibling;
   const marker = `${sep}src${sep}`;
   const at = sibling.lastIndexOf(marker);

@@ -263,12 +263,6 @@ function heapUsed(): number {
   return getHeapStatistics().used_heap_size;
 }
 
-// Top-level await on purpose: it makes require() of this module throw ERR_REQUIRE_ASYNC_MODULE, so piscina
-// (which tries require() before import()) loads the shard with import(). Through require(esm), Node 22.23
-// aborted the whole process (an assertion in CreateRequiredModuleFacade) when a shard thread was ended while
-// its module was loading, which the watchdog and close() may do.
-await Promise.resolve();
-
 /**
  * piscina's task: starts the shard (a durable one opens its store first) and returns as soon as it listens
  * on its port. The shard lives on in the thread, served by the port's listener, until the router closes
