@@ -41,7 +41,7 @@ local function parse_meta(raw)
     if name == 'm' then
       local to, before = string.match(value, '^([^,]+),(%S+)$')
       m.move_to, m.move_until = to, tonumber(before)
-    elseif name == 'u' then
+    elseif name == 'u' and string.match(value, '^[^,]+,[^,]+,[^,]+') then
       local handle, at, user, comma, label = string.match(value, '^([^,]+),([^,]+),([^,]+)(,?)(.*)$')
       m.handle, m.bound_at, m.user = handle, tonumber(at), decode(user)
       if comma ~= '' then m.label = decode(label) end
