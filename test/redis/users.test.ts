@@ -190,6 +190,23 @@ describe("a user's sessions in Redis", () => {
     );
   });
 
+  it('a login racing with log out everywhere: a binding sent before revokeUser is ended, one sent after survives', async () => {
+    const p = provider(`race${prefixes++}:`);
+    const [before, after] = [generateSid(), generateSid()];
+    await Promise.all([p.init(before, LONG), p.init(after, LONG)]);
+    // Issued in one turn, in this order: one pipeline, applied by Redis in issue order.
+    const [boundBefore, ended, boundAfter] = await Promise.all([
+      p.bindUser(before, 'cy'),
+      p.revokeUser('cy'),
+      p.bindUser(after, 'cy'),
+    ]);
+    expect(ended).toBe(1);
+    expect(await p.read(before)).toBeNull();
+    expect((await p.read(after))?.binding?.handle).toBe(boundAfter?.handle);
+    expect((await p.sessionsOf('cy')).map((s) => s.handle)).toEqual([boundAfter?.handle]);
+    expect(boundBefore).not.toBeNull();
+  });
+
   it("setTimeouts: Redis expires the key at the session's own deadline, and a renamed session keeps it", async () => {
     const prefix = `retime${prefixes++}:`;
     const p = provider(prefix);
