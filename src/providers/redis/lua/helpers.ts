@@ -1,6 +1,7 @@
 /**
  * Lua shared by the library's functions: the meta string, the liveness check every operation starts with,
- * the write that slides a deadline, and MessagePack numbers for incr. See `library.ts` for the whole.
+ * the write that slides a deadline, what ending a user-bound session also does (its user index entry, its
+ * event), and MessagePack numbers for incr. See `library.ts` for the whole.
  */
 export const HELPERS = `
 local META = ''
