@@ -5,7 +5,7 @@ import type { Device } from './pages.js';
 
 /**
  * The demo's "Your devices" (issue 13): the logged-in user's sessions from the manager's user index. Only
- * providers with a user index ('memory', 'sharded') offer it; over Redis or PostgreSQL the demo logs in
+ * providers with a user index ('memory', 'sharded', 'redis') offer it; over PostgreSQL the demo logs in
  * without it and the page shows no device list.
  */
 

@@ -27,6 +27,6 @@ describeProvider(
     scope: 'file',
     // maxSessions is enforced per slot group (1/64th of it each), not per stats() entry as the test assumes;
     // test/redis-provider.test.ts tests the eviction.
-    lacks: ['maxSessions', 'users', 'timeouts', 'events'],
+    lacks: ['maxSessions'],
   },
 );

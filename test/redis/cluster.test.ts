@@ -5,6 +5,8 @@ import { StoreUnavailableError } from '../../src/errors.js';
 import { GROUP_TAGS, groupOf, KeyLayout, SLOT_GROUPS, slotOf } from '../../src/providers/redis/key-layout.js';
 import { createRedisProvider, type RedisProvider } from '../../src/providers/redis/provider.js';
 import { RedisLink } from '../../src/providers/redis/redis-link.js';
+import { parseHash, RevokedInTransitReply } from '../../src/providers/redis/replies.js';
+import { carriedExtras } from '../../src/providers/redis/session-meta.js';
 import { generateSid } from '../../src/sid.js';
 import { RedisCluster } from '../support/redis-cluster.js';
 import { waitFor } from '../support/redis-servers.js';
@@ -94,7 +96,7 @@ describe('a rename across slot groups that nobody finished', () => {
     const put = steps.fcall(
       'put',
       [...keysOf(newSid), layout.moveKey(newSid)],
-      [String(time), '1', '1', '1', '0', String(time + 1000)],
+      [String(time), '1', '1', '1', '0', String(time + 1000), ''],
     );
     await expect(put).rejects.toThrow(/cancelled by a recovery/);
     await expect(put).rejects.toBeInstanceOf(StoreUnavailableError);
@@ -115,6 +117,7 @@ describe('a rename across slot groups that nobody finished', () => {
         String(created.absoluteExpiresAt),
         '0',
         String(created.expiresAt),
+        '',
         'user',
         Buffer.from(encodeValue('bob')),
       ],
@@ -135,6 +138,98 @@ describe('a rename across slot groups that nobody finished', () => {
     expect(await client.exists(layout.sessionKey(oldSid))).toBe(0);
     expect(await provider.read(oldSid)).toBeNull();
     expect((await provider.read(newSid))?.values.get('user')).toEqual(Buffer.from(encodeValue('cy')));
+  });
+});
+
+describe("a user's sessions on a Cluster", () => {
+  let time = Date.now();
+  const now = () => time;
+  let provider: RedisProvider;
+  let client: InstanceType<typeof Cluster>;
+  let steps: RedisLink;
+  const layout = new KeyLayout('users:');
+  const userKey = (group: number, user: string) => `users:{${GROUP_TAGS[group]}}:user:${user}`;
+
+  beforeAll(() => {
+    provider = createRedisProvider({ cluster: cluster.addresses, prefix: 'users:', now, gcIntervalMs: 0 });
+    client = new Cluster(
+      cluster.addresses.map((address) => ({ host: '127.0.0.1', port: Number(address.split(':')[1]) })),
+    );
+    steps = new RedisLink(client, 2000, 1000);
+  });
+  afterAll(async () => {
+    await provider.close();
+    await steps.close();
+    client.disconnect();
+  });
+
+  it('are listed and revoked across slot groups on different masters, and their index keys go with them', async () => {
+    const groups = [1, 32, 60];
+    const masters = new Set(
+      await Promise.all(
+        groups.map(async (g) => (await cluster.masterOf(slotOf(GROUP_TAGS[g] as string))).port),
+      ),
+    );
+    expect(masters.size).toBe(3);
+    const sids = groups.map((g) => sidInGroup(g));
+    for (const sid of sids) await provider.init(sid, LONG);
+    const handles = [];
+    for (const sid of sids) handles.push((await provider.bindUser(sid, 'ann'))?.handle as string);
+    expect((await provider.sessionsOf('ann')).map((s) => s.handle).sort()).toEqual([...handles].sort());
+    // A rename across groups (three steps) takes the binding along: same handle, indexed in the new group.
+    const moved = sidInGroup(10);
+    expect(await provider.rename(sids[0] as string, moved)).not.toBeNull();
+    expect((await provider.read(moved))?.binding?.handle).toBe(handles[0]);
+    expect(await client.hgetall(userKey(1, 'ann'))).toEqual({});
+    expect(await client.hgetall(userKey(10, 'ann'))).toEqual({ [handles[0] as string]: moved });
+    expect((await provider.sessionsOf('ann')).length).toBe(3);
+    expect(await provider.revoke('ann', handles[1] as string)).toBe(true);
+    expect(await provider.read(sids[1] as string)).toBeNull();
+    expect(await provider.revokeUser('ann', handles[2])).toBe(1);
+    expect(await provider.read(moved)).toBeNull();
+    expect((await provider.sessionsOf('ann')).map((s) => s.handle)).toEqual([handles[2]]);
+    for (const g of [1, 10, 32]) expect(await client.exists(userKey(g, 'ann'))).toBe(0);
+    expect(await client.exists(userKey(60, 'ann'))).toBe(1);
+  });
+
+  it('a revokeUser while a bound session is moving between groups ends it: the frozen copy goes, the put is refused', async () => {
+    const [oldSid, newSid] = [sidInGroup(5), sidInGroup(45)];
+    await provider.init(oldSid, LONG);
+    const handle = (await provider.bindUser(oldSid, 'bo'))?.handle as string;
+    time += 1;
+    // Step 1 of a rename, then the revocation, then the renaming process's step 2.
+    const frozen = (await steps.fcall(
+      'freeze',
+      [layout.sessionKey(oldSid)],
+      [newSid, String(time), String(time + 4000)],
+    )) as Buffer[];
+    const { meta } = parseHash(frozen);
+    expect(await provider.revokeUser('bo')).toBe(0); // the frozen copy is dropped, not counted: it was not live
+    expect(await client.exists(layout.sessionKey(oldSid))).toBe(0);
+    const put = steps.fcall(
+      'put',
+      [layout.sessionKey(newSid), layout.moveKey(newSid)],
+      [
+        String(time),
+        String(meta.createdAt),
+        String(meta.idleTimeoutMs),
+        String(meta.absoluteExpiresAt),
+        '0',
+        String(meta.expiresAt),
+        carriedExtras(meta.extras),
+      ],
+    );
+    await expect(put).rejects.toBeInstanceOf(RevokedInTransitReply);
+    expect(await provider.read(newSid)).toBeNull();
+    expect(await provider.sessionsOf('bo')).toEqual([]);
+    expect(meta.extras).toContain(` u=${handle},`);
+    // A login bound after the revocation moves freely: the tombstone only refuses what was bound before it.
+    time += 1;
+    const [again, later] = [sidInGroup(6), sidInGroup(46)];
+    await provider.init(again, LONG);
+    await provider.bindUser(again, 'bo');
+    expect(await provider.rename(again, later)).not.toBeNull();
+    expect((await provider.sessionsOf('bo')).length).toBe(1);
   });
 });
 

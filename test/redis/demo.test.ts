@@ -65,5 +65,8 @@ describe('the demo on Redis', () => {
     // The login's write leaves as B's response does, not before it: A sees it once Redis has it.
     await waitFor('A to see the login', async () => (await browser.text('/')).includes('Hello, ann'));
     expect(await browser.text('/')).toContain('Visits counted: <strong>2</strong>');
+    // The login through B bound the session to ann in Redis: A lists it as this device.
+    const { sessions } = JSON.parse(await browser.text('/sessions')) as { sessions: { current: boolean }[] };
+    expect(sessions.map((s) => s.current)).toEqual([true]);
   });
 });

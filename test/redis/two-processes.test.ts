@@ -35,6 +35,13 @@ const server = createServer(withSession(manager, async (req, res, session) => {
     case '/logout':
       await session.destroy();
       return res.end('bye');
+    case '/setuser':
+      await session.setUser(url.searchParams.get('user'));
+      return res.end(session.handle);
+    case '/devices':
+      return res.end(JSON.stringify((await manager.sessionsOf(session.userId)).map((s) => s.handle).sort()));
+    case '/logout-everywhere':
+      return res.end(String(await manager.revokeUser(session.userId, { except: session.handle })));
     case '/slow-write':
       // Holds the session it loaded, then writes to it: the write travels after the response starts.
       await new Promise((resolve) => setTimeout(resolve, Number(url.searchParams.get('ms'))));
@@ -141,5 +148,29 @@ describe('two processes, one Redis', () => {
     expect(await admin.exists(key)).toBe(0);
     for (const app of [a, b])
       expect(await (await fetch(`${app.url}/whoami`, { headers: { cookie } })).text()).toBe('-');
+  });
+
+  it("both list one user's sessions, and a log out everywhere in one ends the sessions logged in through the other", async () => {
+    const [a, b] = apps as [App, App];
+    const user = `u${Date.now()}`;
+    const onA = [new Browser(a.url), new Browser(a.url)];
+    const onB = new Browser(b.url);
+    const handles: string[] = [];
+    for (const browser of [...onA, onB]) {
+      await browser.text(`/login?user=${user}`);
+      handles.push(await browser.text(`/setuser?user=${user}`));
+    }
+    const all = JSON.stringify([...handles].sort());
+    expect(await onB.text('/devices')).toBe(all);
+    expect(await (onA[0] as Browser).text('/devices')).toBe(all);
+    // Process B logs out everywhere but its own session: both sessions made through A end.
+    expect(await onB.text('/logout-everywhere')).toBe('2');
+    for (const browser of onA) {
+      expect(await browser.text('/whoami')).toBe('-');
+      const inB = Object.assign(new Browser(b.url), { jar: browser.jar });
+      expect(await inB.text('/whoami')).toBe('-');
+    }
+    expect(await onB.text('/whoami')).toBe(user);
+    expect(await onB.text('/devices')).toBe(JSON.stringify([handles[2]]));
   });
 });

@@ -1,9 +1,10 @@
 import type { SessionMeta } from '../provider.js';
 import { valuePairs } from './delta-args.js';
+import type { EventInbox } from './event-inbox.js';
 import { groupOf, type KeyLayout } from './key-layout.js';
 import type { RedisLink } from './redis-link.js';
-import { parseHash, type StaleMoveReply } from './replies.js';
-import { decimal, parseMeta, publicMeta } from './session-meta.js';
+import { parseHash, RevokedInTransitReply, type StaleMoveReply } from './replies.js';
+import { carriedExtras, decimal, parseExtras, parseMeta, publicMeta } from './session-meta.js';
 
 /**
  * `rename` when the two ids fall in different slot groups on Redis Cluster, where no one script reaches
@@ -27,6 +28,10 @@ import { decimal, parseMeta, publicMeta } from './session-meta.js';
  *   copy was committed (a put applied whose answer was lost), the session lives on under the new id only.
  * - No step is retried blindly: a put whose answer was lost is settled by the record, never applied twice.
  * - Cost: three round trips instead of one, and the move record (a few bytes) while the rename runs.
+ * - A session bound to a user (issue 13) takes its binding along. A `revoke`/`revokeUser` of that user while
+ *   it moves ends it: the frozen copy is dropped by the revocation's visit to the old group, and the put is
+ *   refused by the tombstone the revocation left in the new group (or, if the put came first, the copy is
+ *   ended by the visit to the new group). A put refused so drops the frozen copy, and the rename resolves null.
  */
 
 /** What the steps need from the provider. */
@@ -37,6 +42,8 @@ export interface MoveContext {
   readonly windowMs: number;
   /** Counts a session the freeze found expired (and removed). */
   onExpired(group: number): void;
+  /** Where the event of a session revoked in transit goes. */
+  readonly inbox: EventInbox;
 }
 
 const sessionKey = (context: MoveContext, sid: string): string[] => [context.layout.sessionKey(sid)];
@@ -70,10 +77,12 @@ export async function renameAcrossGroups(
         decimal(meta.absoluteExpiresAt),
         decimal(meta.bytes),
         decimal(Math.ceil(meta.expiresAt)),
+        carriedExtras(meta.extras),
         ...valuePairs(values),
       ],
     )) as Buffer;
   } catch (error) {
+    if (error instanceof RevokedInTransitReply) return dropRevoked(context, from, newSid, meta.extras);
     // Refused, or unknown: the session stays under the old id. If the old node does not answer now, the
     // first access after the window settles the move from the record.
     await link.fcall('unfreeze', from, [newSid]).catch(() => undefined);
@@ -87,6 +96,23 @@ export async function renameAcrossGroups(
     // The frozen copy is dead to every operation already; an access after the window drops it.
   }
   return publicMeta(parseMeta(committed));
+}
+
+/** The put refused a copy revoked in transit: the frozen one goes too (dead already), and the end is reported. */
+async function dropRevoked(
+  context: MoveContext,
+  from: string[],
+  newSid: string,
+  extras: string,
+): Promise<null> {
+  // If the old node does not answer, the revocation's own visit to the old group drops the frozen copy.
+  await context.link.fcall('drop', from, [newSid]).catch(() => undefined);
+  const { binding } = parseExtras(extras);
+  if (binding) {
+    const { handle, userId } = binding;
+    context.inbox.emit({ type: 'destroyed', handle, userId, reason: 'revoke' });
+  }
+  return null;
 }
 
 /**

@@ -2,6 +2,7 @@ import { ClosedError } from '../../errors.js';
 import { checkDelta, checkIncrAmount, checkKey, checkPolicy, checkSid } from '../contract-checks.js';
 import type {
   SessionDelta,
+  SessionEvent,
   SessionMeta,
   SessionPolicy,
   SessionProvider,
@@ -12,6 +13,7 @@ import type { ResolvedLimits } from '../provider-options.js';
 import { createClient } from './client.js';
 import { type MoveContext, renameAcrossGroups, settleStaleMove } from './cluster-rename.js';
 import { commitArgs, initialArgs } from './delta-args.js';
+import { EventInbox } from './event-inbox.js';
 import { GroupCounters, TurnCounter } from './group-counters.js';
 import { countLive, groupStats } from './group-queries.js';
 import { groupOf, KeyLayout, SLOT_GROUPS } from './key-layout.js';
@@ -21,6 +23,7 @@ import { RedisLink } from './redis-link.js';
 import { parseNumber, parseSnapshot, StaleMoveReply, snapshotOf } from './replies.js';
 import { decimal, parseMeta, publicMeta } from './session-meta.js';
 import { Sweeper } from './sweeper.js';
+import { RedisUserCalls } from './user-calls.js';
 
 /**
  * The 'redis' provider: sessions in Redis or Redis Cluster, shared by every process that uses the same
@@ -29,7 +32,8 @@ import { Sweeper } from './sweeper.js';
  * one slot. Deadlines are compared with this provider's clock; Redis also expires each key at its deadline.
  * Operations issued in one event-loop turn leave as one pipeline per node; every one is bounded in time
  * (`operationTimeoutMs`) and in number (`maxQueuedOps`). See `key-layout.ts`, `lua/library.ts`,
- * `redis-link.ts` and `cluster-rename.ts` for each part, and the README for the guarantees.
+ * `redis-link.ts` and `cluster-rename.ts` for each part, `user-calls.ts` for a user's sessions (issue 13),
+ * and docs/redis.md for the guarantees.
  */
 export class RedisProvider implements SessionProvider {
   readonly #link: RedisLink;
@@ -47,6 +51,8 @@ export class RedisProvider implements SessionProvider {
   readonly #turns = new TurnCounter(this.#groups);
   readonly #move: MoveContext;
   readonly #sweeper: Sweeper;
+  readonly #inbox = new EventInbox();
+  readonly #users: RedisUserCalls;
   #active = 0;
   #whenInactive: (() => void) | undefined;
   #closing: Promise<void> | undefined;
@@ -56,7 +62,7 @@ export class RedisProvider implements SessionProvider {
     const client = resolved.client ?? createClient(resolved);
     this.#ownsClient = resolved.client === undefined;
     this.#cluster = client.isCluster === true;
-    this.#link = new RedisLink(client, resolved.operationTimeoutMs, resolved.maxQueuedOps);
+    this.#link = new RedisLink(client, resolved.operationTimeoutMs, resolved.maxQueuedOps, this.#inbox);
     this.#timeoutMs = resolved.operationTimeoutMs;
     this.#layout = new KeyLayout(resolved.prefix);
     this.#now = resolved.now;
@@ -73,10 +79,26 @@ export class RedisProvider implements SessionProvider {
       onExpired: (group) => {
         (this.#groups[group] as GroupCounters).expired++;
       },
+      inbox: this.#inbox,
     };
+    this.#users = new RedisUserCalls(this.#link, this.#layout, this.#now, this.#cluster, {
+      checkOpen: () => this.#checkOpen(),
+      call: (sid, name, args) => this.#call(sid, groupOf(sid), name, args),
+      missing: (sid, reply) => this.#missing(groupOf(sid), reply),
+    });
     this.#sweeper = new Sweeper(this.#link, this.#layout, this.#groups);
     this.#sweeper.start(resolved.gcIntervalMs, this.#now, (work) => this.#multiStep(work));
   }
+
+  // Issue 13: a user's sessions, per-session timeouts, events (see user-calls.ts and event-inbox.ts).
+  readonly bindUser = (...args: Parameters<RedisUserCalls['bindUser']>) => this.#users.bindUser(...args);
+  readonly sessionsOf = (userId: string) => this.#users.sessionsOf(userId);
+  readonly revoke = (userId: string, handle: string) => this.#users.revoke(userId, handle);
+  readonly revokeUser = (userId: string, except?: string) => this.#users.revokeUser(userId, except);
+  readonly setTimeouts = (sid: string, policy: SessionPolicy) => this.#users.setTimeouts(sid, policy);
+  readonly onEvents = (receiver: (events: readonly SessionEvent[]) => void): void => {
+    this.#inbox.onEvents(receiver);
+  };
 
   /** The key prefix in use. */
   get prefix(): string {

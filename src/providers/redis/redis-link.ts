@@ -1,5 +1,6 @@
 import { ClosedError, OverloadedError, StoreUnavailableError } from '../../errors.js';
 import type { FunctionCaller, RedisClient } from './client.js';
+import type { EventInbox } from './event-inbox.js';
 import { type FunctionName, functionName, LIBRARY_SOURCE } from './lua/library.js';
 import { isFunctionNotFound, mapRedisError } from './replies.js';
 
@@ -17,6 +18,8 @@ interface Operation {
   retries: number;
   /** A read, safe to send again: one answered after a "Function not found" to an earlier operation is. */
   readonly rereadable: boolean;
+  /** A function call: its reply may carry events (see `event-inbox.ts`). */
+  readonly evented: boolean;
 }
 
 /**
@@ -46,11 +49,19 @@ export class RedisLink {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #whenIdle: (() => void)[] = [];
+  readonly #inbox: EventInbox | undefined;
 
-  constructor(client: RedisClient & FunctionCaller, timeoutMs: number, maxQueued: number) {
+  /** `inbox` receives the events function replies carry; without one, such a reply is passed on whole. */
+  constructor(
+    client: RedisClient & FunctionCaller,
+    timeoutMs: number,
+    maxQueued: number,
+    inbox?: EventInbox,
+  ) {
     this.#client = client;
     this.#timeoutMs = timeoutMs;
     this.#maxQueued = maxQueued;
+    this.#inbox = inbox;
   }
 
   get client(): RedisClient {
@@ -65,7 +76,7 @@ export class RedisLink {
   /** Calls one of the library's functions with its keys and arguments. */
   fcall(name: FunctionName, keys: readonly string[], args: readonly (string | Buffer)[]): Promise<unknown> {
     const fn = functionName(name);
-    return this.#run(() => this.#client.fcallBuffer(fn, keys.length, ...keys, ...args), false);
+    return this.#run(() => this.#client.fcallBuffer(fn, keys.length, ...keys, ...args), false, true);
   }
 
   /** Sends a command that only reads (and so may be sent again), under the same bounds. */
@@ -86,7 +97,7 @@ export class RedisLink {
     this.#timer = undefined;
   }
 
-  #run(send: () => Promise<unknown>, rereadable: boolean): Promise<unknown> {
+  #run(send: () => Promise<unknown>, rereadable: boolean, evented = false): Promise<unknown> {
     if (this.#closed) return Promise.reject(new ClosedError());
     if (this.queueDepth >= this.#maxQueued) {
       return Promise.reject(
@@ -105,6 +116,7 @@ export class RedisLink {
         settled: false,
         retries: 0,
         rereadable,
+        evented,
       };
       this.#unanswered.add(op);
       this.#armTimer();
@@ -125,8 +137,10 @@ export class RedisLink {
       reply = Promise.reject(error); // a client that throws instead of rejecting
     }
     reply.then(
-      (value) => {
+      (answer) => {
         this.#outstanding--;
+        // Taken even from a reply that came too late for its caller: the sessions it ended did end.
+        const value = op.evented && this.#inbox ? this.#inbox.take(answer) : answer;
         if (op.rereadable && op.seq > this.#failedFrom && this.#library !== 'loaded') this.#hold(op);
         else this.#settle(op, value, undefined);
         this.#loadWhenDrained();

@@ -6,7 +6,7 @@ import {
   StoreUnavailableError,
 } from '../../errors.js';
 import type { SessionSnapshot } from '../provider.js';
-import { parseMeta, type StoredMeta } from './session-meta.js';
+import { parseExtras, parseMeta, type StoredMeta } from './session-meta.js';
 
 /**
  * A session under move by a rename across slot groups whose time is up: the caller settles the move (see
@@ -25,6 +25,16 @@ export class StaleMoveReply extends StoreUnavailableError {
 export class MoveCancelledReply extends StoreUnavailableError {
   constructor() {
     super('session store unavailable: the rename was cancelled by a recovery');
+  }
+}
+
+/**
+ * A bound session moving to another slot group (Cluster) was revoked meanwhile: the put refused it, and the
+ * rename ends it (see `cluster-rename.ts`). A StoreUnavailableError, should it ever reach the caller.
+ */
+export class RevokedInTransitReply extends StoreUnavailableError {
+  constructor() {
+    super('session store unavailable: the session was revoked while it moved');
   }
 }
 
@@ -55,6 +65,8 @@ export function mapRedisError(error: unknown): Error {
       return new StaleMoveReply(rest[0] as string, Number(rest[1]));
     case 'SSCANCELLED':
       return new MoveCancelledReply();
+    case 'SSREVOKED':
+      return new RevokedInTransitReply();
     default:
       return new StoreUnavailableError(`session store unavailable: Redis: ${message}`);
   }
@@ -81,13 +93,7 @@ export function parseHash(flat: readonly Buffer[]): {
 /** A session's hash as `read` answers it: the contract's snapshot (timestamps and values). */
 export function parseSnapshot(flat: readonly Buffer[]): SessionSnapshot {
   const { meta, values } = parseHash(flat);
-  return {
-    createdAt: meta.createdAt,
-    idleExpiresAt: meta.idleExpiresAt,
-    absoluteExpiresAt: meta.absoluteExpiresAt,
-    expiresAt: meta.expiresAt,
-    values,
-  };
+  return snapshot(meta, values);
 }
 
 /**
@@ -101,12 +107,24 @@ export function snapshotOf(hash: Record<string, Buffer>, now: number): SessionSn
   if (meta.expiresAt <= now || meta.moving) return undefined;
   const values = new Map<string, Uint8Array>();
   for (const field of Object.keys(hash)) if (field !== '') values.set(field, hash[field] as Buffer);
-  return {
+  return snapshot(meta, values);
+}
+
+function snapshot(meta: StoredMeta, values: Map<string, Uint8Array>): SessionSnapshot {
+  const base = {
     createdAt: meta.createdAt,
     idleExpiresAt: meta.idleExpiresAt,
     absoluteExpiresAt: meta.absoluteExpiresAt,
     expiresAt: meta.expiresAt,
     values,
+  };
+  // An unbound session with the policy's timeouts has no extras: its snapshot is what it always was.
+  if (meta.extras === '') return base;
+  const { binding, retimed } = parseExtras(meta.extras);
+  return {
+    ...base,
+    ...(retimed ? { idleTimeoutMs: meta.idleTimeoutMs } : {}),
+    ...(binding ? { binding } : {}),
   };
 }
 

@@ -1,21 +1,25 @@
-import type { SessionMeta } from '../provider.js';
+import type { SessionBinding, SessionMeta } from '../provider.js';
 
 /**
  * The field `""` of a session's hash: its timestamps as decimal numbers separated by spaces, readable with
  * `HGET sess:{t}:<sid> ""`:
  *
  *     <createdAt> <idleTimeoutMs> <idleExpiresAt> <absoluteExpiresAt> <bytes>[ m=<newSid>,<moveUntil>]
+ *       [ u=<handle>,<boundAt>,<userId>[,<label>]][ t=1]
  *
  * `bytes` is what the session counts against `maxSessionBytes` (keys plus values), kept so a commit checks
  * the limit from the keys it changes alone. `m=` is there only while a rename across slot groups moves the
- * session (Cluster). Anything after the five numbers is a named extra (`name=value`): a field added later
- * (a user binding, say) gets a name of its own, and the functions carry extras they do not know over.
+ * session (Cluster); `u=` while it is bound to a user (user id and label percent-encoded); `t=1` once
+ * `setTimeouts` gave it its own timeouts. Anything after the five numbers is a named extra (`name=value`):
+ * a field added later gets a name of its own, and the functions carry extras they do not know over.
  */
 export interface StoredMeta extends SessionMeta {
   readonly idleTimeoutMs: number;
   readonly bytes: number;
   /** True while a rename across slot groups moves the session (the meta has the two move fields). */
   readonly moving: boolean;
+  /** Everything after the five numbers, with its leading space; '' for an unbound session at rest. */
+  readonly extras: string;
 }
 
 /** Parses a meta string (a Buffer from Redis). */
@@ -35,6 +39,7 @@ export function parseMeta(raw: Buffer | string): StoredMeta {
   const idleExpiresAt = next();
   const absoluteExpiresAt = next();
   const bytes = next();
+  const extras = from > text.length ? '' : text.slice(from - 1);
   return {
     createdAt,
     idleTimeoutMs,
@@ -42,8 +47,34 @@ export function parseMeta(raw: Buffer | string): StoredMeta {
     absoluteExpiresAt,
     expiresAt: Math.min(idleExpiresAt, absoluteExpiresAt),
     bytes,
-    moving: text.includes(' m=', from - 1),
+    moving: extras !== '' && extras.includes(' m='),
+    extras,
   };
+}
+
+/** What the named extras say about a session: its binding and whether it has its own timeouts. */
+export function parseExtras(extras: string): { binding?: SessionBinding; retimed: boolean } {
+  const bound = / u=([^,\s]+),[^,\s]+,([^,\s]+)(,\S*)?/.exec(extras);
+  const retimed = / t=1(?: |$)/.test(extras);
+  if (!bound) return { retimed };
+  const [, handle, userId, label] = bound as unknown as [string, string, string, string | undefined];
+  const binding: SessionBinding =
+    label === undefined
+      ? { userId: unpercent(userId), handle }
+      : { userId: unpercent(userId), handle, label: unpercent(label.slice(1)) };
+  return { binding, retimed };
+}
+
+/** The extras a session takes along when it moves to another slot group: all but the move itself. */
+export const carriedExtras = (extras: string): string => extras.replace(/ m=\S+/, '');
+
+// The functions percent-encode every byte outside [A-Za-z0-9-_.~] of the UTF-8 text: back to bytes, then text.
+function unpercent(text: string): string {
+  if (!text.includes('%')) return text;
+  const latin1 = text.replace(/%([0-9A-F]{2})/g, (_, hex: string) =>
+    String.fromCharCode(Number.parseInt(hex, 16)),
+  );
+  return Buffer.from(latin1, 'latin1').toString('utf8');
 }
 
 /** The contract's view of the meta: the four timestamps only. */

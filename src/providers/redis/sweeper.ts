@@ -10,6 +10,8 @@ const GC_BATCH = 500;
  * (PEXPIREAT); what is left to sweep is the groups' deadline indexes, and the hashes of sessions that died by
  * the provider's clock before Redis's. A sweep asks every group for what is due, GC_BATCH at a time, until
  * none has any left. With several processes, each sweeps: a sweep that finds nothing costs 64 small calls.
+ * A bound session it removes leaves its user's index in the same call, and its 'expired' event comes back
+ * in that call's reply: expiry events are reported by whichever process's sweep reached the group first.
  */
 export class Sweeper {
   readonly #link: RedisLink;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { HELPERS } from './helpers.js';
 import { MOVE_FUNCTIONS } from './move-functions.js';
 import { SESSION_FUNCTIONS } from './session-functions.js';
+import { USER_FUNCTIONS } from './user-functions.js';
 
 /**
  * The provider's Redis functions (Redis >= 7.0 `FUNCTION LOAD`), one library. Functions rather than EVALSHA
@@ -16,9 +17,26 @@ import { SESSION_FUNCTIONS } from './session-functions.js';
  * anything: Redis does not undo the writes of a function that fails half-way.
  *
  * Replies: a session's timestamps travel as the meta string (see `session-meta.ts`); an error reply names
- * its case with an `SS…` code that `replies.ts` turns into the typed error.
+ * its case with an `SS…` code that `replies.ts` turns into the typed error. A call that began or ended
+ * user-bound sessions answers `{ 0, reply, events… }` instead (see `evented`, and `event-inbox.ts`): a reply
+ * of its own never starts with an integer, and a call that touched no bound session answers as before.
  */
-const BODY = HELPERS + SESSION_FUNCTIONS + MOVE_FUNCTIONS;
+const EVENTED = `
+local function evented(f)
+  return function(keys, args)
+    EVENTS = nil
+    local reply = f(keys, args)
+    if not EVENTS then return reply end
+    if reply == nil then reply = false end
+    local out = { 0, reply }
+    for i = 1, #EVENTS do out[i + 2] = EVENTS[i] end
+    EVENTS = nil
+    return out
+  end
+end
+`;
+
+const BODY = HELPERS + SESSION_FUNCTIONS + MOVE_FUNCTIONS + USER_FUNCTIONS + EVENTED;
 
 const FUNCTION_NAMES = [
   'read',
@@ -33,6 +51,10 @@ const FUNCTION_NAMES = [
   'drop',
   'unfreeze',
   'fence',
+  'bind',
+  'retime',
+  'sessions_of',
+  'revoke',
 ] as const;
 
 /** One of the library's functions. */
@@ -52,5 +74,5 @@ export const functionName = (name: FunctionName): string => `${LIBRARY_NAME}_${n
 export const LIBRARY_SOURCE = [
   `#!lua name=${LIBRARY_NAME}`,
   BODY,
-  ...FUNCTION_NAMES.map((name) => `redis.register_function('${functionName(name)}', ${name})`),
+  ...FUNCTION_NAMES.map((name) => `redis.register_function('${functionName(name)}', evented(${name}))`),
 ].join('\n');

@@ -26,7 +26,8 @@ local function init(keys, args)
     local base = string.sub(index, 1, -7)
     while redis.call('ZCARD', index) >= max_sessions do
       local soonest = redis.call('ZPOPMIN', index)
-      redis.call('DEL', base .. soonest[1])
+      local entry = soonest[1]
+      if #entry == 43 then redis.call('DEL', base .. entry) else end_entry(base, entry, now) end
       if tonumber(soonest[2]) <= now then expired = expired + 1 else evicted = evicted + 1 end
     end
   end
@@ -116,14 +117,19 @@ end
 -- Reply: meta | 0 expired | nil.
 local function rename(keys, args)
   local now = tonumber(args[1])
-  local old_index, old_sid = parts(keys[1])
-  local new_index, new_sid = parts(keys[2])
+  local old_index, old_sid, old_base = parts(keys[1])
+  local new_index, new_sid, new_base = parts(keys[2])
   local m, state = live(keys[1], old_index, old_sid, now)
   if not m then return state == 'expired' and 0 or nil end
   if keys[1] ~= keys[2] then
     if taken(keys[2], new_index, new_sid, now) then fail('SSEXISTS') end
     redis.call('RENAME', keys[1], keys[2])
-    redis.call('ZREM', old_index, old_sid)
+    redis.call('ZREM', old_index, member(old_sid, m))
+    if m.user then
+      -- The binding and its handle move with the session.
+      unindex(old_base, m.user, m.handle, old_sid)
+      redis.call('HSET', new_base .. 'user:' .. m.user, m.handle, new_sid)
+    end
   end
   save(keys[2], new_index, new_sid, m, now, true)
   return format_meta(m)
@@ -134,17 +140,21 @@ local function destroy(keys, args)
   local index, sid = parts(keys[1])
   local m, state = live(keys[1], index, sid, tonumber(args[1]))
   if not m then return state == 'expired' and -1 or 0 end
-  remove(keys[1], index, sid)
+  remove(keys[1], index, sid, m, 'destroyed', 'destroy')
   return 1
 end
 
--- KEYS: a group's index. ARGV: now, limit. Removes up to limit sessions whose deadline is <= now.
--- Reply: how many.
+-- KEYS: a group's index. ARGV: now, limit. Removes up to limit sessions whose deadline is <= now (a bound one
+-- with its user index entry and an 'expired' event). Reply: how many.
 local function gc(keys, args)
-  local index = keys[1]
+  local index, now = keys[1], tonumber(args[1])
   local base = string.sub(index, 1, -7)
   local due = redis.call('ZRANGE', index, '-inf', args[1], 'BYSCORE', 'LIMIT', 0, tonumber(args[2]))
-  for i = 1, #due do redis.call('DEL', base .. due[i]) end
+  for i = 1, #due do
+    local entry = due[i]
+    -- An unbound session's entry is its id (43 characters): removed as it always was.
+    if #entry == 43 then redis.call('DEL', base .. entry) else end_entry(base, entry, now) end
+  end
   call_chunked('ZREM', index, due)
   return #due
 end
