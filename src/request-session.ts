@@ -16,12 +16,10 @@ import { type RequestLink, type SessionHost, SessionWrites } from './session-wri
 import { generateSid } from './sid.js';
 import { addSessionParam } from './transport/url.js';
 
-/** A value of the snapshot: its bytes as stored, decoded on first `get` only (most requests read few keys). */
-interface Entry {
-  bytes: Uint8Array | undefined;
-  value: unknown;
-  decoded: boolean;
-}
+/** Stands for the bytes of a value this request knows decoded only (an `incr`'s answer): encoded on demand. */
+const LOCAL = Symbol('decoded only');
+type Stored = Uint8Array | typeof LOCAL;
+const NO_VALUES: ReadonlyMap<string, Stored> = new Map();
 
 /**
  * The session a request works on (the `Session` of the public API): the snapshot's values and the view
@@ -33,7 +31,14 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
   readonly writes: SessionWrites;
   #isNew: boolean;
   #destroyed = false;
-  readonly #entries = new Map<string, Entry>();
+  /**
+   * The request's view of the keys: the snapshot's own map (never changed: a provider may share it) until the
+   * first change, then a copy of this request's. A read-only request copies nothing.
+   */
+  #values: ReadonlyMap<string, Stored> = NO_VALUES;
+  #ownValues = false;
+  /** Values decoded by `get` (on first use only: most requests read few keys), set or incremented. */
+  #decoded: Map<string, unknown> | undefined;
   #absoluteExpiresAt: number;
   /** The idle deadline as last known: the snapshot's, until this request slides it. */
   #idleExpiresAt: number;
@@ -49,9 +54,7 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
     const now = host.now();
     if (snapshot) {
       this.#isNew = false;
-      for (const [key, bytes] of snapshot.values) {
-        this.#entries.set(key, { bytes, value: undefined, decoded: false });
-      }
+      this.#values = snapshot.values;
       this.#idleTimeoutMs = snapshot.idleTimeoutMs ?? host.policy.idleTimeoutMs;
       this.#binding = snapshot.binding;
       const lastSlide = snapshot.idleExpiresAt - this.#idleTimeoutMs;
@@ -91,22 +94,25 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
 
   get<K extends SessionKey<Data>>(key: K): Data[K] | undefined {
     if (this.#destroyed) return undefined;
-    const entry = this.#entries.get(key);
-    if (!entry) return undefined;
-    if (!entry.decoded) {
-      entry.value = decodeValue(entry.bytes as Uint8Array);
-      entry.decoded = true;
+    const decoded = this.#decoded;
+    if (decoded !== undefined) {
+      const value = decoded.get(key);
+      if (value !== undefined || decoded.has(key)) return value as Data[K];
     }
-    return entry.value as Data[K];
+    const bytes = this.#values.get(key);
+    if (bytes === undefined || bytes === LOCAL) return undefined;
+    const value = decodeValue(bytes);
+    (this.#decoded ??= new Map()).set(key, value);
+    return value as Data[K];
   }
 
   has(key: SessionKey<Data>): boolean {
-    return !this.#destroyed && this.#entries.has(key);
+    return !this.#destroyed && this.#values.has(key);
   }
 
   keys(): SessionKey<Data>[] {
     if (this.#destroyed) return [];
-    return [...this.#entries.keys()].filter((key) => !key.startsWith(FLASH_PREFIX)) as SessionKey<Data>[];
+    return [...this.#values.keys()].filter((key) => !key.startsWith(FLASH_PREFIX)) as SessionKey<Data>[];
   }
 
   get userId(): string | undefined {
@@ -162,14 +168,16 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
         `the value of "${key}" is ${bytes.byteLength} bytes, over the limit of ${this.#host.maxValueBytes}`,
       );
     }
-    this.#entries.set(key, { bytes, value, decoded: true });
+    this.#own().set(key, bytes);
+    (this.#decoded ??= new Map()).set(key, value);
     this.writes.set(key, bytes);
   }
 
   delete(key: SessionKey<Data>): void {
     this.#assertWritable();
     checkKey(key);
-    this.#entries.delete(key);
+    this.#own().delete(key);
+    this.#decoded?.delete(key);
     this.writes.delete(key);
   }
 
@@ -185,7 +193,8 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
       result = await this.writes.incr(key, by);
       if (result === null) throw new SessionDestroyedError('the session disappeared during incr');
     }
-    this.#entries.set(key, { bytes: undefined, value: result, decoded: true });
+    this.#own().set(key, LOCAL);
+    (this.#decoded ??= new Map()).set(key, result);
     return result;
   }
 
@@ -215,7 +224,9 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
     if (meta === null) {
       // The old session vanished meanwhile: carry this request's view into a new session under the new id.
       this.#startOver(newSid, false);
-      for (const [key, entry] of this.#entries) this.writes.set(key, entry.bytes ?? encodeValue(entry.value));
+      for (const [key, bytes] of this.#values) {
+        this.writes.set(key, bytes === LOCAL ? encodeValue(this.#decoded?.get(key)) : bytes);
+      }
       return;
     }
     this.writes.renamedTo(newSid);
@@ -226,7 +237,7 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.writes.discardPending();
-    this.#entries.clear();
+    this.#forgetValues();
     this.#binding = undefined;
     this.#link.onDestroyed();
     if (!this.writes.stored) return;
@@ -264,9 +275,24 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
   }
 
   #clear(): void {
-    this.#entries.clear();
+    this.#forgetValues();
     this.writes.discardPending();
     this.#isNew = true;
+  }
+
+  /** The view, as this request's own map (copied from the snapshot's on the first change). */
+  #own(): Map<string, Stored> {
+    if (!this.#ownValues) {
+      this.#values = new Map(this.#values);
+      this.#ownValues = true;
+    }
+    return this.#values as Map<string, Stored>;
+  }
+
+  #forgetValues(): void {
+    this.#values = NO_VALUES;
+    this.#ownValues = false;
+    this.#decoded = undefined;
   }
 
   #assertWritable(): void {

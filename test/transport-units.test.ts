@@ -250,6 +250,26 @@ describe('beforeHeaders', () => {
     expect(response.headers.getSetCookie()).toEqual(['app=1', 's0=1']);
     expect(response.headers.get('vary')).toBe('Origin, Cookie');
   });
+
+  it('runs object hooks and hooks added after a framework wrapped writeHead, each once, in order', async () => {
+    const ran: string[] = [];
+    server = await listen((_req, res) => {
+      beforeHeaders(res, { beforeHeaders: (sink) => (ran.push('first'), sink.appendSetCookie('a=1')) });
+      // A framework wraps writeHead after us (as on-headers does): the next hook joins the same run.
+      const wrapped = res.writeHead;
+      res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+        ran.push('framework');
+        return (wrapped as (...a: unknown[]) => ServerResponse).apply(this, args);
+      } as typeof res.writeHead;
+      beforeHeaders(res, (sink) => (ran.push('second'), sink.appendSetCookie('b=1')));
+      beforeHeaders(res, { beforeHeaders: (sink) => (ran.push('third'), sink.appendSetCookie('c=1')) });
+      res.end('ok');
+    });
+    const response = await fetch(server.url);
+    await response.text();
+    expect(ran).toEqual(['framework', 'first', 'second', 'third']);
+    expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=1', 'c=1']);
+  });
 });
 
 describe('ids the client sends', () => {
