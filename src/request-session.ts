@@ -1,4 +1,4 @@
-import { decodeValue, encodeValue } from './codec.js';
+import { encodeValue } from './codec.js';
 import { SessionDestroyedError, SessionTooLargeError } from './errors.js';
 import { checkIncrAmount, checkKey } from './providers/contract-checks.js';
 import type { SessionBinding, SessionSnapshot } from './providers/provider.js';
@@ -12,14 +12,10 @@ import type {
   SetUserOptions,
 } from './session.js';
 import { bindUser, FLASH_PREFIX, retime } from './session-user.js';
+import { SessionView } from './session-view.js';
 import { type RequestLink, type SessionHost, SessionWrites } from './session-writes.js';
 import { generateSid } from './sid.js';
 import { addSessionParam } from './transport/url.js';
-
-/** Stands for the bytes of a value this request knows decoded only (an `incr`'s answer): encoded on demand. */
-const LOCAL = Symbol('decoded only');
-type Stored = Uint8Array | typeof LOCAL;
-const NO_VALUES: ReadonlyMap<string, Stored> = new Map();
 
 /**
  * The session a request works on (the `Session` of the public API): the snapshot's values and the view
@@ -31,14 +27,8 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
   readonly writes: SessionWrites;
   #isNew: boolean;
   #destroyed = false;
-  /**
-   * The request's view of the keys: the snapshot's own map (never changed: a provider may share it) until the
-   * first change, then a copy of this request's. A read-only request copies nothing.
-   */
-  #values: ReadonlyMap<string, Stored> = NO_VALUES;
-  #ownValues = false;
-  /** Values decoded by `get` (on first use only: most requests read few keys), set or incremented. */
-  #decoded: Map<string, unknown> | undefined;
+  /** The keys as this request sees them: see session-view.ts. */
+  readonly #view: SessionView;
   #absoluteExpiresAt: number;
   /** The idle deadline as last known: the snapshot's, until this request slides it. */
   #idleExpiresAt: number;
@@ -54,7 +44,7 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
     const now = host.now();
     if (snapshot) {
       this.#isNew = false;
-      this.#values = snapshot.values;
+      this.#view = new SessionView(snapshot.values);
       this.#idleTimeoutMs = snapshot.idleTimeoutMs ?? host.policy.idleTimeoutMs;
       this.#binding = snapshot.binding;
       const lastSlide = snapshot.idleExpiresAt - this.#idleTimeoutMs;
@@ -63,6 +53,7 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
       this.#idleExpiresAt = snapshot.idleExpiresAt;
     } else {
       this.#isNew = true;
+      this.#view = new SessionView();
       this.#idleTimeoutMs = host.policy.idleTimeoutMs;
       this.writes = new SessionWrites(host, link, sid, false, false);
       this.#absoluteExpiresAt = now + host.policy.absoluteTimeoutMs;
@@ -94,25 +85,16 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
 
   get<K extends SessionKey<Data>>(key: K): Data[K] | undefined {
     if (this.#destroyed) return undefined;
-    const decoded = this.#decoded;
-    if (decoded !== undefined) {
-      const value = decoded.get(key);
-      if (value !== undefined || decoded.has(key)) return value as Data[K];
-    }
-    const bytes = this.#values.get(key);
-    if (bytes === undefined || bytes === LOCAL) return undefined;
-    const value = decodeValue(bytes);
-    (this.#decoded ??= new Map()).set(key, value);
-    return value as Data[K];
+    return this.#view.get(key) as Data[K] | undefined;
   }
 
   has(key: SessionKey<Data>): boolean {
-    return !this.#destroyed && this.#values.has(key);
+    return !this.#destroyed && this.#view.has(key);
   }
 
   keys(): SessionKey<Data>[] {
     if (this.#destroyed) return [];
-    return [...this.#values.keys()].filter((key) => !key.startsWith(FLASH_PREFIX)) as SessionKey<Data>[];
+    return [...this.#view.keys()].filter((key) => !key.startsWith(FLASH_PREFIX)) as SessionKey<Data>[];
   }
 
   get userId(): string | undefined {
@@ -168,16 +150,14 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
         `the value of "${key}" is ${bytes.byteLength} bytes, over the limit of ${this.#host.maxValueBytes}`,
       );
     }
-    this.#own().set(key, bytes);
-    (this.#decoded ??= new Map()).set(key, value);
+    this.#view.set(key, value, bytes);
     this.writes.set(key, bytes);
   }
 
   delete(key: SessionKey<Data>): void {
     this.#assertWritable();
     checkKey(key);
-    this.#own().delete(key);
-    this.#decoded?.delete(key);
+    this.#view.delete(key);
     this.writes.delete(key);
   }
 
@@ -193,8 +173,7 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
       result = await this.writes.incr(key, by);
       if (result === null) throw new SessionDestroyedError('the session disappeared during incr');
     }
-    this.#own().set(key, LOCAL);
-    (this.#decoded ??= new Map()).set(key, result);
+    this.#view.setDecoded(key, result);
     return result;
   }
 
@@ -224,9 +203,7 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
     if (meta === null) {
       // The old session vanished meanwhile: carry this request's view into a new session under the new id.
       this.#startOver(newSid, false);
-      for (const [key, bytes] of this.#values) {
-        this.writes.set(key, bytes === LOCAL ? encodeValue(this.#decoded?.get(key)) : bytes);
-      }
+      for (const [key, bytes] of this.#view.encoded()) this.writes.set(key, bytes);
       return;
     }
     this.writes.renamedTo(newSid);
@@ -237,7 +214,7 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.writes.discardPending();
-    this.#forgetValues();
+    this.#view.clear();
     this.#binding = undefined;
     this.#link.onDestroyed();
     if (!this.writes.stored) return;
@@ -275,26 +252,12 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
   }
 
   #clear(): void {
-    this.#forgetValues();
+    this.#view.clear();
     this.writes.discardPending();
     this.#isNew = true;
   }
 
   /** The view, as this request's own map (copied from the snapshot's on the first change). */
-  #own(): Map<string, Stored> {
-    if (!this.#ownValues) {
-      this.#values = new Map(this.#values);
-      this.#ownValues = true;
-    }
-    return this.#values as Map<string, Stored>;
-  }
-
-  #forgetValues(): void {
-    this.#values = NO_VALUES;
-    this.#ownValues = false;
-    this.#decoded = undefined;
-  }
-
   #assertWritable(): void {
     if (this.#destroyed) throw new SessionDestroyedError();
   }

@@ -83,12 +83,12 @@ export class SessionWrites {
   }
 
   set(key: string, bytes: Uint8Array): void {
-    (this.#pending ??= new Map()).set(key, bytes);
+    this.#pendingChanges().set(key, bytes);
     this.#afterChange();
   }
 
   delete(key: string): void {
-    (this.#pending ??= new Map()).set(key, DELETED);
+    this.#pendingChanges().set(key, DELETED);
     this.#afterChange();
   }
 
@@ -190,6 +190,11 @@ export class SessionWrites {
     this.#track(this.#host.provider.commit(this.#sid, delta ?? {}), background);
   }
 
+  #pendingChanges(): Map<string, Uint8Array | typeof DELETED> {
+    if (this.#pending === undefined) this.#pending = new Map();
+    return this.#pending;
+  }
+
   #afterChange(): void {
     // After the headers, nothing else will flush: do it once this tick's changes are collected.
     if (this.#link.headersWritten && !this.#lateFlushQueued) {
@@ -226,7 +231,8 @@ export class SessionWrites {
   #track(write: Promise<SessionMeta | null>, background: boolean): void {
     // One derived promise per write (this runs for every commit under load): it settles the same way
     // whatever the write did and takes itself out of the in-flight set.
-    const inflight = (this.#inflight ??= new Set());
+    if (this.#inflight === undefined) this.#inflight = new Set();
+    const inflight = this.#inflight;
     const tracked: Promise<void> = write.then(
       () => {
         inflight.delete(tracked);
