@@ -34,6 +34,8 @@ export function encodeValue(value: unknown): Uint8Array {
 
 /** Decodes one session value encoded by {@link encodeValue}. Throws `InvalidArgumentError` for bytes that are not one. */
 export function decodeValue(bytes: Uint8Array): unknown {
+  const small = decodeSmall(bytes);
+  if (small !== NOT_SMALL) return small;
   try {
     return packr.unpack(bytes);
   } catch (error) {
@@ -41,4 +43,37 @@ export function decodeValue(bytes: Uint8Array): unknown {
       `not an encoded session value: ${(error as Error)?.message ?? String(error)}`,
     );
   }
+}
+
+const NOT_SMALL = Symbol('not small');
+/** The longest string decoded without msgpackr. */
+const SMALL_STRING = 16;
+
+/**
+ * The values most sessions hold, a small number, a flag or a short ASCII string, decoded without msgpackr:
+ * `unpack` sets up its reader state on every call, which cost more than these few bytes take to read, and a
+ * request decodes each key it reads. Exactly what msgpackr decodes them to (test/codec.test.ts compares); any
+ * other bytes go to msgpackr.
+ */
+function decodeSmall(bytes: Uint8Array): unknown {
+  const length = bytes.length;
+  if (length === 0) return NOT_SMALL;
+  const head = bytes[0] as number;
+  if (length === 1) {
+    if (head < 0x80) return head; // positive fixint
+    if (head >= 0xe0) return head - 0x100; // negative fixint
+    if (head === 0xc0) return null;
+    if (head === 0xc2) return false;
+    if (head === 0xc3) return true;
+    return NOT_SMALL;
+  }
+  // fixstr of ASCII only: one byte per character.
+  if (head < 0xa0 || head > 0xbf || head - 0xa0 !== length - 1 || length - 1 > SMALL_STRING) return NOT_SMALL;
+  let text = '';
+  for (let i = 1; i < length; i++) {
+    const code = bytes[i] as number;
+    if (code >= 0x80) return NOT_SMALL;
+    text += String.fromCharCode(code);
+  }
+  return text;
 }

@@ -1,4 +1,4 @@
-import { decodeValue, encodeValue } from './codec.js';
+import { encodeValue } from './codec.js';
 import { SessionDestroyedError, SessionTooLargeError } from './errors.js';
 import { checkIncrAmount, checkKey } from './providers/contract-checks.js';
 import type { SessionBinding, SessionSnapshot } from './providers/provider.js';
@@ -12,16 +12,10 @@ import type {
   SetUserOptions,
 } from './session.js';
 import { bindUser, FLASH_PREFIX, retime } from './session-user.js';
+import { SessionView } from './session-view.js';
 import { type RequestLink, type SessionHost, SessionWrites } from './session-writes.js';
 import { generateSid } from './sid.js';
 import { addSessionParam } from './transport/url.js';
-
-/** A value of the snapshot: its bytes as stored, decoded on first `get` only (most requests read few keys). */
-interface Entry {
-  bytes: Uint8Array | undefined;
-  value: unknown;
-  decoded: boolean;
-}
 
 /**
  * The session a request works on (the `Session` of the public API): the snapshot's values and the view
@@ -33,7 +27,8 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
   readonly writes: SessionWrites;
   #isNew: boolean;
   #destroyed = false;
-  readonly #entries = new Map<string, Entry>();
+  /** The keys as this request sees them: see session-view.ts. */
+  readonly #view: SessionView;
   #absoluteExpiresAt: number;
   /** The idle deadline as last known: the snapshot's, until this request slides it. */
   #idleExpiresAt: number;
@@ -49,9 +44,7 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
     const now = host.now();
     if (snapshot) {
       this.#isNew = false;
-      for (const [key, bytes] of snapshot.values) {
-        this.#entries.set(key, { bytes, value: undefined, decoded: false });
-      }
+      this.#view = new SessionView(snapshot.values);
       this.#idleTimeoutMs = snapshot.idleTimeoutMs ?? host.policy.idleTimeoutMs;
       this.#binding = snapshot.binding;
       const lastSlide = snapshot.idleExpiresAt - this.#idleTimeoutMs;
@@ -60,6 +53,7 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
       this.#idleExpiresAt = snapshot.idleExpiresAt;
     } else {
       this.#isNew = true;
+      this.#view = new SessionView();
       this.#idleTimeoutMs = host.policy.idleTimeoutMs;
       this.writes = new SessionWrites(host, link, sid, false, false);
       this.#absoluteExpiresAt = now + host.policy.absoluteTimeoutMs;
@@ -91,22 +85,16 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
 
   get<K extends SessionKey<Data>>(key: K): Data[K] | undefined {
     if (this.#destroyed) return undefined;
-    const entry = this.#entries.get(key);
-    if (!entry) return undefined;
-    if (!entry.decoded) {
-      entry.value = decodeValue(entry.bytes as Uint8Array);
-      entry.decoded = true;
-    }
-    return entry.value as Data[K];
+    return this.#view.get(key) as Data[K] | undefined;
   }
 
   has(key: SessionKey<Data>): boolean {
-    return !this.#destroyed && this.#entries.has(key);
+    return !this.#destroyed && this.#view.has(key);
   }
 
   keys(): SessionKey<Data>[] {
     if (this.#destroyed) return [];
-    return [...this.#entries.keys()].filter((key) => !key.startsWith(FLASH_PREFIX)) as SessionKey<Data>[];
+    return [...this.#view.keys()].filter((key) => !key.startsWith(FLASH_PREFIX)) as SessionKey<Data>[];
   }
 
   get userId(): string | undefined {
@@ -162,14 +150,14 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
         `the value of "${key}" is ${bytes.byteLength} bytes, over the limit of ${this.#host.maxValueBytes}`,
       );
     }
-    this.#entries.set(key, { bytes, value, decoded: true });
+    this.#view.set(key, value, bytes);
     this.writes.set(key, bytes);
   }
 
   delete(key: SessionKey<Data>): void {
     this.#assertWritable();
     checkKey(key);
-    this.#entries.delete(key);
+    this.#view.delete(key);
     this.writes.delete(key);
   }
 
@@ -185,7 +173,7 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
       result = await this.writes.incr(key, by);
       if (result === null) throw new SessionDestroyedError('the session disappeared during incr');
     }
-    this.#entries.set(key, { bytes: undefined, value: result, decoded: true });
+    this.#view.setDecoded(key, result);
     return result;
   }
 
@@ -215,7 +203,7 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
     if (meta === null) {
       // The old session vanished meanwhile: carry this request's view into a new session under the new id.
       this.#startOver(newSid, false);
-      for (const [key, entry] of this.#entries) this.writes.set(key, entry.bytes ?? encodeValue(entry.value));
+      for (const [key, bytes] of this.#view.encoded()) this.writes.set(key, bytes);
       return;
     }
     this.writes.renamedTo(newSid);
@@ -226,7 +214,7 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.writes.discardPending();
-    this.#entries.clear();
+    this.#view.clear();
     this.#binding = undefined;
     this.#link.onDestroyed();
     if (!this.writes.stored) return;
@@ -264,11 +252,12 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
   }
 
   #clear(): void {
-    this.#entries.clear();
+    this.#view.clear();
     this.writes.discardPending();
     this.#isNew = true;
   }
 
+  /** The view, as this request's own map (copied from the snapshot's on the first change). */
   #assertWritable(): void {
     if (this.#destroyed) throw new SessionDestroyedError();
   }

@@ -40,8 +40,9 @@ const DELETED = Symbol('deleted');
 export class SessionWrites {
   readonly #host: SessionHost;
   readonly #link: RequestLink;
-  readonly #pending = new Map<string, Uint8Array | typeof DELETED>();
-  readonly #inflight = new Set<Promise<void>>();
+  // Both made on first use: most requests change nothing, or only increment.
+  #pending: Map<string, Uint8Array | typeof DELETED> | undefined;
+  #inflight: Set<Promise<void>> | undefined;
   #sid: string;
   #error: unknown;
   /** True once the store holds (or has been sent the creation of) the id. */
@@ -82,12 +83,12 @@ export class SessionWrites {
   }
 
   set(key: string, bytes: Uint8Array): void {
-    this.#pending.set(key, bytes);
+    this.#pendingChanges().set(key, bytes);
     this.#afterChange();
   }
 
   delete(key: string): void {
-    this.#pending.set(key, DELETED);
+    this.#pendingChanges().set(key, DELETED);
     this.#afterChange();
   }
 
@@ -113,7 +114,8 @@ export class SessionWrites {
    * before anything is awaited, so the store applies them in that order. Resolves null when the session
    * is gone at the store.
    */
-  async incr(key: string, by: number): Promise<number | null> {
+  incr(key: string, by: number): Promise<number | null> {
+    // Not `async`: the usual case hands the provider's promise straight back, one promise fewer per request.
     let created: Promise<unknown> | undefined;
     if (this.#stored) this.flushNow();
     else created = this.#sendInit(false);
@@ -121,13 +123,13 @@ export class SessionWrites {
     const result = this.#host.provider.incr(this.#sid, key, by);
     if (created === undefined) return result;
     // If the creation failed (too large, overload), that is the error to report, not the increment's null.
-    const [, value] = await Promise.all([created, result]);
-    return value;
+    return Promise.all([created, result]).then(([, value]) => value);
   }
 
   /** Resolves once every write sent so far was answered (failures included). */
   async settle(): Promise<void> {
-    while (this.#inflight.size > 0) await Promise.all([...this.#inflight]);
+    const inflight = this.#inflight;
+    while (inflight !== undefined && inflight.size > 0) await Promise.all([...inflight]);
   }
 
   /** The first failure of a write since the last call, if any, and forgets it. */
@@ -154,7 +156,7 @@ export class SessionWrites {
 
   /** Pending changes are dropped (destroy, or regenerate without the data). */
   discardPending(): void {
-    this.#pending.clear();
+    this.#pending?.clear();
   }
 
   /** From now on the writes go to `sid`, which the store does not hold yet (a new session). */
@@ -173,7 +175,7 @@ export class SessionWrites {
 
   #flush(background: boolean): void {
     if (!this.#stored) {
-      if (this.#pending.size === 0) return;
+      if (this.#pending === undefined || this.#pending.size === 0) return;
       if (this.#link.headersWritten && !this.#link.lateDeliveryPossible) {
         // The id can no longer reach the client: storing it would only create an orphan.
         this.#pending.clear();
@@ -186,6 +188,11 @@ export class SessionWrites {
     if (delta === undefined && !(this.#slideDue && !this.#slid)) return;
     this.#slid = true;
     this.#track(this.#host.provider.commit(this.#sid, delta ?? {}), background);
+  }
+
+  #pendingChanges(): Map<string, Uint8Array | typeof DELETED> {
+    if (this.#pending === undefined) this.#pending = new Map();
+    return this.#pending;
   }
 
   #afterChange(): void {
@@ -209,30 +216,33 @@ export class SessionWrites {
   }
 
   #takeDelta(): SessionDelta | undefined {
-    if (this.#pending.size === 0) return undefined;
+    const pending = this.#pending;
+    if (pending === undefined || pending.size === 0) return undefined;
     const set: [string, Uint8Array][] = [];
     const del: string[] = [];
-    for (const [key, bytes] of this.#pending) {
+    for (const [key, bytes] of pending) {
       if (bytes === DELETED) del.push(key);
       else set.push([key, bytes]);
     }
-    this.#pending.clear();
+    pending.clear();
     return { ...(set.length > 0 ? { set } : {}), ...(del.length > 0 ? { delete: del } : {}) };
   }
 
   #track(write: Promise<SessionMeta | null>, background: boolean): void {
     // One derived promise per write (this runs for every commit under load): it settles the same way
     // whatever the write did and takes itself out of the in-flight set.
+    if (this.#inflight === undefined) this.#inflight = new Set();
+    const inflight = this.#inflight;
     const tracked: Promise<void> = write.then(
       () => {
-        this.#inflight.delete(tracked);
+        inflight.delete(tracked);
       },
       (error: unknown) => {
-        this.#inflight.delete(tracked);
+        inflight.delete(tracked);
         if (this.#error === undefined) this.#error = error;
         if (background) this.#host.reportError(error);
       },
     );
-    this.#inflight.add(tracked);
+    inflight.add(tracked);
   }
 }

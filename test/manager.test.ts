@@ -147,6 +147,28 @@ describe('the manager per request', () => {
     });
   });
 
+  it('a failed read is not shared with a later start(): thrown or rejected, the next call reads again', async () => {
+    const { url, m } = await serve(async (m, req, res) => {
+      const provider = m.provider as { read: (sid: string) => Promise<unknown> };
+      const read = provider.read.bind(m.provider);
+      const failures: string[] = [];
+      // A provider that throws instead of rejecting breaks the contract; start() must not keep that load.
+      provider.read = () => {
+        throw new Error('thrown');
+      };
+      await m.start(req, res).catch((error: Error) => failures.push(error.message));
+      provider.read = () => Promise.reject(new Error('rejected'));
+      await m.start(req, res).catch((error: Error) => failures.push(error.message));
+      provider.read = read;
+      const session = await m.start(req, res);
+      return { failures, isNew: session.isNew, same: (await m.start(req, res)) === session };
+    });
+    const sid = generateSid();
+    await m.provider.init(sid, m.policy);
+    const response = await fetch(url, { headers: { cookie: `sid=${sid}` } });
+    expect(await response.json()).toEqual({ failures: ['thrown', 'rejected'], isNew: false, same: true });
+  });
+
   it('destroy() called while start() is loading destroys the session start() resolves', async () => {
     const { url, m } = await serve(async (m, req, res) => {
       const loading = m.start(req, res);

@@ -8,7 +8,7 @@ import {
   type SessionManager,
   type SessionManagerBaseOptions,
 } from '../src/index.js';
-import { beforeHeaders } from '../src/transport/before-headers.js';
+import { beforeHeaders, type HeaderSink } from '../src/transport/before-headers.js';
 import { isSecureRequest } from '../src/transport/cookie.js';
 import { createHeaderTransport } from '../src/transport/header.js';
 import { createUrlTransport } from '../src/transport/url.js';
@@ -249,6 +249,30 @@ describe('beforeHeaders', () => {
     });
     expect(response.headers.getSetCookie()).toEqual(['app=1', 's0=1']);
     expect(response.headers.get('vary')).toBe('Origin, Cookie');
+  });
+
+  it('runs object hooks and hooks added after a framework wrapped writeHead, each once, in order', async () => {
+    const ran: string[] = [];
+    const hook = (name: string, cookie: string) => (sink: HeaderSink) => {
+      ran.push(name);
+      sink.appendSetCookie(cookie);
+    };
+    server = await listen((_req, res) => {
+      beforeHeaders(res, { beforeHeaders: hook('first', 'a=1') });
+      // A framework wraps writeHead after us (as on-headers does): the next hook joins the same run.
+      const wrapped = res.writeHead;
+      res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+        ran.push('framework');
+        return (wrapped as (...a: unknown[]) => ServerResponse).apply(this, args);
+      } as typeof res.writeHead;
+      beforeHeaders(res, hook('second', 'b=1'));
+      beforeHeaders(res, { beforeHeaders: hook('third', 'c=1') });
+      res.end('ok');
+    });
+    const response = await fetch(server.url);
+    await response.text();
+    expect(ran).toEqual(['framework', 'first', 'second', 'third']);
+    expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=1', 'c=1']);
   });
 });
 

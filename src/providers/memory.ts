@@ -24,7 +24,7 @@ import type {
   UserSessionInfo,
 } from './provider.js';
 import { resolveProviderOptions } from './provider-options.js';
-import { meta } from './session-record.js';
+import { expiresAt } from './session-record.js';
 import { SessionTable } from './session-table.js';
 import { setSessionTimeouts } from './session-timeouts.js';
 import { publicBinding } from './user-index.js';
@@ -69,8 +69,15 @@ export class MemoryProvider implements SessionProvider {
     checkSid(sid);
     const record = this.#table.read(sid, this.#now());
     if (!record) return null;
-    // A copy of the values: the caller keeps its snapshot for a whole request while others commit.
-    const snapshot: SessionSnapshot = { ...meta(record), values: new Map(record.values) };
+    // A copy of the values: the caller keeps its snapshot for a whole request while others commit. Built as one
+    // object (not `meta()` spread into another): this runs for every request.
+    const snapshot: SessionSnapshot = {
+      createdAt: record.createdAt,
+      idleExpiresAt: record.idleExpiresAt,
+      absoluteExpiresAt: record.absoluteExpiresAt,
+      expiresAt: expiresAt(record),
+      values: new Map(record.values),
+    };
     if (record.binding === undefined && record.retimed === undefined) return snapshot;
     return {
       ...snapshot,

@@ -17,6 +17,12 @@ export type IdOutcome =
       /** Ms until the session dies unless used again. */
       readonly expiresInMs: number;
     }
+  /**
+   * The store holds the session and the client already has its id and deadline (nothing changed, nothing
+   * rolled): nothing to send but `Vary`. Its own kind, so that the usual response signs nothing and builds no
+   * outcome (a shared constant).
+   */
+  | { readonly kind: 'unchanged' }
   /** The session was destroyed in this request: the client should forget its id. */
   | { readonly kind: 'ended' }
   /** Nothing is stored (a new session nobody wrote to): nothing to tell the client. */

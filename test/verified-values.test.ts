@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { generateSid } from '../src/sid.js';
+import { createIdSigner, VERIFIED_GENERATION_SIZE } from '../src/transport/signing.js';
+import { VerifiedValues } from '../src/transport/verified-values.js';
+
+// The signer remembers the values that verified, so a repeated cookie costs a Map lookup instead of an HMAC.
+// What must hold: a remembered value is exactly one that verified, nothing else is ever accepted through the
+// memory, and the memory is bounded.
+
+const value = (i: number) => `${String(i).padStart(43, 'x')}.signature-${i}`;
+const sid = (i: number) => String(i).padStart(43, 'x');
+
+describe('VerifiedValues', () => {
+  it('holds at most two generations, and keeps the values in use', () => {
+    const verified = new VerifiedValues(100);
+    for (let i = 0; i < 1_000; i++) {
+      verified.add(value(i), sid(i));
+      // Value 0 is used all along: every lookup moves it to the young generation, so it is never dropped.
+      expect(verified.get(value(0))).toBe(sid(0));
+      expect(verified.size).toBeLessThanOrEqual(200);
+    }
+    expect(verified.get(value(1))).toBeUndefined();
+    expect(verified.get(value(999))).toBe(sid(999));
+  });
+
+  it('answers only the exact value that verified', () => {
+    const verified = new VerifiedValues(10);
+    verified.add(value(1), sid(1));
+    expect(verified.get(value(1))).toBe(sid(1));
+    expect(verified.get(`${sid(1)}.signature-2`)).toBeUndefined();
+    expect(verified.get(`${value(1)} `)).toBeUndefined();
+    expect(verified.get(sid(1))).toBeUndefined();
+  });
+
+  it('keeps nothing for an id that is not the head of its value, or a value a copy would change', () => {
+    const verified = new VerifiedValues(10);
+    verified.add(value(1), sid(2));
+    verified.add(`${sid(3)}\ud800.sig`, sid(3));
+    expect(verified.size).toBe(0);
+  });
+});
+
+describe('createIdSigner with remembered values', () => {
+  it('still refuses a forged signature for an id whose real one was remembered', () => {
+    const signer = createIdSigner(['current', 'retired']);
+    const id = generateSid();
+    const signed = signer.sign(id);
+    expect(signer.unsign(signed)).toBe(id);
+    expect(signer.unsign(signed)).toBe(id);
+    const forged = `${id}.${'A'.repeat(signed.length - id.length - 1)}`;
+    expect(signer.unsign(forged)).toBeNull();
+    expect(signer.unsign(createIdSigner('other').sign(id))).toBeNull();
+    expect(signer.unsign(`${signed}x`)).toBeNull();
+  });
+
+  it('accepts every value it signed, past the bound of what it remembers', () => {
+    const signer = createIdSigner('s');
+    const ids = Array.from({ length: 2 * VERIFIED_GENERATION_SIZE + 10 }, () => generateSid());
+    const signed = ids.map((id) => signer.sign(id));
+    for (const [i, v] of signed.entries()) expect(signer.unsign(v)).toBe(ids[i]);
+    // The first ones were forgotten: they verify again by HMAC, with the same answer.
+    for (const [i, v] of signed.slice(0, 10).entries()) expect(signer.unsign(v)).toBe(ids[i]);
+  });
+});
