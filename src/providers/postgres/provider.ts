@@ -168,6 +168,10 @@ export class PostgresProvider implements SessionProvider {
     // Drawn here for every binding, used by the database only when the session is not bound to `userId` yet.
     const handle = randomBytes(16).toString('base64url');
     const op: BatchOp = { kind: OpKind.Bind, sid, arg: userId, arg2: handle, arg3: label };
+    // Queued at once (in call order) unless a revocation of this user is under way: then after it (a login
+    // racing with "log out everywhere" survives it, as on the other providers).
+    const revoking = this.#users.revocationOf(userId);
+    if (revoking) await revoking;
     return (await this.#queue.call(op)) as SessionBinding | null;
   }
 
@@ -197,7 +201,7 @@ export class PostgresProvider implements SessionProvider {
     this.#enter();
     checkUserId(userId);
     if (except !== undefined) checkHandle(except);
-    return this.#users.revoke(userId, null, except ?? null);
+    return this.#users.revokeUser(userId, except ?? null);
   }
 
   /** Events of bound sessions this process began or ended, once per event-loop turn at most. */

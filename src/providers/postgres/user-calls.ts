@@ -37,6 +37,8 @@ const LOCK_TIMEOUT_FRACTION = 0.5;
  */
 export class UserCalls {
   readonly #options: UserCallsOptions;
+  /** `revokeUser` calls under way, by user: a binding to that user issued meanwhile waits for them. */
+  readonly #revoking = new Map<string, Promise<unknown>>();
 
   constructor(options: UserCallsOptions) {
     this.#options = options;
@@ -53,6 +55,26 @@ export class UserCalls {
       expiresAt: row.expires_at,
       ...(row.label === null ? {} : { label: row.label }),
     }));
+  }
+
+  /**
+   * What a binding to `userId` must wait for: the `revokeUser` of that user under way, if any. Without it, a
+   * login issued after the call could reach the database before the revocation's statement and be ended by it
+   * (the statement waits for the operations issued before the call, and runs on a connection of its own).
+   */
+  revocationOf(userId: string): Promise<unknown> | undefined {
+    return this.#revoking.get(userId);
+  }
+
+  /** Every session of the user but `except`; how many were live. */
+  revokeUser(userId: string, except: string | null): Promise<number> {
+    const revoking = this.revoke(userId, null, except);
+    const settled = revoking.catch(() => {});
+    this.#revoking.set(userId, settled);
+    void settled.then(() => {
+      if (this.#revoking.get(userId) === settled) this.#revoking.delete(userId);
+    });
+    return revoking;
   }
 
   /** Destroys the user's session named `handle` (`except` undefined), or all but `except` (`handle` null). */
