@@ -1,7 +1,8 @@
 /**
  * What the 'postgres' provider's user index costs (issue 13):
  * - bytes: `pg_total_relation_size` of the sessions table (heap, TOAST, every index) and of the values table,
- *   after N unbound sessions, and after N sessions bound to N/4 users (4 devices each), each in a fresh schema;
+ *   after N unbound sessions (stored, then touched), and after N sessions bound to N/4 users (4 devices each,
+ *   a 16-character label; stored, then bound), each in a fresh schema;
  * - the login path: C concurrent clients each doing init → rename (regenerate) → [bindUser] → commit of one key,
  *   unbound against bound, interleaved; and read-modify-write on unbound sessions (the path that must not change).
  * With a build whose provider has no `bindUser` (before issue 13) it measures the unbound figures only.
@@ -58,7 +59,9 @@ async function footprint(pool: pg.Pool, bound: boolean): Promise<number> {
           Array.from({ length: Math.min(500, sessions - at) }, async (_, i) => {
             const sid = generateSid();
             await provider.init(sid, policy, { set: [['user', encodeValue(`user-${(at + i) >> 2}`)]] });
+            // Both write the row a second time (a binding is an UPDATE), so both leave the same dead version.
             if (bound) await provider.bindUser?.(sid, `user-${(at + i) >> 2}`, 'Firefox on Linux');
+            else await provider.commit(sid, {});
           }),
         );
       }
