@@ -5,10 +5,14 @@
  *   a 16-character label; stored, then bound), each in a fresh schema;
  * - the login path: C concurrent clients each doing init → rename (regenerate) → [bindUser] → commit of one key,
  *   unbound against bound, interleaved; and read-modify-write on unbound sessions (the path that must not change).
- * With a build whose provider has no `bindUser` (before issue 13) it measures the unbound figures only.
+ * With BASELINE=<another build's dist/src/providers/postgres/provider.js> (before issue 13, say) it measures the
+ * unbound figures of that build too, in the same run: the rates in alternating slices (the order flipped each
+ * round), so a machine whose load drifts favours neither. `sessions` 0 skips the bytes.
  *
- *   npm run build && node dist/bench/postgres-users.js [postgres://…] [sessions] [seconds] [rounds]
+ *   npm run build && [BASELINE=…] node dist/bench/postgres-users.js [postgres://…] [sessions] [seconds] [rounds]
  */
+import { loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { encodeValue, generateSid } from '../src/index.js';
 import { createPostgresProvider } from '../src/providers/postgres/provider.js';
@@ -21,16 +25,18 @@ const CLIENTS = 64;
 const policy = { idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 86_400_000 };
 const tag = `${process.pid}`;
 
-type Provider = ReturnType<typeof createPostgresProvider>;
-type Bindable = Provider & { bindUser?: (sid: string, userId: string, label?: string) => Promise<unknown> };
+type Factory = typeof createPostgresProvider;
+type Bindable = ReturnType<Factory> & {
+  bindUser?: (sid: string, userId: string, label?: string) => Promise<unknown>;
+};
 
-async function withProvider<T>(pool: pg.Pool, schemaName: string, run: (p: Bindable) => Promise<T>) {
-  const provider = createPostgresProvider({
-    pool,
-    schemaName,
-    gcIntervalMs: 0,
-    operationTimeoutMs: 60_000,
-  }) as Bindable;
+async function withProvider<T>(
+  create: Factory,
+  pool: pg.Pool,
+  schemaName: string,
+  run: (p: Bindable) => Promise<T>,
+) {
+  const provider = create({ pool, schemaName, gcIntervalMs: 0, operationTimeoutMs: 60_000 }) as Bindable;
   try {
     return await run(provider);
   } finally {
@@ -48,10 +54,14 @@ async function bytes(pool: pg.Pool, schema: string): Promise<number> {
 }
 
 /** Stores `sessions` sessions (one small key each, as after a login), bound to users or not; bytes per session. */
-async function footprint(pool: pg.Pool, bound: boolean): Promise<number> {
-  const schema = `users_bytes_${bound ? 'bound' : 'unbound'}_${tag}`;
+async function footprint(
+  create: Factory,
+  pool: pg.Pool,
+  bound: boolean,
+): Promise<{ perSession: number; userIndexPerSession?: number }> {
+  const schema = `users_bytes_${tag}`;
   try {
-    return await withProvider(pool, schema, async (provider) => {
+    return await withProvider(create, pool, schema, async (provider) => {
       await provider.init(generateSid(), policy); // creates the schema
       const empty = await bytes(pool, schema);
       for (let at = 0; at < sessions; at += 500) {
@@ -65,7 +75,10 @@ async function footprint(pool: pg.Pool, bound: boolean): Promise<number> {
           }),
         );
       }
-      return ((await bytes(pool, schema)) - empty) / sessions;
+      const perSession = ((await bytes(pool, schema)) - empty) / sessions;
+      if (!bound) return { perSession };
+      const { rows } = await pool.query(`SELECT pg_relation_size('"${schema}".shard_sessions_user_id') AS n`);
+      return { perSession, userIndexPerSession: Number(rows[0].n) / sessions };
     });
   } finally {
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -87,51 +100,74 @@ async function rate(step: (client: number, i: number) => Promise<unknown>): Prom
   return Math.round(done / seconds);
 }
 
+/** The steps measured on one provider: a login (maybe binding), and a read-modify-write of one's own session. */
+async function steps(provider: Bindable) {
+  const mine = Array.from({ length: CLIENTS }, () => generateSid());
+  await Promise.all(mine.map((sid) => provider.init(sid, policy)));
+  const login = (bind: boolean) => async (c: number) => {
+    const sid = generateSid();
+    const renamed = generateSid();
+    await provider.init(sid, policy);
+    await provider.rename(sid, renamed);
+    if (bind) await provider.bindUser?.(renamed, `user-${c}`);
+    await provider.commit(renamed, { set: [['user', encodeValue(c)]] });
+  };
+  const rmw = async (c: number, i: number) => {
+    await provider.read(mine[c] as string);
+    await provider.commit(mine[c] as string, { set: [['n', encodeValue(i)]] });
+  };
+  return { login, rmw };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
 async function main(): Promise<void> {
-  const pool = new pg.Pool({ connectionString: url, max: 6 });
-  const schema = `users_rate_${tag}`;
+  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  const baselinePath = process.env.BASELINE;
+  const builds: { name: string; create: Factory }[] = [{ name: 'current', create: createPostgresProvider }];
+  if (baselinePath) {
+    const module = (await import(pathToFileURL(baselinePath).href)) as { createPostgresProvider: Factory };
+    builds.unshift({ name: 'baseline', create: module.createPostgresProvider });
+  }
+  const report: Record<string, unknown> = { sessions, clients: CLIENTS, seconds, rounds };
   try {
-    const unboundBytes = await footprint(pool, false);
-    const canBind = await withProvider(pool, schema, async (p) => typeof p.bindUser === 'function');
-    const boundBytes = canBind ? await footprint(pool, true) : undefined;
-    const rates: Record<string, number[]> = { 'login unbound': [], 'login bound': [], 'rmw unbound': [] };
-    await withProvider(pool, schema, async (provider) => {
-      const mine = Array.from({ length: CLIENTS }, () => generateSid());
-      await Promise.all(mine.map((sid) => provider.init(sid, policy)));
-      const login = (bind: boolean) => async (c: number) => {
-        const sid = generateSid();
-        const renamed = generateSid();
-        await provider.init(sid, policy);
-        await provider.rename(sid, renamed);
-        if (bind) await provider.bindUser?.(renamed, `user-${c}`);
-        await provider.commit(renamed, { set: [['user', encodeValue(c)]] });
-      };
-      const rmw = async (c: number, i: number) => {
-        await provider.read(mine[c] as string);
-        await provider.commit(mine[c] as string, { set: [['n', encodeValue(i)]] });
-      };
-      for (let round = 0; round < rounds; round++) {
-        rates['login unbound']?.push(await rate(login(false)));
-        if (canBind) rates['login bound']?.push(await rate(login(true)));
-        rates['rmw unbound']?.push(await rate(rmw));
-      }
-    });
-    console.log(
-      JSON.stringify(
-        {
-          sessions,
-          clients: CLIENTS,
-          seconds,
-          load: (await import('node:os')).loadavg().map((n) => n.toFixed(1)),
-          bytesPerSession: { unbound: unboundBytes, bound: boundBytes },
-          perSecond: rates,
-        },
-        null,
-        2,
-      ),
+    if (sessions > 0) {
+      for (const build of builds)
+        report[`${build.name} bytes/session unbound`] = await footprint(build.create, pool, false);
+      report['current bytes/session bound'] = await footprint(createPostgresProvider, pool, true);
+    }
+    const rates: Record<string, number[]> = {};
+    const record = (name: string, value: number) => {
+      rates[name] ??= [];
+      rates[name]?.push(value);
+    };
+    const live = await Promise.all(
+      builds.map(async (build) => {
+        const provider = build.create({
+          pool,
+          schemaName: `users_rate_${build.name}_${tag}`,
+          gcIntervalMs: 0,
+          operationTimeoutMs: 60_000,
+        }) as Bindable;
+        return { build, provider, ...(await steps(provider)) };
+      }),
     );
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? live : [...live].reverse();
+      for (const { build, rmw } of order) record(`${build.name} rmw unbound`, await rate(rmw));
+      for (const { build, login } of order) record(`${build.name} login unbound`, await rate(login(false)));
+      record('current login bound', await rate((live.at(-1) as (typeof live)[number]).login(true)));
+    }
+    for (const { provider, build } of live) {
+      await provider.close();
+      await pool.query(`DROP SCHEMA IF EXISTS "users_rate_${build.name}_${tag}" CASCADE`);
+    }
+    report.perSecond = Object.fromEntries(
+      Object.entries(rates).map(([k, v]) => [k, { median: median(v), runs: v }]),
+    );
+    report.load = loadavg().map((n) => n.toFixed(1));
+    console.log(JSON.stringify(report, null, 2));
   } finally {
-    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await pool.end();
   }
 }
