@@ -3,6 +3,7 @@
  * - bytes: `pg_total_relation_size` of the sessions table (heap, TOAST, every index) and of the values table,
  *   after N unbound sessions (stored, then touched), and after N sessions bound to N/4 users (4 devices each,
  *   a 16-character label; stored, then bound), each in a fresh schema;
+ * - the GC: rows per second removed from `sessions` expired unbound sessions (its statement now reports events);
  * - the login path: C concurrent clients each doing init → rename (regenerate) → [bindUser] → commit of one key,
  *   unbound against bound, interleaved; and read-modify-write on unbound sessions (the path that must not change).
  * With BASELINE=<another build's dist/src/providers/postgres/provider.js> (before issue 13, say) it measures the
@@ -85,6 +86,32 @@ async function footprint(
   }
 }
 
+/** Rows per second the GC removes when `sessions` unbound sessions have expired (the GC's statement changed). */
+async function sweepRate(create: Factory, pool: pg.Pool): Promise<number> {
+  const schemaName = `users_sweep_${tag}`;
+  let clock = Date.now();
+  const provider = create({
+    pool,
+    schemaName,
+    gcIntervalMs: 0,
+    operationTimeoutMs: 60_000,
+    now: () => clock,
+  });
+  try {
+    for (let at = 0; at < sessions; at += 500) {
+      const batch = Array.from({ length: Math.min(500, sessions - at) }, () => generateSid());
+      await Promise.all(batch.map((sid) => provider.init(sid, policy, { set: [['n', encodeValue(1)]] })));
+    }
+    clock += policy.idleTimeoutMs;
+    const started = performance.now();
+    const removed = await provider.gc();
+    return Math.round(removed / ((performance.now() - started) / 1000));
+  } finally {
+    await provider.close();
+    await pool.query(`DROP SCHEMA IF EXISTS "${schemaName}" CASCADE`);
+  }
+}
+
 /** Requests per second of `step` from CLIENTS concurrent clients for `seconds`. */
 async function rate(step: (client: number, i: number) => Promise<unknown>): Promise<number> {
   let done = 0;
@@ -135,6 +162,8 @@ async function main(): Promise<void> {
       for (const build of builds)
         report[`${build.name} bytes/session unbound`] = await footprint(build.create, pool, false);
       report['current bytes/session bound'] = await footprint(createPostgresProvider, pool, true);
+      for (const build of builds)
+        report[`${build.name} GC rows/s, unbound`] = await sweepRate(build.create, pool);
     }
     const rates: Record<string, number[]> = {};
     const record = (name: string, value: number) => {
