@@ -94,4 +94,31 @@ describe.skipIf(!existsSync(entry))('the demo over PostgreSQL', () => {
     for (const demo of [a, b]) demo.child.kill('SIGTERM');
     expect((await Promise.all([a.exited, b.exited])).map(([code]) => code)).toEqual([0, 0]);
   }, 60_000);
+
+  it("lists a user's devices logged in through either process; log out everywhere on one ends them all", async () => {
+    const databaseUrl = `${DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schemaName}`)}`;
+    const [a, b] = [await startDemo(databaseUrl), await startDemo(databaseUrl)] as const;
+    const [laptop, phone] = [new Browser(a.url), new Browser(b.url)];
+    expect((await login(laptop, a.url, 'bea')).status).toBe(303);
+    expect((await login(phone, b.url, 'bea')).status).toBe(303);
+    const listed = JSON.parse(await laptop.text(`${a.url}/sessions`)) as {
+      sessions: { handle: string; current: boolean }[];
+    };
+    expect(listed.sessions.map((s) => s.current).sort()).toEqual([false, true]);
+    expect(await phone.text(`${b.url}/`)).toContain('Your devices');
+
+    const token = /name="csrf" value="([^"]*)"/.exec(await phone.text(`${b.url}/`))?.[1] ?? '';
+    const everywhere = await phone.fetch(`${b.url}/logout-everywhere`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+      body: new URLSearchParams({ csrf: token }).toString(),
+    });
+    expect(everywhere.status).toBe(303);
+    expect(await laptop.text(`${a.url}/`)).toContain('Hello, stranger');
+    expect(await phone.text(`${b.url}/`)).toContain('Hello, stranger');
+    expect((await laptop.fetch(`${a.url}/sessions`)).status).toBe(401);
+
+    for (const demo of [a, b]) demo.child.kill('SIGTERM');
+    expect((await Promise.all([a.exited, b.exited])).map(([code]) => code)).toEqual([0, 0]);
+  }, 60_000);
 });

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeValue } from '../src/codec.js';
 import { createSessionManager } from '../src/manager.js';
 import { generateSid } from '../src/sid.js';
+import { lineReader } from './support/child-lines.js';
 import { DATABASE_URL, dropSchema, freshSchemaName, testPool } from './support/postgres.js';
 
 // Two managers in two processes over one table: what several app servers behind a load balancer do.
@@ -43,34 +44,6 @@ function worker(sid: string, key: string, count: number): ChildProcessWithoutNul
       await manager.close();
     });`;
   return spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'pipe'] });
-}
-
-/** Reads a child's output by lines: `until(n)` resolves once it has printed `n` lines in all. */
-function lineReader(child: ChildProcessWithoutNullStreams): { until(count: number): Promise<string[]> } {
-  let output = '';
-  let errors = '';
-  const waiting: { count: number; resolve(lines: string[]): void; reject(error: Error): void }[] = [];
-  const check = () => {
-    const got = output.split('\n').filter(Boolean);
-    for (const waiter of waiting.filter((w) => got.length >= w.count)) waiter.resolve(got);
-  };
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-    check();
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    errors += chunk;
-  });
-  child.once('exit', (code) => {
-    for (const waiter of waiting) waiter.reject(new Error(`worker exited with ${code}: ${errors}`));
-  });
-  return {
-    until: (count) =>
-      new Promise((resolve, reject) => {
-        waiting.push({ count, resolve, reject });
-        check();
-      }),
-  };
 }
 
 describe.skipIf(!existsSync(entry))("'postgres' across processes", () => {

@@ -119,7 +119,7 @@ describe("the 'postgres' provider's schema", () => {
       [schemaName],
     );
     const functions = created.rows.map((row) => row.proname as string);
-    expect(functions).toContain('app_sessions_apply_v1');
+    expect(functions).toContain('app_sessions_apply_v2');
     for (const name of functions) expect(printed).toContain(`"${schemaName}"."${name}"(`);
   });
 

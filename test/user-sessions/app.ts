@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { createSessionManager, type SessionManager, withSession } from '../../src/index.js';
+import { DATABASE_URL, freshSchemaName } from '../support/postgres.js';
 import type { Clock } from '../support/session-helpers.js';
+
+/** The schema the 'postgres' cases work in (users.test.ts drops it); each manager has tables of its own there. */
+export const POSTGRES_SCHEMA = freshSchemaName('user_sessions');
 
 /** The providers the user-session tests run on: one table, or two and four shards (a user's sessions spread). */
 export const PROVIDERS = [
@@ -14,6 +19,11 @@ export const PROVIDERS = [
     provider: 'sharded' as const,
     providerOptions: { shards: 4, gcIntervalMs: 0 },
   },
+  {
+    name: 'postgres',
+    provider: 'postgres' as const,
+    providerOptions: { connectionString: DATABASE_URL, schemaName: POSTGRES_SCHEMA, gcIntervalMs: 0 },
+  },
 ];
 export type ProviderCase = (typeof PROVIDERS)[number];
 
@@ -21,7 +31,10 @@ export type ProviderCase = (typeof PROVIDERS)[number];
 export function userManager(choice: ProviderCase, clock: Clock): SessionManager {
   return createSessionManager({
     provider: choice.provider,
-    providerOptions: choice.providerOptions,
+    providerOptions:
+      choice.provider === 'postgres'
+        ? { ...choice.providerOptions, tableName: `t_${randomBytes(6).toString('hex')}` }
+        : choice.providerOptions,
     now: clock.now,
     maxTimeouts: { idle: '30d', absolute: '30d' },
   } as Parameters<typeof createSessionManager>[0]);

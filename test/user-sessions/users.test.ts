@@ -1,9 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { SessionEvent, SessionManager } from '../../src/index.js';
+import { dropSchema, testPool } from '../support/postgres.js';
 import { Browser, Clock, type Listening, listen } from '../support/session-helpers.js';
-import { PROVIDERS, userApp, userManager } from './app.js';
+import { POSTGRES_SCHEMA, PROVIDERS, userApp, userManager } from './app.js';
 
 const DAY = 86_400_000;
+
+afterAll(async () => {
+  const pool = testPool(1);
+  await dropSchema(pool, POSTGRES_SCHEMA);
+  await pool.end();
+});
 
 describe.each(PROVIDERS)("a user's sessions ($name)", (choice) => {
   let manager: SessionManager;

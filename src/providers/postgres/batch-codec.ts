@@ -1,20 +1,25 @@
 import { NotANumberError, SessionExistsError, SessionTooLargeError } from '../../errors.js';
-import type { SessionMeta, SessionSnapshot } from '../provider.js';
+import type { SessionBinding, SessionEvent, SessionMeta, SessionSnapshot } from '../provider.js';
 import type { ResolvedLimits } from '../provider-options.js';
 import { OpKind, OpStatus } from './batch-sql.js';
+import { eventOf } from './events.js';
 
 /**
- * One operation as `<table>_apply_v1` takes it. Sets and deletes name distinct keys (a delta resolved to its
+ * One operation as `<table>_apply_v2` takes it. Sets and deletes name distinct keys (a delta resolved to its
  * effect: see `resolveDelta`), and their values are the provider's own copies.
  */
 export interface BatchOp {
   readonly kind: OpKind;
   readonly sid: string;
-  /** incr's key, rename's new id. */
+  /** incr's key, rename's new id, bind's user id. */
   readonly arg?: string;
-  /** incr's amount, init's idle timeout. */
+  /** bind's new handle (used if the session is not bound to that user already). */
+  readonly arg2?: string;
+  /** bind's label. */
+  readonly arg3?: string | undefined;
+  /** incr's amount, init's and setTimeouts' idle timeout. */
   readonly num?: number;
-  /** init's absolute timeout. */
+  /** init's and setTimeouts' absolute timeout. */
   readonly num2?: number;
   readonly sets?: readonly (readonly [string, Uint8Array])[];
   readonly deletes?: readonly string[];
@@ -25,7 +30,7 @@ export type OpOutcome = { readonly value: unknown; readonly error?: undefined } 
 
 const SQL_INT_MAX = 2_147_483_647;
 
-/** The parameters of one call of `<table>_apply_v1`, in its order. */
+/** The parameters of one call of `<table>_apply_v2`, in its order. */
 export function batchParams(
   now: number,
   ops: readonly BatchOp[],
@@ -35,6 +40,9 @@ export function batchParams(
   const kinds: number[] = [];
   const sids: string[] = [];
   const args: (string | null)[] = [];
+  const args2: (string | null)[] = [];
+  const args3: (string | null)[] = [];
+  let binds = false;
   const nums: (number | null)[] = [];
   const nums2: (number | null)[] = [];
   const setCounts: number[] = [];
@@ -46,6 +54,9 @@ export function batchParams(
     kinds.push(op.kind);
     sids.push(op.sid);
     args.push(op.arg ?? null);
+    args2.push(op.arg2 ?? null);
+    args3.push(op.arg3 ?? null);
+    if (op.kind === OpKind.Bind) binds = true;
     nums.push(op.num ?? null);
     nums2.push(op.num2 ?? null);
     const sets = op.sets ?? [];
@@ -63,6 +74,9 @@ export function batchParams(
     kinds,
     sids,
     args,
+    // Only bindings use them: a batch without one sends them empty rather than a NULL per operation.
+    binds ? args2 : [],
+    binds ? args3 : [],
     nums,
     nums2,
     setCounts,
@@ -79,7 +93,7 @@ export function batchParams(
   ];
 }
 
-/** One row of `<table>_apply_v1`, as the provider's type parsers deliver it. */
+/** One row of `<table>_apply_v2`, as the provider's type parsers deliver it. */
 interface ResultRow {
   readonly op: number;
   readonly status: number;
@@ -90,18 +104,23 @@ interface ResultRow {
   readonly expired: number;
   readonly key: string | null;
   readonly value: Uint8Array | null;
+  readonly user_id: string | null;
+  readonly handle: string | null;
+  readonly label: string | null;
 }
 
 /**
- * Turns the rows of one batch into one outcome per operation (in the order of `ops`), and counts the
- * expired sessions the batch removed. Throws if the rows do not match the batch (a bug, never a user error).
+ * Turns the rows of one batch into one outcome per operation (in the order of `ops`), counts the expired
+ * sessions the batch removed, and collects the events of bound sessions. Throws if the rows do not match the
+ * batch (a bug, never a user error).
  */
 export function batchOutcomes(
   ops: readonly BatchOp[],
   rows: readonly unknown[],
   limits: ResolvedLimits,
-): { outcomes: OpOutcome[]; expired: number } {
+): { outcomes: OpOutcome[]; expired: number; events: SessionEvent[] } {
   const outcomes: OpOutcome[] = [];
+  const events: SessionEvent[] = [];
   let expired = 0;
   let values: Map<string, Uint8Array> | undefined;
   for (const raw of rows) {
@@ -110,17 +129,37 @@ export function batchOutcomes(
       values?.set(row.key as string, row.value as Uint8Array);
       continue;
     }
+    if (row.status === OpStatus.Event) {
+      events.push(eventOf(row.detail as number, row.user_id as string, row.handle as string));
+      continue;
+    }
     const op = ops[row.op - 1];
-    if (!op || row.op !== outcomes.length + 1) throw new Error(`apply_v1 answered op ${row.op} out of order`);
+    if (!op || row.op !== outcomes.length + 1) throw new Error(`apply_v2 answered op ${row.op} out of order`);
     expired += row.expired;
     const outcome = outcomeOf(op, row, limits);
     values = op.kind === OpKind.Read && row.status === OpStatus.Done ? new Map() : undefined;
-    outcomes.push(values ? { value: { ...metaOf(row), values } } : outcome);
+    outcomes.push(values ? { value: snapshotOf(row, values) } : outcome);
   }
   if (outcomes.length !== ops.length) {
-    throw new Error(`apply_v1 answered ${outcomes.length} of ${ops.length} operations`);
+    throw new Error(`apply_v2 answered ${outcomes.length} of ${ops.length} operations`);
   }
-  return { outcomes, expired };
+  return { outcomes, expired, events };
+}
+
+/** A read's answer; its values are filled in as their rows follow. Unbound, untimed: the shape of before. */
+function snapshotOf(row: ResultRow, values: Map<string, Uint8Array>): SessionSnapshot {
+  const snapshot = { ...metaOf(row), values };
+  if (row.user_id === null && row.detail === null) return snapshot;
+  return {
+    ...snapshot,
+    ...(row.detail === null ? {} : { idleTimeoutMs: row.detail }),
+    ...(row.user_id === null ? {} : { binding: bindingOf(row) }),
+  };
+}
+
+function bindingOf(row: ResultRow): SessionBinding {
+  const { user_id: userId, handle, label } = row as ResultRow & { user_id: string; handle: string };
+  return label === null ? { userId, handle } : { userId, handle, label };
 }
 
 function metaOf(row: ResultRow): SessionMeta {
@@ -139,6 +178,7 @@ function outcomeOf(op: BatchOp, row: ResultRow, limits: ResolvedLimits): OpOutco
     case OpStatus.Done:
       if (op.kind === OpKind.Incr) return { value: row.detail };
       if (op.kind === OpKind.Destroy) return { value: true };
+      if (op.kind === OpKind.Bind) return { value: bindingOf(row) };
       return { value: metaOf(row) };
     case OpStatus.Missing:
       return { value: op.kind === OpKind.Destroy ? false : null };
@@ -165,7 +205,7 @@ function outcomeOf(op: BatchOp, row: ResultRow, limits: ResolvedLimits): OpOutco
     case OpStatus.IncrNoByteRoom:
       return { error: new SessionTooLargeError('incr: the session would be over its size limit') };
     default:
-      throw new Error(`apply_v1 answered an unknown status ${row.status}`);
+      throw new Error(`apply_v2 answered an unknown status ${row.status}`);
   }
 }
 
@@ -185,5 +225,5 @@ export const RESULT_TYPES = {
   },
 };
 
-/** Answers of the outcomes that are not typed: a read's snapshot, a meta, a number, a boolean or null. */
-export type OpAnswer = SessionSnapshot | SessionMeta | number | boolean | null;
+/** Answers of the outcomes that are not typed: a read's snapshot, a meta, a binding, a number, a boolean or null. */
+export type OpAnswer = SessionSnapshot | SessionMeta | SessionBinding | number | boolean | null;

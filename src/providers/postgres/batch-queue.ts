@@ -3,6 +3,7 @@ import { ClosedError, StoreUnavailableError } from '../../errors.js';
 import type { ResolvedLimits } from '../provider-options.js';
 import { type BatchOp, batchOutcomes, batchParams, RESULT_TYPES } from './batch-codec.js';
 import type { Connections } from './connections.js';
+import type { EventBatches } from './events.js';
 import { storeUnavailable } from './failures.js';
 import { lockOrder } from './lock-order.js';
 import type { SchemaNames } from './schema-names.js';
@@ -37,6 +38,8 @@ export interface BatchQueueOptions {
   /** Resolves once the schema is in place; called before every batch (it caches its own success). */
   readonly ready: (timeoutMs: number) => Promise<void>;
   readonly counters: PostgresCounters;
+  /** Where the events of bound sessions that a batch began or ended go. */
+  readonly events: EventBatches;
 }
 
 /** A statement carries at most this many bytes of values (a bigger single operation goes alone). */
@@ -46,7 +49,7 @@ const LOCK_TIMEOUT_FRACTION = 0.5;
 
 /**
  * The provider's ordered channel to the database: operations issued in one event-loop turn leave as one
- * call of `<table>_apply_v1` (one statement, one round trip, one transaction), and the next batch leaves
+ * call of `<table>_apply_v2` (one statement, one round trip, one transaction), and the next batch leaves
  * only when the previous one has answered. One batch at a time is what keeps the order: a commit issued
  * before a read of the same id is applied before it, even if nobody awaited the commit, although batches
  * may run on different connections of the pool. While a batch is out, new operations gather into the next
@@ -69,8 +72,9 @@ export class BatchQueue {
 
   constructor(options: BatchQueueOptions) {
     this.#options = options;
-    const text = `SELECT op, status, created_at, idle_expires_at, absolute_expires_at, detail, expired, key, value
-  FROM ${options.names.fn('apply_v1')}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`;
+    const text = `SELECT op, status, created_at, idle_expires_at, absolute_expires_at, detail, expired, key, value,
+    user_id, handle, label
+  FROM ${options.names.fn('apply_v2')}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`;
     // A prepared statement per connection, under a short name: PostgreSQL cuts names at 63 bytes.
     const name = `shard_session_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
     this.#statement = { name, text };
@@ -156,8 +160,9 @@ export class BatchQueue {
       counters.batches++;
       counters.ops += ops.length;
       const { rows } = await connections.query(query, 'applying a batch', timeLeft());
-      const { outcomes, expired } = batchOutcomes(ops, rows, limits);
+      const { outcomes, expired, events } = batchOutcomes(ops, rows, limits);
       counters.expired += expired;
+      this.#options.events.add(events);
       for (const [position, i] of order.entries()) {
         const pending = batch[i] as Pending;
         const outcome = outcomes[position];

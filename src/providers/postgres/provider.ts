@@ -1,13 +1,26 @@
+import { randomBytes } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import { ClosedError } from '../../errors.js';
-import { checkDelta, checkIncrAmount, checkKey, checkPolicy, checkSid } from '../contract-checks.js';
+import {
+  checkDelta,
+  checkHandle,
+  checkIncrAmount,
+  checkKey,
+  checkLabel,
+  checkPolicy,
+  checkSid,
+  checkUserId,
+} from '../contract-checks.js';
 import type {
+  SessionBinding,
   SessionDelta,
+  SessionEvent,
   SessionMeta,
   SessionPolicy,
   SessionProvider,
   SessionSnapshot,
   ShardStats,
+  UserSessionInfo,
 } from '../provider.js';
 import type { ResolvedLimits } from '../provider-options.js';
 import { type BatchOp, RESULT_TYPES } from './batch-codec.js';
@@ -16,17 +29,24 @@ import type { PostgresCounters } from './batch-queue.js';
 import { countLiveSql, countRowsSql, OpKind } from './batch-sql.js';
 import { Connections } from './connections.js';
 import { checkInitialSize, checkStorableKey, resolveDelta } from './delta.js';
+import { EventBatches } from './events.js';
 import { type PostgresProviderOptions, resolvePostgresOptions } from './options.js';
 import { type OwnPool, openOwnPool } from './own-pool.js';
 import type { SchemaNames } from './schema-names.js';
 import { SchemaSetup } from './schema-setup.js';
 import { Sweeper } from './sweeper.js';
+import { UserCalls } from './user-calls.js';
 
 /**
  * The 'postgres' provider: sessions in a PostgreSQL table the app's processes share. Each operation is a call
  * of a PL/pgSQL function that locks the session's row and compares every deadline with the app's clock; the
  * operations of one event-loop turn go as one statement (see `BatchQueue`). Arguments are checked here, at
  * the boundary, and answered with a rejected promise of a typed error.
+ *
+ * Issue 13's users, timeouts and events: a binding and a session's own timeouts are columns of its row (see
+ * `user-sql.ts`), so they move and end with it; binding and retiming are operations of a batch, listing and
+ * revoking statements of their own (`UserCalls`). Events come from the statements that began or ended a bound
+ * session in this process: its batches, its GC and its revocations.
  */
 export class PostgresProvider implements SessionProvider {
   readonly #limits: ResolvedLimits;
@@ -39,6 +59,8 @@ export class PostgresProvider implements SessionProvider {
   readonly #timeoutMs: number;
   readonly #ready: (timeoutMs: number) => Promise<void>;
   readonly #counters: PostgresCounters = { ops: 0, batches: 0, expired: 0, gcSweeps: 0, gcMaxSliceMs: 0 };
+  readonly #events = new EventBatches();
+  readonly #users: UserCalls;
   #closing: Promise<void> | undefined;
 
   constructor(options: PostgresProviderOptions = {}) {
@@ -57,6 +79,7 @@ export class PostgresProvider implements SessionProvider {
     this.#ready = ready;
     const counters = this.#counters;
     const connections = this.#connections;
+    const events = this.#events;
     this.#queue = new BatchLanes(
       resolved.parallelBatches,
       {
@@ -68,6 +91,7 @@ export class PostgresProvider implements SessionProvider {
         maxOpsPerStatement: resolved.maxOpsPerStatement,
         ready,
         counters,
+        events,
       },
       resolved.maxQueuedOps,
     );
@@ -80,8 +104,11 @@ export class PostgresProvider implements SessionProvider {
       timeoutMs: operationTimeoutMs,
       counters,
       ready,
+      events,
     });
     this.#sweeper.start();
+    const drained = () => this.#queue.drained();
+    this.#users = new UserCalls({ connections, names, now, operationTimeoutMs, ready, drained, events });
   }
 
   async init(sid: string, policy: SessionPolicy, initial?: SessionDelta): Promise<SessionMeta> {
@@ -131,6 +158,55 @@ export class PostgresProvider implements SessionProvider {
     this.#enter();
     checkSid(sid);
     return (await this.#queue.call({ kind: OpKind.Destroy, sid })) as boolean;
+  }
+
+  async bindUser(sid: string, userId: string, label?: string): Promise<SessionBinding | null> {
+    this.#enter();
+    checkSid(sid);
+    checkUserId(userId);
+    checkLabel(label);
+    // Drawn here for every binding, used by the database only when the session is not bound to `userId` yet.
+    const handle = randomBytes(16).toString('base64url');
+    const op: BatchOp = { kind: OpKind.Bind, sid, arg: userId, arg2: handle, arg3: label };
+    // Queued at once (in call order) unless a revocation of this user is under way: then after it (a login
+    // racing with "log out everywhere" survives it, as on the other providers).
+    const revoking = this.#users.revocationOf(userId);
+    if (revoking) await revoking;
+    return (await this.#queue.call(op)) as SessionBinding | null;
+  }
+
+  async setTimeouts(sid: string, policy: SessionPolicy): Promise<SessionMeta | null> {
+    this.#enter();
+    checkSid(sid);
+    checkPolicy(policy);
+    const { idleTimeoutMs, absoluteTimeoutMs } = policy;
+    const op: BatchOp = { kind: OpKind.SetTimeouts, sid, num: idleTimeoutMs, num2: absoluteTimeoutMs };
+    return (await this.#queue.call(op)) as SessionMeta | null;
+  }
+
+  async sessionsOf(userId: string): Promise<UserSessionInfo[]> {
+    this.#enter();
+    checkUserId(userId);
+    return this.#users.sessionsOf(userId);
+  }
+
+  async revoke(userId: string, handle: string): Promise<boolean> {
+    this.#enter();
+    checkUserId(userId);
+    checkHandle(handle);
+    return (await this.#users.revoke(userId, handle, null)) > 0;
+  }
+
+  async revokeUser(userId: string, except?: string): Promise<number> {
+    this.#enter();
+    checkUserId(userId);
+    if (except !== undefined) checkHandle(except);
+    return this.#users.revokeUser(userId, except ?? null);
+  }
+
+  /** Events of bound sessions this process began or ended, once per event-loop turn at most. */
+  onEvents(receiver: (events: readonly SessionEvent[]) => void): void {
+    this.#events.listen(receiver);
   }
 
   /** Deletes the sessions expired at `now`, in statements of `gcBatchSize` rows, after the operations issued before. */

@@ -2,7 +2,7 @@ import { InvalidOptionError } from '../../errors.js';
 
 /**
  * The names of every object the 'postgres' provider creates, derived from one table name (and an optional
- * schema). Objects whose shape may change between releases carry a version suffix (`_v1`): a new release
+ * schema). Objects whose shape may change between releases carry a version suffix (`_v1`, `_v2`): a new release
  * installs `_v2` next to them, so processes of both versions can run against one database during a rolling
  * deploy.
  */
@@ -13,6 +13,8 @@ export interface SchemaNames {
   readonly values: string;
   /** The index of deadlines (unqualified: an index lives in its table's schema). */
   readonly expiryIndex: string;
+  /** The partial index of bound sessions by user (unqualified, like the deadline index). */
+  readonly userIndex: string;
   /** The schema, quoted, when one was named (else the connection's `search_path` decides). */
   readonly schema: string | undefined;
   /** Quotes and qualifies `<table>_<suffix>`: the name of one of the provider's functions. */
@@ -43,6 +45,7 @@ export function schemaNames(tableName: unknown = DEFAULT_TABLE_NAME, schemaName?
     sessions: qualified(tableName),
     values: qualified(`${tableName}_values`),
     expiryIndex: quote(`${tableName}_expires_at`),
+    userIndex: quote(`${tableName}_user_id`),
     schema,
     fn: (suffix) => qualified(`${tableName}_${suffix}`),
   };

@@ -38,7 +38,7 @@ export class SchemaSetup {
 
   async #prepare(timeoutMs: number): Promise<void> {
     const names = this.#names;
-    const check = `SELECT * FROM ${names.fn('apply_v1')}(0, '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', 1, 1, 1, 1);`;
+    const check = `SELECT * FROM ${names.fn('apply_v2')}(0, ${Array(12).fill("'{}'").join(', ')}, 1, 1, 1, 1);`;
     // One simple-protocol query: its statements run as one transaction, which the advisory lock serializes
     // against other processes creating the same tables (CREATE … IF NOT EXISTS races otherwise).
     const text = this.#create

@@ -2,6 +2,7 @@ import { batchSql } from './batch-sql.js';
 import { operationsSql } from './operations-sql.js';
 import { type SchemaNames, schemaNames } from './schema-names.js';
 import { tablesSql } from './tables-sql.js';
+import { userColumnsSql } from './user-sql.js';
 
 /** Which tables {@link postgresSchemaSql} writes the SQL for. */
 export interface PostgresSchemaOptions {
@@ -27,5 +28,5 @@ export function postgresSchemaSql(options: PostgresSchemaOptions = {}): string {
 
 /** Every statement of the schema, for these names. */
 export function schemaSql(names: SchemaNames): string {
-  return [tablesSql(names), operationsSql(names), batchSql(names)].join('\n');
+  return [tablesSql(names), userColumnsSql(names), operationsSql(names), batchSql(names)].join('\n');
 }

@@ -1,6 +1,9 @@
+import type { SessionEvent } from '../provider.js';
+import { RESULT_TYPES } from './batch-codec.js';
 import type { PostgresCounters } from './batch-queue.js';
 import { sweepSql } from './batch-sql.js';
 import type { Connections } from './connections.js';
+import { type EventBatches, eventOf } from './events.js';
 import type { SchemaNames } from './schema-names.js';
 
 export interface SweeperOptions {
@@ -13,6 +16,16 @@ export interface SweeperOptions {
   readonly counters: PostgresCounters;
   /** Resolves once the schema is in place (the GC may tick before any operation ran). */
   readonly ready: (timeoutMs: number) => Promise<void>;
+  /** Where the expiry events of bound sessions go: one batch per statement (up to `batchSize` events). */
+  readonly events: EventBatches;
+}
+
+/** A row of the sweep: the count (first), or an expired bound session. */
+interface SweepRow {
+  readonly removed: number | null;
+  readonly user_id: string | null;
+  readonly handle: string | null;
+  readonly code: number | null;
 }
 
 /**
@@ -62,18 +75,24 @@ export class Sweeper {
    * the full timeout, so a long but healthy sweep is not cut short.
    */
   async sweep(at: number, firstAnswerMs = this.#options.timeoutMs): Promise<number> {
-    const { connections, batchSize, timeoutMs, counters } = this.#options;
+    const { connections, batchSize, timeoutMs, counters, events } = this.#options;
     const deadline = performance.now() + firstAnswerMs;
     await this.#options.ready(firstAnswerMs);
     let removed = 0;
     for (let answered = false; ; answered = true) {
       const started = performance.now();
-      const { rowCount } = await connections.query(
-        { text: this.#text, values: [at, batchSize] },
+      const { rows } = await connections.query(
+        { text: this.#text, values: [at, batchSize], types: RESULT_TYPES },
         'sweeping expired sessions',
         answered ? timeoutMs : Math.max(1, Math.ceil(deadline - started)),
       );
-      const count = rowCount ?? 0;
+      let count = 0;
+      const ended: SessionEvent[] = [];
+      for (const row of rows as SweepRow[]) {
+        if (row.removed !== null) count = row.removed;
+        else ended.push(eventOf(row.code as number, row.user_id as string, row.handle as string));
+      }
+      events.add(ended);
       counters.gcSweeps++;
       counters.gcMaxSliceMs = Math.max(counters.gcMaxSliceMs, performance.now() - started);
       counters.expired += count;
