@@ -71,7 +71,7 @@ describe('errors', () => {
     expect(new StorageError('locked', 'ERR_STORAGE_LOCKED').message).toBe('locked');
   });
 
-  it.each([...withDefaults, ...withMessage])(
+  it.each([...withDefaults.map(([Class, code]) => [Class, code] as const), ...withMessage])(
     'rebuilds a %o sent by a shard as its own class',
     (Class, code) => {
       const rebuilt = errorFromCode(code, 'from the shard');
