@@ -64,6 +64,14 @@ const groups: Record<string, string[]> = {
     'test/contract/postgres.test.ts',
     'test/postgres-*-units.test.ts',
   ],
+  // The parts of the Redis, PostgreSQL and sharded providers that need no server or thread, alone: a lower
+  // bound of their score in seconds (the groups above add the server suites, and take far longer).
+  units: [
+    'test/redis/*-units.test.ts',
+    'test/postgres-*-units.test.ts',
+    'test/sharded-*-units.test.ts',
+    'test/durable/*-units.test.ts',
+  ],
   sharded: [
     'test/sharded-provider.test.ts',
     'test/sharded-gc.test.ts',
