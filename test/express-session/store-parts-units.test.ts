@@ -116,7 +116,7 @@ describe('express-session store options', () => {
       new InvalidOptionError('prefix must be a string'),
     );
     const message = 'hashKey must be a string or Uint8Array of at least 16 bytes';
-    for (const bad of ['x'.repeat(15), new Uint8Array(15), 12345678901234567890, ['x'.repeat(16)], null]) {
+    for (const bad of ['x'.repeat(15), new Uint8Array(15), 1234567890123456, ['x'.repeat(16)], null]) {
       expect(() => new ShardSessionStore({ provider: 'memory', hashKey: bad } as never)).toThrow(
         new InvalidOptionError(message),
       );
