@@ -11,7 +11,9 @@
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
 const group = process.env.MUTATE_TESTS;
-const reports = group ? `reports/mutation/${group}` : 'reports/mutation';
+// MUTATE_RUN names a run's folders instead, for several runs of one group at once.
+const run = process.env.MUTATE_RUN ?? group;
+const reports = run ? `reports/mutation/${run}` : 'reports/mutation';
 
 export default {
   testRunner: 'vitest',
@@ -28,7 +30,7 @@ export default {
   reporters: ['html', 'json', 'clear-text', 'progress'],
   htmlReporter: { fileName: `${reports}/index.html` },
   jsonReporter: { fileName: `${reports}/mutation.json` },
-  tempDirName: group ? `.stryker-tmp-${group}` : '.stryker-tmp',
+  tempDirName: run ? `.stryker-tmp-${run}` : '.stryker-tmp',
   cleanTempDir: 'always',
   ignorePatterns: ['reports', 'coverage', 'bench/results', '.stryker-tmp*'],
 };
