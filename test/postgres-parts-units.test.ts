@@ -41,6 +41,7 @@ describe('postgres failures', () => {
     expect(connectionIsBroken({ code: '0800' })).toBe(true);
     expect(connectionIsBroken({ code: '080000' })).toBe(true);
     expect(connectionIsBroken({ code: 8006 })).toBe(true);
+    expect(connectionIsBroken({ code: 57014 })).toBe(true); // a number, though it reads like a SQLSTATE
     expect(connectionIsBroken(new Error('timeout'))).toBe(true);
     expect(connectionIsBroken(null)).toBe(true);
     expect(connectionIsBroken(undefined)).toBe(true);
@@ -113,6 +114,14 @@ describe('postgres lock order', () => {
       op(OpKind.Rename, 'c'),
     ];
     expect(lockOrder(reverse)).toEqual([0, 1, 2, 3]);
+    // A batch of renames only is grouped too.
+    expect(lockOrder([op(OpKind.Rename, 'z', 'a'), op(OpKind.Rename, 'a', 'm')])).toEqual([0, 1]);
+    // incr's arg is a key, not an id: it links nothing, though it sorts before every id here.
+    const incr = [op(OpKind.Read, 'b'), op(OpKind.Incr, 'm', 'a'), op(OpKind.Rename, 'x', 'y')];
+    expect(lockOrder(incr)).toEqual([0, 1, 2]);
+    expect(lockOrder([op(OpKind.Incr, 'm', 'a'), op(OpKind.Read, 'b'), op(OpKind.Rename, 'x', 'y')])).toEqual(
+      [1, 0, 2],
+    );
   });
 });
 
@@ -152,6 +161,8 @@ describe('postgres schema names', () => {
     ['t', 's.x', 'schemaName must be'],
     ['t', 's ', 'schemaName must be'],
     ['t', null, 'schemaName must be'],
+    [['shard_sessions'], undefined, 'tableName must be'], // an array that reads like a name
+    ['t', ['s'], 'schemaName must be'],
   ])('refuses table %o in schema %o', (table, schema, message) => {
     expect(() => schemaNames(table, schema)).toThrow(InvalidOptionError);
     expect(() => schemaNames(table, schema)).toThrow(message);
