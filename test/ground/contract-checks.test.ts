@@ -103,6 +103,7 @@ describe('the provider contract checks', () => {
       `x${'A'.repeat(22)}`,
       22,
       null,
+      ['A'.repeat(22)], // reads like a handle once turned into a string
     ]) {
       expect(() => checkHandle(bad), String(bad)).toThrow(
         new InvalidArgumentError('a session handle must be 22 base64url characters'),

@@ -71,6 +71,16 @@ describe('errors', () => {
     expect(new StorageError('locked', 'ERR_STORAGE_LOCKED').message).toBe('locked');
   });
 
+  it('turns any failure of the storage engine into a StorageError, keeping one that already is', () => {
+    const full = new StorageError('full', 'ERR_STORAGE_FULL');
+    expect(StorageError.of(full)).toBe(full);
+    const wrapped = StorageError.of(new Error('MDB_CORRUPTED'));
+    expect(wrapped).toBeInstanceOf(StorageError);
+    expect(wrapped.code).toBe('ERR_STORAGE');
+    expect(wrapped.message).toBe('session store: MDB_CORRUPTED');
+    expect(StorageError.of('EIO').message).toBe('session store: EIO');
+  });
+
   it.each([...withDefaults.map(([Class, code]) => [Class, code] as const), ...withMessage])(
     'rebuilds a %o sent by a shard as its own class',
     (Class, code) => {
