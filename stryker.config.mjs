@@ -6,8 +6,15 @@
  *   npm run mutate -- --mutate src/session-writes.ts
  *   npm run mutate -- --mutate 'src/transport/*.ts'
  * The HTML report is reports/mutation/index.html. See docs/testing.md for the scores and known survivors.
+ * MUTATE_TESTS picks the test files run against the mutants (vitest.stryker.config.ts); with it set, the
+ * reports and the sandboxes go to folders of that name, so two groups can run side by side.
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
+const group = process.env.MUTATE_TESTS;
+// MUTATE_RUN names a run's folders instead, for several runs of one group at once.
+const run = process.env.MUTATE_RUN ?? group;
+const reports = run ? `reports/mutation/${run}` : 'reports/mutation';
+
 export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.stryker.config.ts', related: true },
@@ -21,9 +28,9 @@ export default {
   timeoutMS: 15_000,
   timeoutFactor: 2,
   reporters: ['html', 'json', 'clear-text', 'progress'],
-  htmlReporter: { fileName: 'reports/mutation/index.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  tempDirName: '.stryker-tmp',
+  htmlReporter: { fileName: `${reports}/index.html` },
+  jsonReporter: { fileName: `${reports}/mutation.json` },
+  tempDirName: run ? `.stryker-tmp-${run}` : '.stryker-tmp',
   cleanTempDir: 'always',
-  ignorePatterns: ['reports', 'coverage', 'bench/results', '.stryker-tmp'],
+  ignorePatterns: ['reports', 'coverage', 'bench/results', '.stryker-tmp*'],
 };

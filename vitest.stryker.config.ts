@@ -2,26 +2,95 @@ import { defineConfig } from 'vitest/config';
 
 // The test files StrykerJS runs against each mutant (`npm run mutate`): the ones that exercise src/ in this
 // process. Left out: the bench, demo, examples and packaging tests (they run dist/ in child processes, which a
-// mutant of src/ never reaches) and the Redis and PostgreSQL suites (servers to start, seconds per test).
-// Shard workers run dist/ too: a mutant of the worker or the session table is seen through the 'memory'
-// provider, which runs the same table in this thread.
+// mutant of src/ never reaches). Shard workers run dist/ too: a mutant of the worker or the session table is
+// seen through the 'memory' provider, which runs the same table in this thread.
+//
+// MUTATE_TESTS picks a group (default 'core'): every file of a group runs once before the mutants (Stryker's
+// dry run, to learn which test covers what), so the Redis and PostgreSQL suites, which start servers and take
+// seconds per test, run only when their modules are mutated:
+//   MUTATE_TESTS=redis npm run mutate -- --mutate 'src/providers/redis/key-layout.ts'
+const groups: Record<string, string[]> = {
+  core: [
+    'test/manager.test.ts',
+    'test/session.test.ts',
+    'test/transport.test.ts',
+    'test/transport-units.test.ts',
+    'test/transport-options.test.ts',
+    'test/transport-precedence.test.ts',
+    'test/request-session.test.ts',
+    'test/http.test.ts',
+    'test/cookie-attributes.test.ts',
+    'test/memory-provider.test.ts',
+    'test/expiry-index.test.ts',
+    'test/number-codec.test.ts',
+    'test/sharded-provider.test.ts',
+    'test/contract/memory.test.ts',
+    'test/express-session/store.test.ts',
+    'test/ground/*.test.ts',
+  ],
+  // The ground modules (errors, codecs, options, checks, events, user sessions): their own tests. The suites
+  // of the manager and the contract reach them too, but run for every surviving mutant of a module every test
+  // touches (errors.ts, codec.ts): minutes per mutant on a loaded machine. A lower bound, then.
+  ground: [
+    'test/ground/*.test.ts',
+    'test/number-codec.test.ts',
+    'test/memory-provider.test.ts',
+    'test/unawaited-commits.test.ts',
+    'test/user-sessions/*.test.ts',
+  ],
+  // The ground modules' own unit tests alone: seconds per mutant where the group above takes minutes.
+  'ground-units': ['test/ground/*.test.ts', 'test/number-codec.test.ts'],
+  // The store in this process against express-session's MemoryStore; the Express and Fastify apps over HTTP
+  // (express-app, fastify-app) add nothing a mutant of the store shows and cost seconds per surviving mutant.
+  'express-session': [
+    'test/express-session/store.test.ts',
+    'test/express-session/memory-store-parity.test.ts',
+    'test/express-session/*-units.test.ts',
+  ],
+  redis: [
+    'test/redis/provider.test.ts',
+    'test/redis/failures.test.ts',
+    'test/redis/cluster.test.ts',
+    'test/contract/redis.test.ts',
+    'test/contract/redis-cluster.test.ts',
+    'test/redis/*-units.test.ts',
+  ],
+  postgres: [
+    'test/postgres-provider.test.ts',
+    'test/postgres-failures.test.ts',
+    'test/postgres-number-sql.test.ts',
+    'test/contract/postgres.test.ts',
+    'test/postgres-*-units.test.ts',
+  ],
+  // The parts of the Redis, PostgreSQL and sharded providers that need no server or thread, alone: a lower
+  // bound of their score in seconds (the groups above add the server suites, and take far longer).
+  units: [
+    'test/redis/*-units.test.ts',
+    'test/postgres-*-units.test.ts',
+    'test/sharded-*-units.test.ts',
+    'test/durable/*-units.test.ts',
+  ],
+  sharded: [
+    'test/sharded-provider.test.ts',
+    'test/sharded-gc.test.ts',
+    'test/durable/expiry.test.ts',
+    'test/contract/sharded-durable.test.ts',
+    'test/sharded-*-units.test.ts',
+    'test/durable/*-units.test.ts',
+  ],
+};
+const group = process.env.MUTATE_TESTS ?? 'core';
+const include = groups[group];
+if (include === undefined) {
+  throw new Error(`MUTATE_TESTS=${group}: not one of ${Object.keys(groups).join(', ')}`);
+}
+
 export default defineConfig({
   test: {
-    include: [
-      'test/manager.test.ts',
-      'test/session.test.ts',
-      'test/transport.test.ts',
-      'test/transport-units.test.ts',
-      'test/request-session.test.ts',
-      'test/http.test.ts',
-      'test/cookie-attributes.test.ts',
-      'test/memory-provider.test.ts',
-      'test/expiry-index.test.ts',
-      'test/number-codec.test.ts',
-      'test/sharded-provider.test.ts',
-      'test/contract/memory.test.ts',
-      'test/express-session/store.test.ts',
-    ],
+    include,
+    // The ground group's suites run on 'memory' and on 'sharded' shards; a shard runs dist/, which no mutant
+    // reaches, and under the machine's load its tests are the ones that time out: 'memory' is enough here.
+    ...(group === 'ground' ? { testNamePattern: /^((?!sharded).)*$/ } : {}),
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -40,9 +40,9 @@ export function claimDir(dirOption: string): DirClaim {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (error) {
+    // A file (or a link to one) at `dir` fails here too (EEXIST): what gets past this is a directory.
     throw new StorageError(`cannot create the session directory ${dir}: ${reason(error)}`);
   }
-  if (!statSync(dir).isDirectory()) throw new StorageError(`${dir} is not a directory`);
   if (claimed.has(dir)) {
     throw new StorageError(
       `the session directory ${dir} is already open in this process: close that provider first`,
