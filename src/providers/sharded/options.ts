@@ -49,7 +49,7 @@ export interface ShardedProviderOptions extends ProviderOptions {
   /**
    * Bytes of hot sessions the main thread keeps, in all (each shard gets an equal share), to answer their reads
    * without a round trip to the shard's thread. Exactly coherent: every operation on a session goes through
-   * this process's main thread, which drops the copy as it sends a change (see docs/read-cache.md). Counted as
+   * this process's main thread, which drops the copy as it sends a change (see docs/engine.md). Counted as
    * keys + values + an estimate of each session's and key's overhead; a session over half a shard's share is not
    * kept. Default 16 MiB; 0 turns the cache off. Not with `dir` (must be 0 or unset there).
    */
