@@ -96,9 +96,8 @@ class Shard {
       track || this.#reportRemovals
         ? (sid, record) => {
             if (record === undefined) this.#removed?.push(sid);
-            if (!track) return;
-            this.#changes++;
-            track(sid, record);
+            this.#changes++; // read only with a store (a frame's writers)
+            track?.(sid, record);
           }
         : undefined,
     );
