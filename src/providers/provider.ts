@@ -104,6 +104,12 @@ export interface ShardStats {
   readonly bytes?: number;
   /** The byte budget in force, `maxShardBytes` or its default ('memory' and 'sharded' only). */
   readonly maxBytes?: number;
+  /** ('sharded') Sessions held by the main thread's read cache of this shard (see `readCacheBytes`). */
+  readonly readCacheSessions?: number;
+  /** ('sharded') Bytes held by that cache, as counted against `readCacheBytes`. */
+  readonly readCacheBytes?: number;
+  /** ('sharded') Reads that cache answered without asking the shard. */
+  readonly readCacheHits?: number;
 }
 
 /**

@@ -7,7 +7,9 @@ import { type Binding, type SessionRecord, valueBytes } from '../session-record.
  * The wire format between the router (main thread) and a shard worker. A request frame is one msgpackr
  * message `[now, op, op, …]` carrying every operation for that shard from one event-loop turn, stamped
  * with the router's clock; the answer frame is `[status, value, status, value, …]`, one pair per op in the
- * same order, so no op needs an id. Frames travel as transferred ArrayBuffers (moved, not copied).
+ * same order, so no op needs an id; when the router keeps a read cache, one more element may follow the pairs:
+ * the ids of the sessions the frame's operations removed (read-cache.ts). Frames travel as transferred
+ * ArrayBuffers (moved, not copied).
  * Only arrays, strings, numbers and binary cross: no objects, so no record structures to share.
  * Session values travel flat, `…, key, bytes, key, bytes`, after a fixed head of numbers.
  */

@@ -10,7 +10,7 @@ import type {
 } from '../provider.js';
 import { claimDir, type DirClaim } from './durable/dir-claim.js';
 import { resolveShardedOptions, type ShardedProviderOptions } from './options.js';
-import { decodeMeta, decodeSnapshot, encodeDelta, Op } from './protocol.js';
+import { decodeMeta, encodeDelta, Op } from './protocol.js';
 import { shardOf } from './shard-hash.js';
 import { ShardLink } from './shard-link.js';
 import { UserCalls } from './user-calls.js';
@@ -19,6 +19,7 @@ import { workerFilename } from './worker-path.js';
 export {
   DEFAULT_MAX_OPS_PER_FRAME,
   DEFAULT_MAX_QUEUED_OPS,
+  DEFAULT_READ_CACHE_BYTES,
   DEFAULT_SHARD_TIMEOUT_MS,
   defaultShardCount,
   type ShardedProviderOptions,
@@ -53,7 +54,7 @@ export class ShardedProvider implements SessionProvider {
   constructor(options: ShardedProviderOptions = {}) {
     const resolved = resolveShardedOptions(options);
     const { limits, now, gcIntervalMs, gcSliceMs, shards, maxQueuedOps, maxOpsPerFrame } = resolved;
-    const { shardTimeoutMs, resourceLimits, durable } = resolved;
+    const { shardTimeoutMs, resourceLimits, durable, readCacheBytes } = resolved;
     this.#now = now;
     this.#gcSliceMs = gcSliceMs;
     const filename = workerFilename();
@@ -75,6 +76,7 @@ export class ShardedProvider implements SessionProvider {
           shards,
           durable: durable && { ...durable, dir: (this.#claim as DirClaim).dir },
           onEvents: this.#users.deliver,
+          readCacheBytes: Math.floor(readCacheBytes / shards),
         }),
     );
   }
@@ -93,8 +95,17 @@ export class ShardedProvider implements SessionProvider {
     return decodeMeta(await owner.call(op)) as SessionMeta;
   }
 
-  async read(sid: string): Promise<SessionSnapshot | null> {
-    return decodeSnapshot(await this.#owner(sid).call([Op.Read, sid]));
+  // Not `async`: a read of a hot session is answered from the main thread's cache (read-cache.ts), whose link
+  // also decodes the shard's answer (and files it).
+  read(sid: string): Promise<SessionSnapshot | null> {
+    try {
+      const owner = this.#owner(sid);
+      const cached = owner.cached(sid);
+      if (cached !== undefined) return Promise.resolve(cached);
+      return owner.call([Op.Read, sid]) as Promise<SessionSnapshot | null>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async commit(sid: string, delta: SessionDelta): Promise<SessionMeta | null> {
@@ -193,6 +204,7 @@ export class ShardedProvider implements SessionProvider {
         heapUsedBytes: heapUsedBytes as number,
         bytes: bytes as number,
         maxBytes: maxBytes as number,
+        ...(this.#links[shard] as ShardLink).cacheStats,
       };
     });
   }

@@ -1,4 +1,3 @@
-import type { ResourceLimits } from 'node:worker_threads';
 import {
   ClosedError,
   errorFromCode,
@@ -6,43 +5,18 @@ import {
   SessionError,
   ShardUnavailableError,
 } from '../../errors.js';
-import type { SessionEvent } from '../provider.js';
-import type { ResolvedLimits } from '../provider-options.js';
-import type { DurableSetup } from './durable/lmdb-options.js';
+import type { SessionEvent, SessionSnapshot } from '../provider.js';
+import type { ShardLinkOptions } from './link-options.js';
 import { decodeFrame, encodeFrame, FAILED, Op, type WireOp } from './protocol.js';
+import { ReadCache } from './read-cache.js';
 import { ShardThread } from './shard-thread.js';
-
-/** How much longer than `shardTimeoutMs` a thread that is still starting may take to answer. */
-const STARTUP_ALLOWANCE_MS = 5000;
+import { ShardWatchdog } from './shard-watchdog.js';
 
 /** An operation waiting for its answer. */
 interface Pending {
   readonly op: WireOp;
   resolve(value: unknown): void;
   reject(error: Error): void;
-}
-
-export interface ShardLinkOptions {
-  readonly shard: number;
-  readonly filename: string;
-  readonly limits: ResolvedLimits;
-  readonly gcIntervalMs: number;
-  readonly gcSliceMs: number;
-  /** Operations queued or in flight at once; past it, `OverloadedError` at once. */
-  readonly maxQueuedOps: number;
-  /** A frame is sent as soon as it holds this many operations, without waiting for the end of the turn. */
-  readonly maxOpsPerFrame: number;
-  readonly now: () => number;
-  /** A frame unanswered for this long (real time, ms) means the thread is stuck: it is terminated and restarted. */
-  readonly shardTimeoutMs: number;
-  /** Heap limits of the shard's thread, passed to `new Worker`. */
-  readonly resourceLimits: ResourceLimits | undefined;
-  /** Shards in this provider (a durable shard loads the stored ids that hash to it). */
-  readonly shards: number;
-  /** With `dir`: where the shard's sessions persist. */
-  readonly durable?: DurableSetup | undefined;
-  /** Receives the shard's batches of events (bound sessions only), which arrive beside the answer frames. */
-  readonly onEvents?: (events: readonly SessionEvent[]) => void;
 }
 
 /** A frame sent and not yet answered. */
@@ -66,15 +40,34 @@ export class ShardLink {
   /** Frames sent and not yet answered, oldest first; answers come back in the same order. */
   readonly #inflight: InFlight[] = [];
   #inflightOps = 0;
-  #watchdog: NodeJS.Timeout | undefined;
+  readonly #watchdog: ShardWatchdog;
   #flushScheduled = false;
   #closed = false;
   #drained: (() => void) | undefined;
   readonly #options: ShardLinkOptions;
+  /** Sees every operation queued and every answer, in order; answers reads of hot sessions (read-cache.ts). */
+  readonly #cache: ReadCache;
 
   constructor(options: ShardLinkOptions) {
     this.#options = options;
+    this.#cache = new ReadCache(options.readCacheBytes, options.now, options.gcIntervalMs > 0);
+    this.#watchdog = new ShardWatchdog(options.shard, options.shardTimeoutMs, {
+      oldestSentAt: () => this.#inflight[0]?.sentAt,
+      thread: () => this.#thread,
+      stuck: (thread, reason) => this.#onDeath(thread, reason),
+    });
     this.#start();
+  }
+
+  /** The session's snapshot if this shard's read cache holds it alive; undefined: ask the shard. */
+  cached(sid: string): SessionSnapshot | undefined {
+    return this.#cache.get(sid);
+  }
+
+  /** The read cache's numbers, as `stats()` reports them. */
+  get cacheStats(): { readCacheSessions: number; readCacheBytes: number; readCacheHits: number } {
+    const cache = this.#cache;
+    return { readCacheSessions: cache.size, readCacheBytes: cache.bytes, readCacheHits: cache.hits };
   }
 
   /** Operations queued or in flight. */
@@ -89,6 +82,8 @@ export class ShardLink {
   async terminateThread(): Promise<void> {
     const thread = this.#thread;
     if (!thread) return;
+    // From now on the shard's memory is not what the cache last saw (a memory shard restarts empty).
+    this.#cache.clear();
     if (!this.#options.durable) return thread.crash();
     // A durable shard is told to exit between two frames: a thread terminated inside an LMDB write
     // transaction would leave LMDB's write lock taken, and every later write would wait forever.
@@ -116,6 +111,7 @@ export class ShardLink {
    */
   callPastLimit(op: WireOp): Promise<unknown> {
     if (this.#closed) return Promise.reject(new ClosedError());
+    this.#cache.issued(op);
     return new Promise((resolve, reject) => {
       this.#mailbox.push({ op, resolve, reject });
       if (this.#mailbox.length >= this.#options.maxOpsPerFrame) this.#flush();
@@ -143,7 +139,8 @@ export class ShardLink {
     }
     this.#flush();
     if (this.#inflightOps > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
-    clearTimeout(this.#watchdog);
+    this.#watchdog.stop();
+    this.#cache.clear();
     const thread = this.#thread;
     this.#thread = undefined;
     await thread?.end(this.#options.durable !== undefined);
@@ -172,7 +169,8 @@ export class ShardLink {
     const thread = this.#thread;
     if (batch.length === 0 || !thread) return; // a restart in progress sends them when done
     this.#mailbox = [];
-    const frame: unknown[] = [this.#options.now()];
+    const stamp = this.#options.now();
+    const frame: unknown[] = [stamp];
     for (const pending of batch) frame.push(pending.op);
     let buffer: ArrayBuffer;
     try {
@@ -180,56 +178,19 @@ export class ShardLink {
     } catch (error) {
       // Arguments are checked before they are queued, so this is a bug; fail the batch, never the process.
       const failure = new SessionError('ERR_SHARD_INTERNAL', `could not encode a frame: ${String(error)}`);
-      for (const pending of batch) pending.reject(failure);
+      this.#fail(batch, failure);
       return;
     }
     if (this.#inflight.length === 0) {
       // Referenced only while an answer is awaited: an idle shard never keeps the process alive, a pending
       // operation always does (issue 11).
       thread.port.ref();
-      this.#armWatchdog(this.#options.shardTimeoutMs);
+      this.#watchdog.arm();
     }
+    this.#cache.sent(stamp);
     this.#inflight.push({ batch, sentAt: performance.now() });
     this.#inflightOps += batch.length;
     thread.port.postMessage(buffer, [buffer]);
-  };
-
-  #armWatchdog(delayMs: number): void {
-    if (this.#watchdog || !this.#thread) return;
-    // Unref'd: while frames are in flight the port holds the process; the timer must not hold it alone.
-    this.#watchdog = setTimeout(this.#checkWatchdog, delayMs).unref();
-  }
-
-  /** Fires while frames are in flight: if the oldest has waited past the deadline, the thread is stuck. */
-  readonly #checkWatchdog = (): void => {
-    this.#watchdog = undefined;
-    const oldest = this.#inflight[0];
-    const thread = this.#thread;
-    if (!oldest || !thread) return;
-    // Booting a thread is not being stuck (on a loaded 2-core machine it took over 400 ms): while it starts,
-    // it gets STARTUP_ALLOWANCE_MS more; a frame's age counts from the start at the earliest.
-    const timeout = this.#options.shardTimeoutMs;
-    const ready = thread.readyAt !== undefined;
-    const limit = ready ? timeout : timeout + STARTUP_ALLOWANCE_MS;
-    const age = performance.now() - Math.max(oldest.sentAt, thread.readyAt ?? thread.startedAt);
-    if (age < limit) {
-      this.#armWatchdog(limit - age);
-      return;
-    }
-    // Timers run before the poll phase: if the main thread itself was blocked past the deadline, the answer
-    // may be waiting on the port. setImmediate runs after the poll phase has delivered it.
-    setImmediate(() => {
-      if (this.#inflight[0] !== oldest) {
-        this.#checkWatchdog(); // answered after all: watch the next frame, if any
-        return;
-      }
-      this.#onDeath(
-        thread,
-        ready
-          ? `session shard ${this.#options.shard} did not answer within ${timeout} ms (shardTimeoutMs); it is being restarted`
-          : `session shard ${this.#options.shard} did not start within ${limit} ms; it is being restarted`,
-      );
-    });
   };
 
   readonly #onAnswer = (buffer: ArrayBuffer): void => {
@@ -244,14 +205,19 @@ export class ShardLink {
     this.#inflightOps -= batch.length;
     if (this.#inflight.length === 0) this.#thread?.port.unref();
     const answers = decodeFrame(buffer);
+    const cache = this.#cache;
     for (let i = 0; i < batch.length; i++) {
       const pending = batch[i] as Pending;
       const value = answers[2 * i + 1];
       if (answers[2 * i] === FAILED) {
+        cache.settled(pending.op);
         const [code, message] = value as [string, string];
         pending.reject(errorFromCode(code, message));
-      } else pending.resolve(value);
+      } else pending.resolve(cache.answered(pending.op, value));
     }
+    // Sessions the shard removed besides those named (evictions, expiry on access), after the answers were
+    // filed and before anyone awaiting them runs: what this frame removed is never served afterwards.
+    if (answers.length > 2 * batch.length) cache.removed(answers[answers.length - 1] as unknown[]);
     if (this.#inflightOps === 0) this.#drained?.();
     if (this.#mailbox.length > 0) this.#scheduleTurnFlush();
   };
@@ -259,7 +225,17 @@ export class ShardLink {
   /** Starts (or restarts) the shard: a new generation of its thread. */
   #start(): void {
     const { shard, limits, gcIntervalMs, gcSliceMs, shards, durable, now } = this.#options;
-    const setup = { shard, limits, gcIntervalMs, gcSliceMs, shards, startedAt: now(), durable };
+    const reportRemovals = this.#options.readCacheBytes > 0;
+    const setup = {
+      shard,
+      limits,
+      gcIntervalMs,
+      gcSliceMs,
+      shards,
+      startedAt: now(),
+      durable,
+      reportRemovals,
+    };
     const options = { filename: this.#options.filename, resourceLimits: this.#options.resourceLimits, setup };
     const thread: ShardThread = new ShardThread(options, this.#onAnswer, (reason) =>
       this.#onDeath(thread, reason),
@@ -275,12 +251,12 @@ export class ShardLink {
   #onDeath(dead: ShardThread, reason: string): void {
     if (dead !== this.#thread) return;
     this.#thread = undefined;
-    clearTimeout(this.#watchdog);
-    this.#watchdog = undefined;
+    this.#watchdog.stop();
+    this.#cache.clear();
     const lost = this.#inflight.splice(0);
     this.#inflightOps = 0;
     const error = new ShardUnavailableError(reason);
-    for (const { batch } of lost) for (const pending of batch) pending.reject(error);
+    for (const { batch } of lost) this.#fail(batch, error);
     // The old thread is ended (at once if stuck) before a new one starts: two generations never run at once.
     const ended = dead.end();
     if (this.#closed) {
@@ -302,6 +278,13 @@ export class ShardLink {
   }
 
   #rejectMailbox(error: Error): void {
-    for (const pending of this.#mailbox.splice(0)) pending.reject(error);
+    this.#fail(this.#mailbox.splice(0), error);
+  }
+
+  #fail(batch: readonly Pending[], error: Error): void {
+    for (const pending of batch) {
+      this.#cache.settled(pending.op);
+      pending.reject(error);
+    }
   }
 }

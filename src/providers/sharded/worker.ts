@@ -34,6 +34,8 @@ export interface ShardSetup {
   readonly startedAt: number;
   /** With `dir`: where and how the shard's sessions persist. */
   readonly durable?: DurableSetup;
+  /** The router keeps a read cache: every answer frame lists the sessions its operations removed (read-cache.ts). */
+  readonly reportRemovals?: boolean;
 }
 
 /** Operations that add data: refused while the store is at its `mapSize` (those that remove data still run). */
@@ -61,6 +63,9 @@ class Shard {
   #exiting = false;
   /** Set by the fault-injection op `Hang`: frames are dropped unanswered. */
   #dropping = false;
+  /** With `reportRemovals`, while a frame is applied: the sessions it removed (the GC tick's are not needed). */
+  #removed: string[] | undefined;
+  readonly #reportRemovals: boolean;
 
   /** A shard, its store opened and its sessions loaded (lmdb is imported only when `durable` is set). */
   static async create(setup: ShardSetup): Promise<Shard> {
@@ -84,14 +89,17 @@ class Shard {
     this.#store = store;
     this.#failure = failure;
     const track = store?.track;
+    this.#reportRemovals = setup.reportRemovals === true;
     this.#table = new SessionTable(
       setup.limits,
       undefined,
-      track &&
-        ((sid, record) => {
-          this.#changes++;
-          track(sid, record);
-        }),
+      track || this.#reportRemovals
+        ? (sid, record) => {
+            if (record === undefined) this.#removed?.push(sid);
+            this.#changes++; // read only with a store (a frame's writers)
+            track?.(sid, record);
+          }
+        : undefined,
     );
     // Events of bound sessions go to the router in batches, beside the answer frames (see shard-link.ts).
     this.#table.users.onEvents((events) => setup.port.postMessage({ events }));
@@ -116,6 +124,7 @@ class Shard {
     const store = this.#store;
     // Answer positions of the operations that changed something: they fail if the frame's commit does.
     const writers: number[] = [];
+    if (this.#reportRemovals) this.#removed = [];
     for (let i = 1; i < frame.length; i++) {
       const changesBefore = this.#changes;
       try {
@@ -128,6 +137,9 @@ class Shard {
       if (this.#changes !== changesBefore) writers.push(answers.length - 2);
     }
     if (store?.hasPending) this.#commitFrame(store, answers, writers);
+    const removed = this.#removed;
+    this.#removed = undefined;
+    if (removed !== undefined && removed.length > 0) answers.push(removed);
     // Op.Exit: die now, between transactions, leaving the frame unanswered as a crash would.
     if (this.#exiting) process.exit(1);
     if (this.#dropping) return undefined;

@@ -1,0 +1,236 @@
+import type { SessionSnapshot } from '../provider.js';
+import { decodeSnapshot, Op, type WireOp } from './protocol.js';
+
+/**
+ * Bytes a cached session counts on top of its keys and values: the sid and the Map entry, the snapshot object
+ * and its values Map. An estimate (as `maxShardBytes`'s is): 100,000 sessions of two small keys took 666 B of
+ * heap each on Node 20, plus the 43-character sid string the cache keeps alive; counted, they make 722 B.
+ */
+export const CACHE_ENTRY_OVERHEAD_BYTES = 500;
+/** Bytes each cached key counts on top of its UTF-8 length and its value's bytes (its Map slot, its view). */
+export const CACHE_KEY_OVERHEAD_BYTES = 96;
+
+interface Entry {
+  readonly snapshot: SessionSnapshot;
+  readonly bytes: number;
+  /** Read from the cache since it was filed or last passed over by the eviction hand (second chance). */
+  hit: boolean;
+}
+
+/** Operations on one session, and where its id is: they make its cached snapshot stale. */
+function writtenSids(op: WireOp): readonly unknown[] | undefined {
+  switch (op[0]) {
+    case Op.Init:
+    case Op.Commit:
+    case Op.Incr:
+    case Op.Take:
+    case Op.Put:
+    case Op.Destroy:
+    case Op.BindUser:
+    case Op.SetTimeouts:
+      return [op[1]];
+    case Op.Rename:
+      return [op[1], op[2]];
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Operations that may change sessions they do not name (a sweep at any time, revocations by user, the fault
+ * injections): while one is in flight, nothing is served from the cache, so a read sent after one is ordered
+ * after it, as it would be at the shard.
+ */
+function isBarrier(op: WireOp): boolean {
+  const code = op[0];
+  return (
+    code === Op.Gc || code === Op.Revoke || code === Op.RevokeUser || code === Op.Hang || code === Op.Exit
+  );
+}
+
+/**
+ * The main thread's copy of one shard's hot sessions, so that a read of one is answered without the round trip
+ * to the shard thread (two thread wake-ups, ~200 µs at one connection). It is exactly coherent because this
+ * process's main thread sends every operation on these sessions, down one ordered channel, and sees every
+ * answer in that order (see shard-link.ts, which calls `issued` / `answered` / `settled` / `removed`):
+ * - a snapshot is filed only from a shard's read answer, and only if no operation that could change that
+ *   session was sent after the read (answers come in order, so one still unanswered was sent later);
+ * - an operation on a session drops its snapshot when it is queued, before it is even sent: a later read goes
+ *   to the shard, behind it (a commit not awaited is still seen by the next read, as without the cache);
+ * - an operation that may change sessions it does not name (gc, revoke, revokeUser) empties the cache and
+ *   blocks filing while it is out; sessions a shard removes as a side effect of an operation (eviction under
+ *   the limits, expiry found on access) are listed in that frame's answer and dropped before anyone is told;
+ * - a snapshot is served only while alive by the provider's clock and by the latest time the shard's own GC
+ *   tick can have reached (it runs on the shard's clock, see `sent`), so what that tick sweeps is never served;
+ * - a dead, stuck or terminated shard's snapshots are all dropped (`clear`).
+ * A miss is always safe (the read goes to the shard): every doubt is resolved by dropping.
+ */
+export class ReadCache {
+  readonly #entries = new Map<string, Entry>();
+  /** Operations on a session queued or in flight, by sid: its answer from a read sent earlier is not filed. */
+  readonly #pending = new Map<string, number>();
+  #barriers = 0;
+  #bytes = 0;
+  #hits = 0;
+  readonly #maxBytes: number;
+  readonly #now: () => number;
+  /** Whether the shard runs a GC tick (then `#clockLead` bounds how far its clock can be). */
+  readonly #gcTicks: boolean;
+  /**
+   * The largest `stamp - Date.now()` of the frames sent: the shard's GC tick runs on `Date.now() + skew`, its
+   * skew being a frame's stamp minus the shard's Date.now() when it got the frame (later than when it was
+   * sent), so its clock is at most `Date.now() + #clockLead`. With the default clock this is ≤ 0.
+   */
+  #clockLead = Number.NEGATIVE_INFINITY;
+
+  constructor(maxBytes: number, now: () => number, gcTicks: boolean) {
+    this.#maxBytes = maxBytes;
+    this.#now = now;
+    this.#gcTicks = gcTicks;
+  }
+
+  /** Bytes held, as counted against the budget. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Sessions held. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Reads answered from the cache so far. */
+  get hits(): number {
+    return this.#hits;
+  }
+
+  /** The session's snapshot if the cache holds it alive, else undefined (ask the shard). Do not mutate it. */
+  get(sid: string): SessionSnapshot | undefined {
+    const entry = this.#entries.get(sid);
+    if (entry === undefined) return undefined;
+    const expiresAt = entry.snapshot.expiresAt;
+    // Expired (or maybe swept by the shard's tick): the shard must see this read, to remove the session
+    // on access and emit its event as it would without the cache.
+    if (expiresAt <= this.#now() || (this.#gcTicks && expiresAt <= Date.now() + this.#clockLead)) {
+      this.#drop(sid, entry);
+      return undefined;
+    }
+    entry.hit = true;
+    this.#hits++;
+    return entry.snapshot;
+  }
+
+  /** An operation was queued for the shard (it will be sent, or failed, in queue order). */
+  issued(op: WireOp): void {
+    const sids = writtenSids(op);
+    if (sids !== undefined) {
+      for (const sid of sids as string[]) {
+        const entry = this.#entries.get(sid);
+        if (entry !== undefined) this.#drop(sid, entry);
+        this.#pending.set(sid, (this.#pending.get(sid) ?? 0) + 1);
+      }
+    } else if (isBarrier(op)) {
+      this.#barriers++;
+      this.#clearEntries();
+    }
+  }
+
+  /** A frame stamped `stamp` by the provider's clock leaves for the shard. */
+  sent(stamp: number): void {
+    const lead = stamp - Date.now();
+    if (lead > this.#clockLead) this.#clockLead = lead;
+  }
+
+  /**
+   * The shard answered `op` with `value`. Returns what the caller gets: for a read, the decoded snapshot (the
+   * cached copy when filed).
+   */
+  answered(op: WireOp, value: unknown): unknown {
+    if (op[0] !== Op.Read) {
+      this.settled(op);
+      return value;
+    }
+    const snapshot = decodeSnapshot(value);
+    const sid = op[1] as string;
+    if (snapshot === null || this.#barriers > 0 || this.#pending.has(sid) || this.#maxBytes === 0) {
+      return snapshot;
+    }
+    return this.#file(sid, snapshot);
+  }
+
+  /** The operation is done with, answered or failed: it no longer stands between a read and the cache. */
+  settled(op: WireOp): void {
+    const sids = writtenSids(op);
+    if (sids !== undefined) {
+      for (const sid of sids as string[]) {
+        const left = (this.#pending.get(sid) ?? 1) - 1;
+        if (left === 0) this.#pending.delete(sid);
+        else this.#pending.set(sid, left);
+      }
+    } else if (isBarrier(op)) this.#barriers--;
+  }
+
+  /** Sessions the shard removed while applying a frame (listed in its answer). */
+  removed(sids: readonly unknown[]): void {
+    for (const sid of sids as string[]) {
+      const entry = this.#entries.get(sid);
+      if (entry !== undefined) this.#drop(sid, entry);
+    }
+  }
+
+  /** The shard's thread is gone (crash, watchdog, terminate, close): what it held is no longer known. */
+  clear(): void {
+    this.#clearEntries();
+  }
+
+  #clearEntries(): void {
+    this.#entries.clear();
+    this.#bytes = 0;
+  }
+
+  /**
+   * Files a copy of the snapshot whose values live in one buffer of their own: the decoded ones are views into
+   * the whole answer frame, which they would keep alive. Past the budget, the eviction hand goes round the
+   * oldest entries, sparing once each one read since (CLOCK, second chance).
+   */
+  #file(sid: string, snapshot: SessionSnapshot): SessionSnapshot {
+    let valueBytes = 0;
+    let bytes = CACHE_ENTRY_OVERHEAD_BYTES;
+    for (const [key, value] of snapshot.values) {
+      valueBytes += value.byteLength;
+      bytes += key.length * 2 + value.byteLength + CACHE_KEY_OVERHEAD_BYTES;
+    }
+    // A session larger than half the budget would push out every other one: not cached.
+    if (bytes > this.#maxBytes / 2) return snapshot;
+    const store = new Uint8Array(valueBytes);
+    const values = new Map<string, Uint8Array>();
+    let at = 0;
+    for (const [key, value] of snapshot.values) {
+      store.set(value, at);
+      values.set(key, store.subarray(at, at + value.byteLength));
+      at += value.byteLength;
+    }
+    const owned: SessionSnapshot = { ...snapshot, values };
+    this.#entries.set(sid, { snapshot: owned, bytes, hit: false });
+    this.#bytes += bytes;
+    this.#evictPastBudget();
+    return owned;
+  }
+
+  #evictPastBudget(): void {
+    // Each pass over an entry either evicts it or clears its hit bit, so this ends within two rounds.
+    for (const [sid, entry] of this.#entries) {
+      if (this.#bytes <= this.#maxBytes) return;
+      this.#entries.delete(sid);
+      if (entry.hit) {
+        entry.hit = false;
+        this.#entries.set(sid, entry);
+      } else this.#bytes -= entry.bytes;
+    }
+  }
+
+  #drop(sid: string, entry: Entry): void {
+    this.#entries.delete(sid);
+    this.#bytes -= entry.bytes;
+  }
+}
