@@ -177,7 +177,11 @@ export function unpackValues(packed: string): Map<string, Uint8Array> {
   const values = new Map<string, Uint8Array>();
   if (packed.length === HEAD_BYTES) return values;
   const bytes = Buffer.from(packed, 'latin1');
-  forEachValue(packed, (key, start, end) => values.set(key, bytes.subarray(start, end)));
+  const { buffer, byteOffset } = bytes;
+  // Plain Uint8Array views, as the values a provider hands out always were (not Buffers).
+  forEachValue(packed, (key, start, end) =>
+    values.set(key, new Uint8Array(buffer, byteOffset + start, end - start)),
+  );
   return values;
 }
 

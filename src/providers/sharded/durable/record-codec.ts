@@ -50,7 +50,8 @@ export function decodeStoredRecord(bytes: Buffer): SessionRecord {
   }
   const valuesAt = at;
   while (at < bytes.length) {
-    const keyEnd = at + 2 + bytes.readUInt16LE(at);
+    const keyEnd = at + 2 + (at + 2 <= bytes.length ? bytes.readUInt16LE(at) : 0);
+    if (keyEnd + 4 > bytes.length) throw new RangeError('a stored session is truncated');
     at = keyEnd + 4 + bytes.readUInt32LE(keyEnd);
     if (at > bytes.length) throw new RangeError('a stored session is truncated');
   }
