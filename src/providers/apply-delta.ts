@@ -3,32 +3,64 @@ import { readNumber, writeNumber } from './number-codec.js';
 import {
   HEAD_BYTES,
   MAX_KEY_BYTES,
-  PROBATION_FLAG,
-  type RecordTimes,
-  scratchOf,
+  packedString,
+  readInto,
+  setIdleExpiresAt,
   storedKey,
   uint16At,
   uint32At,
-  writeHead,
 } from './packed-record.js';
 import type { SessionDelta } from './provider.js';
 import type { ResolvedLimits } from './provider-options.js';
 
-/** Changes to a record's values by stored key (packed-record.ts): the new bytes, or undefined to delete. */
-type Changes = Map<string, Uint8Array | undefined>;
+/**
+ * Changes to a record's values: stored keys (packed-record.ts) and their new bytes, undefined to delete. Kept
+ * as two arrays, not a Map: a delta has a key or two, and each old entry is matched with `startsWith` on the
+ * record (no substring per key); past `MAP_FROM` changes a Map by key takes over.
+ */
+interface Changes {
+  readonly keys: string[];
+  readonly values: (Uint8Array | undefined)[];
+  byKey: Map<string, number> | undefined;
+}
+const MAP_FROM = 16;
+
+function changeAt(changes: Changes, packed: string, at: number, length: number): number {
+  if (changes.byKey) return changes.byKey.get(packed.substring(at, at + length)) ?? -1;
+  const { keys } = changes;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (key.length === length && packed.startsWith(key, at)) return i;
+  }
+  return -1;
+}
+
+function change(changes: Changes, key: string, value: Uint8Array | undefined): void {
+  const { keys, values } = changes;
+  const at = changes.byKey ? (changes.byKey.get(key) ?? -1) : keys.indexOf(key);
+  if (at >= 0) {
+    // Set after a delete of the same key (or twice): the last word wins, in the key's place of first mention.
+    values[at] = value;
+    return;
+  }
+  keys.push(key);
+  values.push(value);
+  if (changes.byKey) changes.byKey.set(key, keys.length - 1);
+  else if (keys.length > MAP_FROM) changes.byKey = new Map(keys.map((k, i) => [k, i]));
+}
 
 /**
- * Applies a delta to a packed record all or nothing, giving it `times` (the slid idle deadline): every limit
+ * Applies a delta to a packed record all or nothing, sliding its idle deadline to `idleExpiresAt`: every limit
  * is checked before anything is built. Returns the new record.
  */
 export function applyDelta(
   packed: string,
   delta: SessionDelta,
   limits: ResolvedLimits,
-  times: RecordTimes,
+  idleExpiresAt: number,
 ): string {
-  const changes: Changes = new Map();
-  for (const key of delta.delete ?? []) changes.set(storedKey(key), undefined);
+  const changes: Changes = { keys: [], values: [], byKey: undefined };
+  for (const key of delta.delete ?? []) change(changes, storedKey(key), undefined);
   for (const [key, value] of delta.set ?? []) {
     if (value.byteLength > limits.maxValueBytes) {
       throw new SessionTooLargeError(
@@ -38,11 +70,10 @@ export function applyDelta(
     const stored = storedKey(key);
     if (stored.length > MAX_KEY_BYTES) {
       throw new SessionTooLargeError(
-        `a key is at most ${MAX_KEY_BYTES} bytes (UTF-8), "${key.slice(0, 32)}…" is ${stored.length}`,
+        `a key is at most ${MAX_KEY_BYTES} bytes (UTF-8); "${key.slice(0, 32)}…" is ${stored.length}`,
       );
     }
-    changes.delete(stored); // re-inserted last: a key deleted and set in one delta ends set
-    changes.set(stored, value);
+    change(changes, stored, value);
   }
   const plan = planEdit(packed, changes);
   if (plan.keys > limits.maxKeys) {
@@ -55,36 +86,49 @@ export function applyDelta(
       `the session would be ${plan.bytes} bytes, over the limit of ${limits.maxSessionBytes}`,
     );
   }
-  return buildEdit(packed, plan, changes, times);
+  return buildEdit(packed, plan, changes, idleExpiresAt);
 }
+
+// MessagePack numbers are at most 9 bytes: a value is read through one of these views (no allocation).
+const numberBytes = new Uint8Array(9);
+const numberViews = Array.from({ length: 10 }, (_, n) => numberBytes.subarray(0, n));
 
 /**
  * Adds `by` to the number under `key` (absent counts as 0); returns the new record and the sum. All or nothing,
- * like `applyDelta`: the type and every limit are checked before anything is built.
+ * like `applyDelta`: the type and every limit are checked before anything is built. The common case, a counter
+ * whose encoding keeps its length, patches a copy of the record in place.
  */
 export function applyIncr(
   packed: string,
   key: string,
   by: number,
   limits: ResolvedLimits,
-  times: RecordTimes,
+  idleExpiresAt: number,
 ): { packed: string; value: number } {
   const stored = storedKey(key);
-  const found = findValue(packed, stored);
+  const start = findValue(packed, stored);
   let before = 0;
-  if (found) {
-    const into = scratchOf(found.end - found.start);
-    into.write(packed.substring(found.start, found.end), 0, 'latin1');
-    const read = readNumber(into.subarray(0, found.end - found.start));
+  let length = 0;
+  if (start >= 0) {
+    length = uint32At(packed, start - 4);
+    const bytes = numberViews[length];
+    if (bytes) for (let i = 0; i < length; i++) bytes[i] = packed.charCodeAt(start + i);
+    const read = bytes && readNumber(bytes);
     if (read === undefined) throw new NotANumberError(`incr: the value under "${key}" is not a number`);
     before = read;
   }
   const value = before + by;
   const encoded = writeNumber(value);
-  const changes: Changes = new Map([[stored, encoded]]);
+  if (start >= 0 && encoded.byteLength === length) {
+    const into = readInto(packed);
+    into.set(encoded, start);
+    setIdleExpiresAt(into, idleExpiresAt);
+    return { packed: packedString(into, packed.length), value };
+  }
+  const changes: Changes = { keys: [stored], values: [encoded], byKey: undefined };
   const plan = planEdit(packed, changes);
   // A number is at most 9 bytes, so only a new key can break a limit; check before changing anything.
-  if (!found && plan.keys > limits.maxKeys) {
+  if (start < 0 && plan.keys > limits.maxKeys) {
     throw new SessionTooLargeError(`incr: the session already holds ${plan.keys - 1} keys, the limit`);
   }
   if (
@@ -94,53 +138,53 @@ export function applyIncr(
   ) {
     throw new SessionTooLargeError(`incr: the session would be over its size limit`);
   }
-  return { packed: buildEdit(packed, plan, changes, times), value };
+  return { packed: buildEdit(packed, plan, changes, idleExpiresAt), value };
 }
 
-/** The byte range of the value stored under `stored`, if any. */
-function findValue(packed: string, stored: string): { start: number; end: number } | undefined {
+/** Where the value stored under `stored` starts, or -1. */
+function findValue(packed: string, stored: string): number {
   for (let at = HEAD_BYTES; at < packed.length; ) {
     const keyLength = uint16At(packed, at);
     const keyEnd = at + 2 + keyLength;
-    const end = keyEnd + 4 + uint32At(packed, keyEnd);
-    if (keyLength === stored.length && packed.startsWith(stored, at + 2)) return { start: keyEnd + 4, end };
-    at = end;
+    if (keyLength === stored.length && packed.startsWith(stored, at + 2)) return keyEnd + 4;
+    at = keyEnd + 4 + uint32At(packed, keyEnd);
   }
-  return undefined;
+  return -1;
 }
 
-/** What an edit makes: the record's size, keys and counted bytes, and per old entry `[start, end, kept]`. */
+/** What an edit makes: the record's size, keys and counted bytes, and per old entry what becomes of it. */
 interface Plan {
   size: number;
   keys: number;
   bytes: number;
-  /** Old entries in order: start, end, and 1 to copy it / 0 if changed (its replacement goes in its place). */
+  /** Per old entry: its start, its end, and the index of its change, or -1 to copy it as it is. */
   readonly entries: number[];
-  /** Changed keys found in the record (the rest are new, appended). */
-  readonly found: Set<string>;
+  /** Per change: whether its key was found in the record (the others are new, appended). */
+  readonly found: boolean[];
 }
 
 function planEdit(packed: string, changes: Changes): Plan {
-  const plan: Plan = { size: HEAD_BYTES, keys: 0, bytes: 0, entries: [], found: new Set() };
+  const found = changes.keys.map(() => false);
+  const plan: Plan = { size: HEAD_BYTES, keys: 0, bytes: 0, entries: [], found };
   for (let at = HEAD_BYTES; at < packed.length; ) {
     const keyLength = uint16At(packed, at);
     const keyEnd = at + 2 + keyLength;
     const valueLength = uint32At(packed, keyEnd);
     const end = keyEnd + 4 + valueLength;
-    const key = changes.size === 0 ? undefined : packed.substring(at + 2, keyEnd);
-    if (key !== undefined && changes.has(key)) {
-      plan.found.add(key);
-      plan.entries.push(at, end, 0);
-      const value = changes.get(key);
+    const index = changeAt(changes, packed, at + 2, keyLength);
+    plan.entries.push(at, end, index);
+    if (index < 0) add(plan, keyLength, valueLength);
+    else {
+      found[index] = true;
+      const value = changes.values[index];
       if (value) add(plan, keyLength, value.byteLength);
-    } else {
-      plan.entries.push(at, end, 1);
-      add(plan, keyLength, valueLength);
     }
     at = end;
   }
-  for (const [key, value] of changes)
-    if (value && !plan.found.has(key)) add(plan, key.length, value.byteLength);
+  for (let i = 0; i < found.length; i++) {
+    const value = changes.values[i];
+    if (value && !found[i]) add(plan, (changes.keys[i] as string).length, value.byteLength);
+  }
   return plan;
 }
 
@@ -150,35 +194,39 @@ function add(plan: Plan, keyLength: number, valueLength: number): void {
   plan.bytes += keyLength + valueLength;
 }
 
-/** Builds the planned record: the old one is written after the new one's space in the scratch, and copied from. */
-function buildEdit(packed: string, plan: Plan, changes: Changes, times: RecordTimes): string {
+/** Builds the planned record: the old one is read in after the new one's space in the scratch, and copied from. */
+function buildEdit(packed: string, plan: Plan, changes: Changes, idleExpiresAt: number): string {
   const old = plan.size;
-  const into = scratchOf(old + packed.length);
-  into.write(packed, old, 'latin1');
-  writeHead(into, 0, packed.charCodeAt(0) & PROBATION_FLAG, times);
+  const into = readInto(packed, old);
+  into.copyWithin(0, old, old + HEAD_BYTES);
+  setIdleExpiresAt(into, idleExpiresAt);
   let at = HEAD_BYTES;
   const { entries } = plan;
   for (let i = 0; i < entries.length; i += 3) {
     const start = entries[i] as number;
     const end = entries[i + 1] as number;
-    if (entries[i + 2] === 1) {
+    const index = entries[i + 2] as number;
+    if (index < 0) {
       into.copyWithin(at, old + start, old + end);
       at += end - start;
       continue;
     }
-    const keyEnd = start + 2 + uint16At(packed, start);
-    const value = changes.get(packed.substring(start + 2, keyEnd));
-    if (value) at = writeEntry(into, at, packed.substring(start + 2, keyEnd), value);
+    const value = changes.values[index];
+    if (value) at = writeEntry(into, at, changes.keys[index] as string, value);
   }
-  for (const [key, value] of changes)
-    if (value && !plan.found.has(key)) at = writeEntry(into, at, key, value);
-  return into.toString('latin1', 0, at);
+  for (let i = 0; i < plan.found.length; i++) {
+    const value = changes.values[i];
+    if (value && !plan.found[i]) at = writeEntry(into, at, changes.keys[i] as string, value);
+  }
+  return packedString(into, at);
 }
 
 function writeEntry(into: Buffer, at: number, key: string, value: Uint8Array): number {
-  into.writeUInt16LE(key.length, at);
-  into.write(key, at + 2, 'latin1');
-  at += 2 + key.length;
+  into[at] = key.length & 0xff;
+  into[at + 1] = key.length >>> 8;
+  at += 2;
+  for (let i = 0; i < key.length; i++) into[at + i] = key.charCodeAt(i);
+  at += key.length;
   into.writeUInt32LE(value.byteLength, at);
   into.set(value, at + 4);
   return at + 4 + value.byteLength;

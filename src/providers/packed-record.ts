@@ -110,6 +110,28 @@ export function scratchOf(bytes: number): Buffer {
   return scratch;
 }
 
+// Below this length a record is copied into the scratch by a loop of charCodeAt: cheaper than a call into C++.
+const COPY_BY_LOOP = 256;
+
+/** The scratch, with `packed`'s bytes read in at `at` (for the caller to patch or copy from). */
+export function readInto(packed: string, at = 0): Buffer {
+  const length = packed.length;
+  const into = scratchOf(at + length);
+  if (length > COPY_BY_LOOP) into.write(packed, at, 'latin1');
+  else for (let i = 0; i < length; i++) into[at + i] = packed.charCodeAt(i);
+  return into;
+}
+
+/** The record built in the first `length` bytes of the scratch, as the string the table keeps. */
+export function packedString(into: Buffer, length: number): string {
+  return into.toString('latin1', 0, length);
+}
+
+/** Slides the idle deadline of the record in the scratch. */
+export function setIdleExpiresAt(into: Buffer, idleExpiresAt: number): void {
+  into.writeDoubleLE(idleExpiresAt, IDLE_EXPIRES_AT);
+}
+
 /** Writes a record head at `at` of `into`. */
 export function writeHead(into: Buffer, at: number, flags: number, times: RecordTimes): void {
   into[at] = LAYOUT | flags;
@@ -154,35 +176,39 @@ export function pack(times: RecordTimes, values: Iterable<readonly [string, Uint
 
 /** The record with its head's times replaced (the values unchanged; the probation flag kept). */
 export function withTimes(packed: string, times: RecordTimes): string {
-  const into = scratchOf(packed.length);
-  into.write(packed, 0, 'latin1');
+  const into = readInto(packed);
   writeHead(into, 0, packed.charCodeAt(0) & PROBATION_FLAG, times);
-  return into.toString('latin1', 0, packed.length);
+  return packedString(into, packed.length);
 }
 
 /** The record with its probation flag set or cleared (the same string when it already is). */
 export function withProbation(packed: string, on: boolean): string {
   if (onProbation(packed) === on) return packed;
-  const into = scratchOf(packed.length);
-  into.write(packed, 0, 'latin1');
+  const into = readInto(packed);
   into[0] = LAYOUT | (on ? PROBATION_FLAG : 0);
-  return into.toString('latin1', 0, packed.length);
+  return packedString(into, packed.length);
 }
 
 /**
- * The record's values, decoded for a reader: one copy of the record's bytes, each value a view into it. The
- * views are the caller's to keep (a snapshot holds them for a whole request).
+ * The record's values, decoded for a reader, each a Uint8Array of its own (the caller's to keep: a snapshot
+ * holds them for a whole request). Small values are copied by a loop into small arrays, which V8 keeps on its
+ * heap without an ArrayBuffer; a large one is one copy by Buffer.
  */
 export function unpackValues(packed: string): Map<string, Uint8Array> {
   const values = new Map<string, Uint8Array>();
-  if (packed.length === HEAD_BYTES) return values;
-  const bytes = Buffer.from(packed, 'latin1');
-  const { buffer, byteOffset } = bytes;
-  // Plain Uint8Array views, as the values a provider hands out always were (not Buffers).
-  forEachValue(packed, (key, start, end) =>
-    values.set(key, new Uint8Array(buffer, byteOffset + start, end - start)),
-  );
+  forEachValue(packed, (key, start, end) => values.set(key, valueAt(packed, start, end)));
   return values;
+}
+
+/** A copy of the bytes at [start, end) of a record. */
+export function valueAt(packed: string, start: number, end: number): Uint8Array {
+  if (end - start > COPY_BY_LOOP) {
+    const bytes = Buffer.from(packed.substring(start, end), 'latin1');
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  const value = new Uint8Array(end - start);
+  for (let i = 0; i < value.length; i++) value[i] = packed.charCodeAt(start + i);
+  return value;
 }
 
 /** Calls `each` with every key and its value's byte range in the record, in stored order. */

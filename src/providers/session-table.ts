@@ -2,7 +2,7 @@ import { SessionExistsError } from '../errors.js';
 import { applyDelta, applyIncr } from './apply-delta.js';
 import { footprint } from './eviction.js';
 import { type SweptTable, sweepExpired } from './expiry-sweep.js';
-import { expiresAt, timesOf, withProbation, withTimes } from './packed-record.js';
+import { expiresAt, idleTimeoutMs, withProbation, withTimes } from './packed-record.js';
 import type { SessionDelta, SessionMeta, SessionPolicy } from './provider.js';
 import type { ResolvedLimits } from './provider-options.js';
 import {
@@ -115,7 +115,7 @@ export class SessionTable {
     this.counters.ops++;
     if (this.#live(sid, now) !== undefined) throw new SessionExistsError();
     let packed = newRecord(policy, now); // on probation until a later request reads it: see eviction.ts
-    if (initial) packed = applyDelta(packed, initial, this.#limits, timesOf(packed));
+    if (initial) packed = applyDelta(packed, initial, this.#limits, now + policy.idleTimeoutMs);
     this.#makeRoom(now, footprint(packed, undefined), true);
     this.#insert(sid, packed, undefined);
     return meta(packed);
@@ -141,7 +141,7 @@ export class SessionTable {
     this.counters.ops++;
     const packed = this.#live(sid, now);
     if (packed === undefined) return null;
-    const next = applyDelta(packed, delta, this.#limits, slid(packed, now));
+    const next = applyDelta(packed, delta, this.#limits, now + idleTimeoutMs(packed));
     this.#replace(sid, packed, next, now);
     return meta(next);
   }
@@ -150,7 +150,7 @@ export class SessionTable {
     this.counters.ops++;
     const packed = this.#live(sid, now);
     if (packed === undefined) return null;
-    const { packed: next, value } = applyIncr(packed, key, by, this.#limits, slid(packed, now));
+    const { packed: next, value } = applyIncr(packed, key, by, this.#limits, now + idleTimeoutMs(packed));
     this.#replace(sid, packed, next, now);
     return value;
   }

@@ -4,11 +4,11 @@ import {
   absoluteExpiresAt,
   createdAt,
   forEachValue,
-  HEAD_BYTES,
   idleExpiresAt,
   idleTimeoutMs,
   pack,
   timesOf,
+  valueAt,
 } from '../packed-record.js';
 import type { SessionBinding, SessionDelta, SessionMeta, SessionSnapshot } from '../provider.js';
 import type { Binding, RecordExtras, SessionRecord } from '../session-record.js';
@@ -76,11 +76,9 @@ export function decodeFrame(buffer: ArrayBuffer): unknown[] {
   return frame;
 }
 
-/** Appends a packed record's `key, bytes` pairs to `wire`, flat: one copy of its bytes, a view per value. */
+/** Appends a packed record's `key, bytes` pairs to `wire`, flat (msgpackr copies them into the frame). */
 function flattenPacked(wire: unknown[], packed: string): unknown[] {
-  if (packed.length === HEAD_BYTES) return wire;
-  const bytes = Buffer.from(packed, 'latin1');
-  forEachValue(packed, (key, start, end) => wire.push(key, bytes.subarray(start, end)));
+  forEachValue(packed, (key, start, end) => wire.push(key, valueAt(packed, start, end)));
   return wire;
 }
 
