@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeValue } from '../src/codec.js';
 import { ShardUnavailableError } from '../src/errors.js';
-import { KEY_OVERHEAD_BYTES, SESSION_OVERHEAD_BYTES } from '../src/providers/eviction.js';
+import { SESSION_OVERHEAD_BYTES } from '../src/providers/eviction.js';
+import { HEAD_BYTES, unpackValues } from '../src/providers/packed-record.js';
 import { resolveLimits } from '../src/providers/provider-options.js';
 import { SessionTable } from '../src/providers/session-table.js';
 import { createShardedProvider, type ShardedProvider } from '../src/providers/sharded/provider.js';
@@ -29,33 +30,36 @@ describe('maxShardBytes (SessionTable)', () => {
     const user = generateSid();
     table.init(user, policy, twoKeys(0), 0);
     table.read(user, 1); // came back: off probation
-    for (let i = 1; i < 1000; i++) {
+    for (let i = 1; i < 2000; i++) {
       table.init(generateSid(), policy, twoKeys(i), i);
       expect(table.bytes).toBeLessThanOrEqual(100_000);
     }
-    expect(table.counters.evicted).toBeGreaterThan(800);
+    expect(table.counters.evicted).toBeGreaterThan(1400);
     expect(table.read(user, 2000)).toBeDefined();
-    expect(table.size * (SESSION_OVERHEAD_BYTES + 2 * KEY_OVERHEAD_BYTES)).toBeLessThanOrEqual(100_000);
+    // Each session counts its overhead and its packed record: a head and two keys of 6 B of lengths each, at least.
+    expect(table.size * (SESSION_OVERHEAD_BYTES + HEAD_BYTES + 2 * 6)).toBeLessThanOrEqual(100_000);
   });
 
   it('a commit that grows a session past the budget evicts others, never the session being written', () => {
     const table = new SessionTable(
       resolveLimits({ maxShardBytes: 200_000, maxSessionBytes: 190_000, maxValueBytes: 190_000 }),
     );
-    const sids = Array.from({ length: 50 }, () => generateSid());
+    const sids = Array.from({ length: 100 }, () => generateSid());
     for (const sid of sids) table.init(sid, policy, undefined, 0);
     const big = sids[0] as string;
     table.commit(big, { set: [['blob', new Uint8Array(185_000)]] }, 1);
     expect(table.bytes).toBeLessThanOrEqual(200_000);
-    expect(table.read(big, 2)?.values.get('blob')?.byteLength).toBe(185_000);
+    expect(unpackValues(table.read(big, 2) as string).get('blob')?.byteLength).toBe(185_000);
     expect(table.counters.evicted).toBeGreaterThan(0);
     // And an incr that adds a key to a session on probation, at the budget, keeps that session.
-    const full = new SessionTable(resolveLimits({ maxShardBytes: 10 * SESSION_OVERHEAD_BYTES }));
+    const full = new SessionTable(
+      resolveLimits({ maxShardBytes: 10 * (SESSION_OVERHEAD_BYTES + HEAD_BYTES) }),
+    );
     const mine = Array.from({ length: 10 }, () => generateSid());
     for (const sid of mine) full.init(sid, policy, undefined, 0);
     expect(full.incr(mine[0] as string, 'n', 1, 1)).toBe(1);
     expect(full.read(mine[0] as string, 2)).toBeDefined();
-    expect(full.bytes).toBeLessThanOrEqual(10 * SESSION_OVERHEAD_BYTES);
+    expect(full.bytes).toBeLessThanOrEqual(10 * (SESSION_OVERHEAD_BYTES + HEAD_BYTES));
   });
 
   it('rejects a bad maxShardBytes', () => {
@@ -81,16 +85,17 @@ describe('a shard under a tight heap limit (resourceLimits: 24 MB of old generat
     return failures;
   }
 
-  it('with the default budget, 60,000 sessions (~55 MB of heap) evict instead of killing the thread', async () => {
+  it('with the default budget, 150,000 sessions (~35 MB of heap) evict instead of killing the thread', async () => {
     const provider = createShardedProvider({ shards: 1, gcIntervalMs: 0, resourceLimits });
     open.push(provider);
     const [before] = await provider.stats();
-    expect(await fill(provider, 60_000)).toEqual([]);
+    expect(await fill(provider, 150_000)).toEqual([]);
     const [after] = await provider.stats();
     expect(after?.threadId).toBe(before?.threadId); // the same thread: it never died
-    expect(after?.evicted).toBeGreaterThan(30_000);
-    // Default budget: half of 24 MB, counted at ~970 B for such a session.
-    expect(after?.sessions).toBeLessThanOrEqual(Math.ceil((12 * 1024 * 1024) / 970));
+    expect(after?.evicted).toBeGreaterThan(80_000);
+    // Default budget: half of 24 MB, each session counted at its overhead and at least a head and two keys.
+    const counted = SESSION_OVERHEAD_BYTES + HEAD_BYTES + 2 * 6;
+    expect(after?.sessions).toBeLessThanOrEqual(Math.ceil((12 * 1024 * 1024) / counted));
     expect(after?.heapUsedBytes).toBeLessThan(24 * 1024 * 1024);
     // The default, worked out in the shard's thread from its resourceLimits, and the bytes held under it.
     expect(after?.maxBytes).toBe(12 * 1024 * 1024);
@@ -106,7 +111,7 @@ describe('a shard under a tight heap limit (resourceLimits: 24 MB of old generat
       maxShardBytes: 2 ** 30,
     });
     open.push(provider);
-    const failures = await fill(provider, 60_000);
+    const failures = await fill(provider, 150_000);
     expect(failures.length).toBeGreaterThan(0);
     expect(failures[0]).toBeInstanceOf(ShardUnavailableError);
   });

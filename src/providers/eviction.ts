@@ -1,18 +1,20 @@
 import { getHeapStatistics } from 'node:v8';
 import { resourceLimits } from 'node:worker_threads';
 import type { ExpiryIndex } from './expiry-index.js';
+import { expiresAt, onProbation } from './packed-record.js';
 import { Probation } from './probation.js';
-import { expiresAt, type SessionRecord } from './session-record.js';
+import type { RecordExtras } from './session-record.js';
 import type { SidMap } from './sid-map.js';
 
 /**
- * What a session costs beyond its keys and values, for `maxShardBytes`: the id, the record, its Map, its
- * entries in the id map, the expiry index and the probation segment. Measured (v8 heap growth after a full
- * GC over 200,000 sessions, node 20): ~410 B per session with no key, ~245 B more per small key (its Map
- * entry and its on-heap Uint8Array); rounded up, so the budget errs towards evicting early.
+ * What a session costs beyond its packed record (the id, its id-map entry, its expiry-index and probation
+ * entries), for `maxShardBytes`; a record counts its length on top (packed-record.ts), which includes its keys
+ * and values. Measured (v8 heap growth after a full GC over 1,000,000 sessions of two small keys, node 20):
+ * see bench/table-memory.ts. Rounded up, so the budget errs towards evicting early.
  */
-export const SESSION_OVERHEAD_BYTES = 448;
-export const KEY_OVERHEAD_BYTES = 256;
+export const SESSION_OVERHEAD_BYTES = 224;
+/** What a binding costs beyond its strings' characters (its object, the extras entry, the user index's). */
+export const BINDING_OVERHEAD_BYTES = 256;
 /** Share of the thread's old-generation heap limit the sessions may take when `maxShardBytes` is not given. */
 const DEFAULT_HEAP_SHARE = 0.5;
 
@@ -26,15 +28,18 @@ function defaultMaxBytes(): number {
   return Math.floor(heap * DEFAULT_HEAP_SHARE);
 }
 
-/** The bytes a record is counted for against `maxShardBytes`. */
-export function footprint(record: SessionRecord): number {
-  return SESSION_OVERHEAD_BYTES + record.bytes + record.values.size * KEY_OVERHEAD_BYTES;
+/** The bytes a session is counted for against `maxShardBytes`: its record, and its binding if any. */
+export function footprint(packed: string, extras: RecordExtras | undefined): number {
+  const binding = extras?.binding;
+  if (!binding) return SESSION_OVERHEAD_BYTES + packed.length;
+  const strings = binding.userId.length + binding.handle.length + (binding.label?.length ?? 0);
+  return SESSION_OVERHEAD_BYTES + packed.length + BINDING_OVERHEAD_BYTES + strings;
 }
 
 /** A session chosen for removal, and whether it had expired (else it is an eviction). */
 export interface Victim {
   readonly sid: string;
-  readonly record: SessionRecord;
+  readonly packed: string;
   readonly expired: boolean;
 }
 
@@ -45,17 +50,21 @@ export interface Victim {
  * kind, not users who came back); then the session closest to expiry.
  */
 export class Eviction {
-  /** The sum of every held record's footprint (expired ones not yet swept included). */
+  /** The sum of every held session's footprint (expired ones not yet swept included). */
   bytes = 0;
   readonly maxBytes: number;
-  readonly #probation = new Probation();
+  readonly #probation: Probation;
   readonly #expiry: ExpiryIndex;
-  readonly #sessions: SidMap<SessionRecord>;
+  readonly #sessions: SidMap<string>;
 
-  constructor(maxShardBytes: number, expiry: ExpiryIndex, sessions: SidMap<SessionRecord>) {
+  constructor(maxShardBytes: number, expiry: ExpiryIndex, sessions: SidMap<string>) {
     this.maxBytes = maxShardBytes > 0 ? maxShardBytes : defaultMaxBytes();
     this.#expiry = expiry;
     this.#sessions = sessions;
+    this.#probation = new Probation((sid) => {
+      const packed = sessions.get(sid);
+      return packed !== undefined && onProbation(packed);
+    });
   }
 
   /** Sessions on probation. */
@@ -63,23 +72,26 @@ export class Eviction {
     return this.#probation.size;
   }
 
-  /** A record went into the table; a new session (`probation`) waits there until it is read again. */
-  added(sid: string, record: SessionRecord, probation: boolean): void {
-    this.bytes += footprint(record);
-    if (probation) record.probation = this.#probation.add(sid);
+  /** Ids in the probation queue, stale ones included (diagnostics). */
+  get probationQueued(): number {
+    return this.#probation.queued;
   }
 
-  /** A record left the table. */
-  removed(sid: string, record: SessionRecord): void {
-    this.bytes -= footprint(record);
-    this.promote(sid, record);
+  /** A session went into the table; one on probation (its record flagged) waits there until it is read again. */
+  added(sid: string, packed: string, extras: RecordExtras | undefined): void {
+    this.bytes += footprint(packed, extras);
+    if (onProbation(packed)) this.#probation.add(sid);
   }
 
-  /** The session was read again (or renamed): off probation. */
-  promote(sid: string, record: SessionRecord): void {
-    if (!record.probation) return;
-    this.#probation.remove(sid, record.probation);
-    record.probation = undefined;
+  /** A session left the table. */
+  removed(packed: string, extras: RecordExtras | undefined): void {
+    this.bytes -= footprint(packed, extras);
+    if (onProbation(packed)) this.#probation.left();
+  }
+
+  /** A session on probation was read again: the table clears its record's flag. */
+  promoted(): void {
+    this.#probation.left();
   }
 
   /** The next session to remove by the rule, never `except`; undefined when there is none. */
@@ -87,17 +99,20 @@ export class Eviction {
     for (;;) {
       const soonest = this.#expiry.soonest(except);
       const soonestRecord = soonest && this.#sessions.get(soonest.sid);
-      if (soonest && soonestRecord?.bucket !== soonest.bucket) {
+      if (
+        soonest &&
+        (soonestRecord === undefined || this.#expiry.bucketOf(expiresAt(soonestRecord)) !== soonest.bucket)
+      ) {
         this.#expiry.remove(soonest.sid, soonest.bucket); // a stale index entry: drop it, look again
         continue;
       }
       if (soonest && soonestRecord && expiresAt(soonestRecord) <= now) {
-        return { sid: soonest.sid, record: soonestRecord, expired: true };
+        return { sid: soonest.sid, packed: soonestRecord, expired: true };
       }
       const oldest = this.#probation.oldest(except);
-      const record = oldest && this.#sessions.get(oldest.sid);
-      if (oldest && record) return { sid: oldest.sid, record, expired: false };
-      if (soonest && soonestRecord) return { sid: soonest.sid, record: soonestRecord, expired: false };
+      const packed = oldest === undefined ? undefined : this.#sessions.get(oldest);
+      if (oldest !== undefined && packed !== undefined) return { sid: oldest, packed, expired: false };
+      if (soonest && soonestRecord) return { sid: soonest.sid, packed: soonestRecord, expired: false };
       return undefined;
     }
   }

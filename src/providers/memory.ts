@@ -24,10 +24,9 @@ import type {
   UserSessionInfo,
 } from './provider.js';
 import { resolveProviderOptions } from './provider-options.js';
-import { expiresAt } from './session-record.js';
+import { snapshotOf } from './session-record.js';
 import { SessionTable } from './session-table.js';
 import { setSessionTimeouts } from './session-timeouts.js';
-import { publicBinding } from './user-index.js';
 
 /** Options of the 'memory' provider: the ones every provider understands. */
 export type MemoryProviderOptions = ProviderOptions;
@@ -67,23 +66,9 @@ export class MemoryProvider implements SessionProvider {
   async read(sid: string): Promise<SessionSnapshot | null> {
     this.#enter();
     checkSid(sid);
-    const record = this.#table.read(sid, this.#now());
-    if (!record) return null;
-    // A copy of the values: the caller keeps its snapshot for a whole request while others commit. Built as one
-    // object (not `meta()` spread into another): this runs for every request.
-    const snapshot: SessionSnapshot = {
-      createdAt: record.createdAt,
-      idleExpiresAt: record.idleExpiresAt,
-      absoluteExpiresAt: record.absoluteExpiresAt,
-      expiresAt: expiresAt(record),
-      values: new Map(record.values),
-    };
-    if (record.binding === undefined && record.retimed === undefined) return snapshot;
-    return {
-      ...snapshot,
-      ...(record.retimed ? { idleTimeoutMs: record.idleTimeoutMs } : {}),
-      ...(record.binding ? { binding: publicBinding(record.binding) } : {}),
-    };
+    const packed = this.#table.read(sid, this.#now());
+    // The values are decoded out of the packed record: the snapshot is the caller's for the whole request.
+    return packed === undefined ? null : snapshotOf(packed, this.#table.extras(sid));
   }
 
   async commit(sid: string, delta: SessionDelta): Promise<SessionMeta | null> {

@@ -3,52 +3,85 @@
  * creation, oldest first. At capacity a table evicts from here before it touches a session a user came back
  * to, so a flood of one-request sessions (bots, anonymous hits) pushes out its own kind, not real users.
  *
- * Kept as a queue of small Sets (chunks): a record remembers its chunk, so leaving probation is an O(1)
- * delete, and a rehash when a Set shrinks costs at most one chunk, never the whole segment (one Set of
- * millions would pause for tens of ms; see expiry-index.ts). Empty chunks leave the queue at once.
+ * Whether a session is on probation is a flag in its packed record (packed-record.ts); this is only the
+ * order: a queue of ids in creation order, in chunks of plain arrays (8 B per id; a Set cost ~30 B each).
+ * Leaving probation does not touch the queue: an id whose record is gone or no longer flagged is stale and
+ * is dropped when it reaches the head, by `oldest` or by `tidy`, which each `add` calls. So the queue holds
+ * the sessions created since the oldest one still on probation, which expires within one idle timeout.
  */
 const CHUNK_SIZE = 4096;
+/** Stale ids `add` drops from the head: more than one per add, so the queue shrinks back after a burst. */
+const TIDY_STEPS = 2;
 
-export type ProbationChunk = Set<string>;
+/** Tells whether `sid` is (still) on probation. */
+export type OnProbation = (sid: string) => boolean;
 
 export class Probation {
-  /** Chunks in creation order: the first non-empty one holds the oldest session on probation. */
-  readonly #chunks = new Set<ProbationChunk>();
-  #tail: ProbationChunk | undefined;
+  /** Chunks in creation order; `#head` is the index of the oldest id in the first one. */
+  readonly #chunks: string[][] = [];
+  #head = 0;
   #size = 0;
+  readonly #isOn: OnProbation;
 
+  constructor(isOn: OnProbation) {
+    this.#isOn = isOn;
+  }
+
+  /** Sessions on probation (flagged), not ids queued. */
   get size(): number {
     return this.#size;
   }
 
-  /** Puts a new session on probation; returns the chunk, which its record keeps for `remove`. */
-  add(sid: string): ProbationChunk {
-    let tail = this.#tail;
-    if (!tail || tail.size >= CHUNK_SIZE) {
-      tail = new Set();
-      this.#tail = tail;
-      this.#chunks.add(tail);
+  /** Ids queued, stale ones included (diagnostics: it must shrink back). */
+  get queued(): number {
+    let queued = -this.#head;
+    for (const chunk of this.#chunks) queued += chunk.length;
+    return queued;
+  }
+
+  /** A new session was flagged: it goes to the end of the queue. */
+  add(sid: string): void {
+    this.tidy(TIDY_STEPS);
+    let tail = this.#chunks[this.#chunks.length - 1];
+    if (!tail || tail.length >= CHUNK_SIZE) {
+      tail = [];
+      this.#chunks.push(tail);
     }
-    tail.add(sid);
+    tail.push(sid);
     this.#size++;
-    return tail;
   }
 
-  /** Takes a session off probation (it was read again, or it left the table). */
-  remove(sid: string, chunk: ProbationChunk): void {
-    if (!chunk.delete(sid)) return;
+  /** A flagged session was read again, or left the table (its id stays queued, stale). */
+  left(): void {
     this.#size--;
-    if (chunk.size === 0) {
-      this.#chunks.delete(chunk);
-      if (chunk === this.#tail) this.#tail = undefined;
-    }
   }
 
-  /** The oldest session on probation other than `except`, with its chunk. */
-  oldest(except?: string): { sid: string; chunk: ProbationChunk } | undefined {
-    for (const chunk of this.#chunks) {
-      for (const sid of chunk) if (sid !== except) return { sid, chunk };
+  /** The oldest session on probation other than `except`. */
+  oldest(except?: string): string | undefined {
+    this.tidy(Number.POSITIVE_INFINITY);
+    for (let c = 0; c < this.#chunks.length; c++) {
+      const chunk = this.#chunks[c] as string[];
+      for (let i = c === 0 ? this.#head : 0; i < chunk.length; i++) {
+        const sid = chunk[i] as string;
+        if (sid !== except && this.#isOn(sid)) return sid;
+      }
     }
     return undefined;
+  }
+
+  /** Drops up to `steps` stale ids at the head of the queue (each dropped once: O(1) per id overall). */
+  tidy(steps: number): void {
+    for (let dropped = 0; dropped < steps; ) {
+      const first = this.#chunks[0];
+      if (!first) return;
+      if (this.#head >= first.length) {
+        this.#chunks.shift();
+        this.#head = 0;
+        continue;
+      }
+      if (this.#isOn(first[this.#head] as string)) return;
+      this.#head++;
+      dropped++;
+    }
   }
 }

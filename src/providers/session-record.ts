@@ -1,32 +1,41 @@
-import type { ProbationChunk } from './probation.js';
-import type { SessionBinding, SessionMeta, SessionPolicy } from './provider.js';
-
-/** One stored session. Values stay encoded: a store never decodes them (except for `incr`). */
-export interface SessionRecord {
-  values: Map<string, Uint8Array>;
-  /** Bytes of keys plus encoded values, kept up to date to enforce `maxSessionBytes` in O(changed keys). */
-  bytes: number;
-  readonly createdAt: number;
-  /** The idle timeout; `setTimeouts` may change it, and the absolute deadline. */
-  idleTimeoutMs: number;
-  idleExpiresAt: number;
-  absoluteExpiresAt: number;
-  /** The expiry-index bucket the record is filed under. */
-  bucket: number;
-  /** While the session was never read since its creation: its chunk of the table's probation segment. */
-  probation: ProbationChunk | undefined;
-  /**
-   * The user the session is bound to. Never set on an unbound record (not even to undefined): unbound records
-   * keep their shape and size, and the table's only extra work for them is reading this absent property.
-   */
-  binding?: Binding;
-  /** Set (never to false) once `setTimeouts` gave the session its own timeouts: reads then report the idle one. */
-  retimed?: true;
-}
+import {
+  absoluteExpiresAt,
+  createdAt,
+  expiresAt,
+  HEAD_BYTES,
+  idleExpiresAt,
+  idleTimeoutMs,
+  PROBATION_FLAG,
+  type RecordTimes,
+  scratchOf,
+  timesOf,
+  unpackValues,
+  writeHead,
+} from './packed-record.js';
+import type { SessionBinding, SessionMeta, SessionPolicy, SessionSnapshot } from './provider.js';
 
 /** A binding as the table keeps it: the contract's, plus when it was applied (revocations compare with it). */
 export interface Binding extends SessionBinding {
   readonly boundAt: number;
+}
+
+/**
+ * What a session has beyond its packed form (packed-record.ts): kept by the table in a side map, only for the
+ * sessions that have some, so an unbound session costs nothing here.
+ */
+export interface RecordExtras {
+  /** The user the session is bound to. */
+  readonly binding?: Binding;
+  /** Set (never to false) once `setTimeouts` gave the session its own timeouts: reads then report the idle one. */
+  readonly retimed?: true;
+}
+
+/**
+ * A session as it leaves or enters a table (take, put, restore, the change listener): its packed form (values
+ * stay encoded: a store never decodes them, except for `incr`) and its extras.
+ */
+export interface SessionRecord extends RecordExtras {
+  readonly packed: string;
 }
 
 /**
@@ -36,38 +45,65 @@ export interface Binding extends SessionBinding {
  */
 export type TableChangeListener = (sid: string, record: SessionRecord | undefined) => void;
 
-/** A new, empty record created at `now` under `policy` (not filed anywhere yet). */
-export function newRecord(policy: SessionPolicy, now: number): SessionRecord {
-  return {
-    values: new Map(),
-    bytes: 0,
+/** A new, empty packed record created at `now` under `policy`, on probation (eviction.ts). */
+export function newRecord(policy: SessionPolicy, now: number): string {
+  const into = scratchOf(HEAD_BYTES);
+  writeHead(into, 0, PROBATION_FLAG, {
     createdAt: now,
     idleTimeoutMs: policy.idleTimeoutMs,
     idleExpiresAt: now + policy.idleTimeoutMs,
     absoluteExpiresAt: now + policy.absoluteTimeoutMs,
-    bucket: 0,
-    probation: undefined,
-  };
-}
-
-/** When the record dies: the earlier of its idle and absolute deadlines. */
-export function expiresAt(record: SessionRecord): number {
-  return Math.min(record.idleExpiresAt, record.absoluteExpiresAt);
+  });
+  return into.toString('latin1', 0, HEAD_BYTES);
 }
 
 /** The timestamps the contract reports for a record. */
-export function meta(record: SessionRecord): SessionMeta {
+export function meta(packed: string): SessionMeta {
   return {
-    createdAt: record.createdAt,
-    idleExpiresAt: record.idleExpiresAt,
-    absoluteExpiresAt: record.absoluteExpiresAt,
-    expiresAt: expiresAt(record),
+    createdAt: createdAt(packed),
+    idleExpiresAt: idleExpiresAt(packed),
+    absoluteExpiresAt: absoluteExpiresAt(packed),
+    expiresAt: expiresAt(packed),
   };
 }
 
-/** Bytes a record's values count against `maxSessionBytes`: every key (UTF-8) plus its encoded value. */
-export function valueBytes(values: ReadonlyMap<string, Uint8Array>): number {
-  let bytes = 0;
-  for (const [key, value] of values) bytes += Buffer.byteLength(key) + value.byteLength;
-  return bytes;
+/** A record's snapshot for a reader: its meta, its values decoded out of the record, its extras. */
+export function snapshotOf(packed: string, extras: RecordExtras | undefined): SessionSnapshot {
+  // Built as one object (not `meta()` spread into another): the memory provider does this for every request.
+  const snapshot: SessionSnapshot = {
+    createdAt: createdAt(packed),
+    idleExpiresAt: idleExpiresAt(packed),
+    absoluteExpiresAt: absoluteExpiresAt(packed),
+    expiresAt: expiresAt(packed),
+    values: unpackValues(packed),
+  };
+  if (extras === undefined) return snapshot;
+  const { binding } = extras;
+  return {
+    ...snapshot,
+    ...(extras.retimed ? { idleTimeoutMs: idleTimeoutMs(packed) } : {}),
+    ...(binding ? { binding: publicBinding(binding) } : {}),
+  };
+}
+
+/** The contract's view of a binding (without when it was applied). */
+export function publicBinding(binding: Binding): SessionBinding {
+  const { userId, handle, label } = binding;
+  return label === undefined ? { userId, handle } : { userId, handle, label };
+}
+
+/** A record's times with its idle deadline slid to `now` (never past the absolute one: expiresAt is the min). */
+export function slid(packed: string, now: number): RecordTimes {
+  const times = timesOf(packed);
+  return { ...times, idleExpiresAt: now + times.idleTimeoutMs };
+}
+
+/** The extras a record carries, or undefined when it has none (the table keeps no entry then). */
+export function extrasOf(record: SessionRecord): RecordExtras | undefined {
+  if (record.binding === undefined && record.retimed === undefined) return undefined;
+  return record.binding === undefined
+    ? { retimed: true }
+    : record.retimed
+      ? { binding: record.binding, retimed: true }
+      : { binding: record.binding };
 }

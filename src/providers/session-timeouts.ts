@@ -1,3 +1,4 @@
+import { timesOf, withTimes } from './packed-record.js';
 import type { SessionMeta, SessionPolicy } from './provider.js';
 import type { SessionTable } from './session-table.js';
 
@@ -14,8 +15,11 @@ export function setSessionTimeouts(
 ): SessionMeta | null {
   const record = table.take(sid, now);
   if (!record) return null;
-  record.idleTimeoutMs = policy.idleTimeoutMs;
-  record.absoluteExpiresAt = record.createdAt + policy.absoluteTimeoutMs;
-  record.retimed = true;
-  return table.put(sid, record, now);
+  const times = timesOf(record.packed);
+  const packed = withTimes(record.packed, {
+    ...times,
+    idleTimeoutMs: policy.idleTimeoutMs,
+    absoluteExpiresAt: times.createdAt + policy.absoluteTimeoutMs,
+  });
+  return table.put(sid, { ...record, packed, retimed: true }, now);
 }

@@ -1,18 +1,21 @@
 import { randomBytes } from 'node:crypto';
+import { absoluteExpiresAt, createdAt, expiresAt, idleExpiresAt, idleTimeoutMs } from './packed-record.js';
 import type { SessionBinding, SessionEvent, UserSessionInfo } from './provider.js';
-import { type Binding, expiresAt, type SessionRecord } from './session-record.js';
+import { type Binding, publicBinding, type RecordExtras } from './session-record.js';
 
 /** Why the table removes a record: an event's reason, or `undefined` when it only moves (the first half of a rename). */
 export type Removal = 'destroy' | 'revoke' | 'expired' | 'capacity' | undefined;
 
 /** What the index needs of the table that owns it: passed in, so the table stays the only owner of its records. */
 export interface TableAccess {
-  /** The live record under `sid` (an expired one is removed, with its event). */
-  live(sid: string, now: number): SessionRecord | undefined;
+  /** The live packed record under `sid` (an expired one is removed, with its event). */
+  live(sid: string, now: number): string | undefined;
+  /** The session's binding and flags, if it has any. */
+  extras(sid: string): RecordExtras | undefined;
+  /** Binds a live session (the table keeps the binding; a durable shard writes it through). */
+  setBinding(sid: string, packed: string, binding: Binding): void;
   /** Removes a live record, for `reason`. */
-  remove(sid: string, record: SessionRecord, reason: Removal): void;
-  /** Tells the table a record's binding changed (a durable shard writes it through). */
-  changed(sid: string, record: SessionRecord): void;
+  remove(sid: string, packed: string, reason: Removal): void;
 }
 
 /**
@@ -53,22 +56,20 @@ export class UserIndex {
   }
 
   bind(sid: string, userId: string, label: string | undefined, now: number): SessionBinding | null {
-    const record = this.#access.live(sid, now);
-    if (!record) return null;
-    const old = record.binding;
+    const packed = this.#access.live(sid, now);
+    if (packed === undefined) return null;
+    const old = this.#access.extras(sid)?.binding;
     if (old?.userId === userId) {
-      if (label !== undefined && label !== old.label) {
-        record.binding = { ...old, label };
-        this.#access.changed(sid, record);
-      }
-      return publicBinding(record.binding as Binding);
+      if (label === undefined || label === old.label) return publicBinding(old);
+      const relabelled = { ...old, label };
+      this.#access.setBinding(sid, packed, relabelled);
+      return publicBinding(relabelled);
     }
     if (old) this.#unindex(sid, old);
     const handle = randomBytes(16).toString('base64url');
     const binding: Binding =
       label === undefined ? { userId, handle, boundAt: now } : { userId, handle, label, boundAt: now };
-    record.binding = binding;
-    this.#access.changed(sid, record);
+    this.#access.setBinding(sid, packed, binding);
     this.#index(sid, binding);
     this.#emit('created', binding, 'login');
     return publicBinding(binding);
@@ -78,14 +79,14 @@ export class UserIndex {
     const list: UserSessionInfo[] = [];
     // Deleting from a Map while iterating it is safe: an expired session found here leaves the index at once.
     for (const sid of this.#users.get(userId)?.values() ?? []) {
-      const record = this.#access.live(sid, now);
-      const binding = record?.binding;
-      if (!record || !binding) continue;
+      const packed = this.#access.live(sid, now);
+      const binding = packed === undefined ? undefined : this.#access.extras(sid)?.binding;
+      if (packed === undefined || !binding) continue;
       list.push({
         handle: binding.handle,
-        createdAt: record.createdAt,
-        lastSeenAt: record.idleExpiresAt - record.idleTimeoutMs,
-        expiresAt: expiresAt(record),
+        createdAt: createdAt(packed),
+        lastSeenAt: idleExpiresAt(packed) - idleTimeoutMs(packed),
+        expiresAt: expiresAt(packed),
         ...(binding.label === undefined ? {} : { label: binding.label }),
       });
     }
@@ -95,9 +96,9 @@ export class UserIndex {
   revoke(userId: string, handle: string, now: number): boolean {
     this.#remember(`h:${handle}`, now);
     const sid = this.#users.get(userId)?.get(handle);
-    const record = sid === undefined ? undefined : this.#access.live(sid, now);
-    if (!record || sid === undefined) return false;
-    this.#access.remove(sid, record, 'revoke');
+    const packed = sid === undefined ? undefined : this.#access.live(sid, now);
+    if (packed === undefined || sid === undefined) return false;
+    this.#access.remove(sid, packed, 'revoke');
     return true;
   }
 
@@ -106,9 +107,9 @@ export class UserIndex {
     let removed = 0;
     for (const [handle, sid] of this.#users.get(userId) ?? []) {
       if (handle === except) continue;
-      const record = this.#access.live(sid, now);
-      if (!record) continue;
-      this.#access.remove(sid, record, 'revoke');
+      const packed = this.#access.live(sid, now);
+      if (packed === undefined) continue;
+      this.#access.remove(sid, packed, 'revoke');
       removed++;
     }
     return removed;
@@ -123,17 +124,17 @@ export class UserIndex {
   }
 
   /** A bound record entered the table (created by a rename's put, or put back). */
-  added(sid: string, record: SessionRecord): void {
-    this.#index(sid, record.binding as Binding);
+  added(sid: string, binding: Binding): void {
+    this.#index(sid, binding);
   }
 
   /** A bound record left the table; an event unless it only moves. */
-  removed(sid: string, record: SessionRecord, reason: Removal): void {
-    const binding = record.binding as Binding;
+  removed(sid: string, binding: Binding, packed: string, reason: Removal): void {
     this.#unindex(sid, binding);
     if (reason === undefined) return;
     if (reason === 'expired') {
-      this.#emit('expired', binding, record.absoluteExpiresAt <= record.idleExpiresAt ? 'absolute' : 'idle');
+      const absolute = absoluteExpiresAt(packed) <= idleExpiresAt(packed);
+      this.#emit('expired', binding, absolute ? 'absolute' : 'idle');
     } else if (reason === 'capacity') this.#emit('evicted', binding, 'capacity');
     else this.#emit('destroyed', binding, reason);
   }
@@ -172,10 +173,4 @@ export class UserIndex {
       this.#deliver?.(events);
     });
   }
-}
-
-/** The contract's view of a binding (without when it was applied). */
-export function publicBinding(binding: Binding): SessionBinding {
-  const { userId, handle, label } = binding;
-  return label === undefined ? { userId, handle } : { userId, handle, label };
 }

@@ -1,7 +1,17 @@
 import { Packr } from 'msgpackr';
 import { SessionError } from '../../errors.js';
+import {
+  absoluteExpiresAt,
+  createdAt,
+  forEachValue,
+  idleExpiresAt,
+  idleTimeoutMs,
+  pack,
+  timesOf,
+  valueAt,
+} from '../packed-record.js';
 import type { SessionBinding, SessionDelta, SessionMeta, SessionSnapshot } from '../provider.js';
-import { type Binding, type SessionRecord, valueBytes } from '../session-record.js';
+import type { Binding, RecordExtras, SessionRecord } from '../session-record.js';
 
 /**
  * The wire format between the router (main thread) and a shard worker. A request frame is one msgpackr
@@ -68,6 +78,12 @@ export function decodeFrame(buffer: ArrayBuffer): unknown[] {
   return frame;
 }
 
+/** Appends a packed record's `key, bytes` pairs to `wire`, flat (msgpackr copies them into the frame). */
+function flattenPacked(wire: unknown[], packed: string): unknown[] {
+  forEachValue(packed, (key, start, end) => wire.push(key, valueAt(packed, start, end)));
+  return wire;
+}
+
 /** Appends `key, bytes` pairs to `wire`, flat. */
 function flatten(wire: unknown[], entries: Iterable<readonly [string, Uint8Array]>): unknown[] {
   for (const [key, value] of entries) wire.push(key, value);
@@ -124,10 +140,16 @@ export function decodeBinding(wire: unknown): SessionBinding | undefined {
  * A snapshot on the wire: the meta triple, the session's own idle timeout (`setTimeouts`) or null, the binding
  * or null, then the flat values. An unbound session with the manager's timeouts costs two bytes more than before.
  */
-export function encodeSnapshot(record: SessionRecord): unknown[] {
-  const idle = record.retimed ? record.idleTimeoutMs : null;
-  const head = [...encodeMeta(record), idle, encodeBinding(record.binding)];
-  return flatten(head, record.values);
+export function encodeSnapshot(packed: string, extras: RecordExtras | undefined): unknown[] {
+  const idle = extras?.retimed ? idleTimeoutMs(packed) : null;
+  const head = [
+    createdAt(packed),
+    idleExpiresAt(packed),
+    absoluteExpiresAt(packed),
+    idle,
+    encodeBinding(extras?.binding),
+  ];
+  return flattenPacked(head, packed);
 }
 
 export function decodeSnapshot(wire: unknown): SessionSnapshot | null {
@@ -152,35 +174,34 @@ export function decodeSnapshot(wire: unknown): SessionSnapshot | null {
 export function encodeRecord(record: SessionRecord): unknown[] {
   const b = record.binding;
   const binding = b ? [b.userId, b.handle, b.label ?? null, b.boundAt] : null;
+  const t = timesOf(record.packed);
   const head = [
-    record.createdAt,
-    record.idleTimeoutMs,
-    record.idleExpiresAt,
-    record.absoluteExpiresAt,
+    t.createdAt,
+    t.idleTimeoutMs,
+    t.idleExpiresAt,
+    t.absoluteExpiresAt,
     binding,
     record.retimed ? 1 : 0,
   ];
-  return flatten(head, record.values);
+  return flattenPacked(head, record.packed);
 }
 
 export function decodeRecord(wire: readonly unknown[]): SessionRecord {
   const [createdAt, idleTimeoutMs, idleExpiresAt, absoluteExpiresAt] = wire as number[];
-  const values = unflatten(wire, 6);
-  const record: SessionRecord = {
-    values,
-    bytes: valueBytes(values),
-    createdAt: createdAt as number,
-    idleTimeoutMs: idleTimeoutMs as number,
-    idleExpiresAt: idleExpiresAt as number,
-    absoluteExpiresAt: absoluteExpiresAt as number,
-    bucket: 0,
-    probation: undefined,
-  };
-  if (wire[5] === 1) record.retimed = true;
+  const packed = pack(
+    {
+      createdAt: createdAt as number,
+      idleTimeoutMs: idleTimeoutMs as number,
+      idleExpiresAt: idleExpiresAt as number,
+      absoluteExpiresAt: absoluteExpiresAt as number,
+    },
+    unflatten(wire, 6),
+  );
+  let binding: Binding | undefined;
   if (Array.isArray(wire[4])) {
     const [userId, handle, label, boundAt] = wire[4] as [string, string, string | null, number];
-    const binding: Binding = { userId, handle, boundAt };
-    record.binding = label === null ? binding : { ...binding, label };
+    binding = label === null ? { userId, handle, boundAt } : { userId, handle, label, boundAt };
   }
-  return record;
+  const retimed = wire[5] === 1 ? { retimed: true as const } : {};
+  return binding ? { packed, binding, ...retimed } : { packed, ...retimed };
 }

@@ -207,8 +207,8 @@ class Shard {
         return encodeMeta(table.init(op[1] as string, policy, decodeDelta(op[4], op[5]), now));
       }
       case Op.Read: {
-        const record = table.read(op[1] as string, now);
-        return record ? encodeSnapshot(record) : null;
+        const packed = table.read(op[1] as string, now);
+        return packed === undefined ? null : encodeSnapshot(packed, table.extras(op[1] as string));
       }
       case Op.Commit: {
         const meta = table.commit(op[1] as string, decodeDelta(op[2], op[3]), now);

@@ -1,0 +1,58 @@
+import type { ExpiryIndex } from './expiry-index.js';
+
+// How many sessions the sweep removes between two looks at the clock: reading performance.now() per
+// session would cost more than the removal itself.
+const SWEEP_CLOCK_STRIDE = 64;
+
+/** What a sweep needs of the table it sweeps (passed in: the table stays the only owner of its records). */
+export interface SweptTable {
+  readonly expiry: ExpiryIndex;
+  /** The packed record under `sid` if it is still filed under `bucket`, else undefined (a stale index entry). */
+  filed(sid: string, bucket: number): string | undefined;
+  /** Removes an expired session whose index entry goes with its bucket (drained whole). */
+  expireDrained(sid: string, packed: string): void;
+  /** Removes an expired session, index entry included. */
+  expire(sid: string, packed: string): void;
+  /** When a record dies. */
+  expiresAt(packed: string): number;
+}
+
+/**
+ * Removes expired sessions, oldest deadline first, until none is due or `budgetMs` has passed (then the
+ * caller yields and calls again). Returns how many it removed and whether it got through them all.
+ */
+export function sweepExpired(
+  table: SweptTable,
+  now: number,
+  budgetMs: number,
+): { removed: number; done: boolean } {
+  const { expiry } = table;
+  const started = performance.now();
+  let removed = 0;
+  const outOfTime = () => removed % SWEEP_CLOCK_STRIDE === 0 && performance.now() - started >= budgetMs;
+  for (let due = expiry.firstDue(now); due; due = expiry.firstDue(now)) {
+    if (due.past) {
+      // Every session filed here has expired: remove them from the table only, drop the bucket whole.
+      for (let sid = expiry.drainNext(); sid !== undefined; sid = expiry.drainNext()) {
+        const packed = table.filed(sid, due.bucket);
+        if (packed === undefined) continue; // stale: already gone, or refiled elsewhere
+        table.expireDrained(sid, packed);
+        removed++;
+        if (outOfTime()) return { removed, done: false };
+      }
+      expiry.dropBucket(due.bucket);
+      continue;
+    }
+    // The bucket `now` falls in (the last due one, a fraction of a second of deadlines): some still live.
+    for (const sid of due.sids) {
+      const packed = table.filed(sid, due.bucket);
+      if (packed === undefined) expiry.remove(sid, due.bucket);
+      else if (table.expiresAt(packed) <= now) {
+        table.expire(sid, packed);
+        removed++;
+      }
+    }
+    break;
+  }
+  return { removed, done: true };
+}
