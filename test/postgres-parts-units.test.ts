@@ -284,6 +284,9 @@ describe('postgres batch codec', () => {
       [OpKind.Init, OpKind.Commit, OpKind.Incr, OpKind.Read],
       ['s1', 's2', 's3', 's4'],
       [null, null, 'n', null],
+      // The binding's arguments (user id, label): a batch without a bind sends them empty.
+      [],
+      [],
       [10, null, 2, null],
       [20, null, null, null],
       [2, 1, 0, 0],
@@ -296,7 +299,7 @@ describe('postgres batch codec', () => {
       2_147_483_647,
       7,
     ]);
-    expect(batchParams(1, [], limits, 1).slice(11)).toEqual([3, 20, 5, 1]);
+    expect(batchParams(1, [], limits, 1).slice(13)).toEqual([3, 20, 5, 1]);
   });
 
   const row = (op: number, status: number, extra: Record<string, unknown> = {}) => ({
@@ -309,6 +312,10 @@ describe('postgres batch codec', () => {
     expired: 0,
     key: null,
     value: null,
+    // Schema 2's columns: an unbound session's row has them NULL.
+    user_id: null,
+    handle: null,
+    label: null,
     ...extra,
   });
   const meta = { createdAt: 1, idleExpiresAt: 50, absoluteExpiresAt: 40, expiresAt: 40 };
@@ -379,14 +386,14 @@ describe('postgres batch codec', () => {
       { kind: OpKind.Read, sid: 'b' },
     ];
     expect(() => batchOutcomes(ops, [row(2, OpStatus.Missing)], limits)).toThrow(
-      'apply_v1 answered op 2 out of order',
+      'apply_v2 answered op 2 out of order',
     );
     expect(() => batchOutcomes(ops, [row(3, OpStatus.Missing)], limits)).toThrow('out of order');
     expect(() => batchOutcomes(ops, [row(1, OpStatus.Missing)], limits)).toThrow(
-      'apply_v1 answered 1 of 2 operations',
+      'apply_v2 answered 1 of 2 operations',
     );
     expect(() => batchOutcomes(ops.slice(0, 1), [row(1, 99)], limits)).toThrow(
-      'apply_v1 answered an unknown status 99',
+      'apply_v2 answered an unknown status 99',
     );
     // A value row after an operation that is not a successful read is not kept anywhere.
     const { outcomes } = batchOutcomes(
