@@ -23,6 +23,9 @@ const groups: Record<string, string[]> = {
     'test/memory-provider.test.ts',
     'test/expiry-index.test.ts',
     'test/number-codec.test.ts',
+    'test/packed-record.test.ts',
+    'test/codec.test.ts',
+    'test/verified-values.test.ts',
     'test/sharded-provider.test.ts',
     'test/contract/memory.test.ts',
     'test/express-session/store.test.ts',
@@ -69,6 +72,12 @@ const groups: Record<string, string[]> = {
     'test/postgres-*-units.test.ts',
     'test/sharded-*-units.test.ts',
     'test/durable/*-units.test.ts',
+  ],
+  // The main thread's read cache of 'sharded' (it runs in this process; the shards run dist/).
+  'read-cache': [
+    'test/sharded-read-cache.test.ts',
+    'test/sharded-read-cache-model.test.ts',
+    'test/contract/sharded-tiny-read-cache.test.ts',
   ],
   sharded: [
     'test/sharded-provider.test.ts',

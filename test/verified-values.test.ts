@@ -23,6 +23,23 @@ describe('VerifiedValues', () => {
     expect(verified.get(value(999))).toBe(sid(999));
   });
 
+  it('turns generations over exactly when the young one is full, and a miss adds nothing', () => {
+    const verified = new VerifiedValues(3);
+    for (const i of [1, 2, 3]) verified.add(value(i), sid(i));
+    expect(verified.size).toBe(3);
+    expect(verified.get(value(9))).toBeUndefined();
+    expect(verified.size).toBe(3);
+    verified.add(value(4), sid(4)); // the young generation (1, 2, 3) becomes the old one
+    expect(verified.size).toBe(4);
+    for (const i of [5, 6]) verified.add(value(i), sid(i));
+    expect(verified.size).toBe(6);
+    verified.add(value(7), sid(7)); // (4, 5, 6) become the old generation; (1, 2, 3) are dropped
+    expect(verified.size).toBe(4);
+    expect(verified.get(value(1))).toBeUndefined();
+    expect(verified.get(value(4))).toBe(sid(4)); // found in the old generation: moved to the young one
+    expect(verified.size).toBe(5);
+  });
+
   it('answers only the exact value that verified', () => {
     const verified = new VerifiedValues(10);
     verified.add(value(1), sid(1));
