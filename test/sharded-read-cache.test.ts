@@ -54,6 +54,40 @@ describe("'sharded' read cache", () => {
     expect(await hits(p)).toBe(1);
   });
 
+  // Each of these was a surviving mutant of read-cache.ts (issue 16): an operation left out of the ones that
+  // drop a session's copy when queued, or out of the barriers that empty the cache while in flight.
+  it('every change not awaited is seen by the next read: rename, setTimeouts, revoke, revokeUser', async () => {
+    const p = make();
+    const cachedSession = async (bind?: string) => {
+      const sid = generateSid();
+      await p.init(sid, policy, { set: [['n', encodeValue(1)]] });
+      const binding = bind === undefined ? undefined : await p.bindUser?.(sid, bind);
+      await p.read(sid);
+      const before = await hits(p);
+      expect(await p.read(sid)).not.toBeNull();
+      expect(await hits(p)).toBe(before + 1); // it is in the cache
+      return { sid, handle: binding?.handle as string };
+    };
+
+    const renamed = await cachedSession();
+    const newSid = generateSid();
+    void p.rename(renamed.sid, newSid);
+    expect(await p.read(renamed.sid)).toBeNull();
+    expect(value(await p.read(newSid), 'n')).toBe(1);
+
+    const retimed = await cachedSession();
+    void p.setTimeouts?.(retimed.sid, { idleTimeoutMs: 5_000, absoluteTimeoutMs: 600_000 });
+    expect((await p.read(retimed.sid))?.idleTimeoutMs).toBe(5_000);
+
+    const revoked = await cachedSession('ann');
+    void p.revoke?.('ann', revoked.handle);
+    expect(await p.read(revoked.sid)).toBeNull();
+
+    const loggedOut = await cachedSession('bob');
+    void p.revokeUser?.('bob');
+    expect(await p.read(loggedOut.sid)).toBeNull();
+  });
+
   it('a read sent before a write is not filed: the next read sees the write', async () => {
     const p = make();
     const sid = generateSid();
