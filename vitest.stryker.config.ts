@@ -26,6 +26,7 @@ const groups: Record<string, string[]> = {
     'test/packed-record.test.ts',
     'test/codec.test.ts',
     'test/verified-values.test.ts',
+    'test/session-view.test.ts',
     'test/sharded-provider.test.ts',
     'test/contract/memory.test.ts',
     'test/express-session/store.test.ts',
