@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EventBatches, type EventReceiver } from './event-batches.js';
 import { absoluteExpiresAt, createdAt, expiresAt, idleExpiresAt, idleTimeoutMs } from './packed-record.js';
 import type { SessionBinding, SessionEvent, UserSessionInfo } from './provider.js';
 import { type Binding, publicBinding, type RecordExtras } from './session-record.js';
@@ -37,9 +38,7 @@ export class UserIndex {
   /** `u:userId` or `h:handle` → when revoked, and the handle `revokeUser` spared. */
   readonly #tombstones = new Map<string, { at: number; except?: string | undefined }>();
   readonly #access: TableAccess;
-  #events: SessionEvent[] = [];
-  #deliver: ((events: SessionEvent[]) => void) | undefined;
-  #scheduled = false;
+  readonly #events = new EventBatches();
 
   constructor(access: TableAccess) {
     this.#access = access;
@@ -51,8 +50,8 @@ export class UserIndex {
   }
 
   /** Where events go, in batches: at most one call per event-loop turn (setImmediate). */
-  onEvents(deliver: (events: SessionEvent[]) => void): void {
-    this.#deliver = deliver;
+  onEvents(deliver: EventReceiver): void {
+    this.#events.listen(deliver);
   }
 
   bind(sid: string, userId: string, label: string | undefined, now: number): SessionBinding | null {
@@ -162,15 +161,7 @@ export class UserIndex {
   }
 
   #emit(type: SessionEvent['type'], binding: Binding, reason: SessionEvent['reason']): void {
-    if (!this.#deliver) return;
-    this.#events.push({ type, handle: binding.handle, userId: binding.userId, reason });
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      const events = this.#events;
-      this.#events = [];
-      this.#deliver?.(events);
-    });
+    if (this.#events.listening)
+      this.#events.add({ type, handle: binding.handle, userId: binding.userId, reason });
   }
 }

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { ClosedError, StoreUnavailableError } from '../../errors.js';
+import type { EventBatches } from '../event-batches.js';
 import type { ResolvedLimits } from '../provider-options.js';
 import { type BatchOp, batchOutcomes, batchParams, RESULT_TYPES } from './batch-codec.js';
 import type { Connections } from './connections.js';
-import type { EventBatches } from './events.js';
 import { storeUnavailable } from './failures.js';
 import { lockOrder } from './lock-order.js';
 import type { SchemaNames } from './schema-names.js';
@@ -162,7 +162,7 @@ export class BatchQueue {
       const { rows } = await connections.query(query, 'applying a batch', timeLeft());
       const { outcomes, expired, events } = batchOutcomes(ops, rows, limits);
       counters.expired += expired;
-      this.#options.events.add(events);
+      this.#options.events.addAll(events);
       for (const [position, i] of order.entries()) {
         const pending = batch[i] as Pending;
         const outcome = outcomes[position];

@@ -11,6 +11,7 @@ import {
   checkSid,
   checkUserId,
 } from '../contract-checks.js';
+import { EventBatches } from '../event-batches.js';
 import type {
   SessionBinding,
   SessionDelta,
@@ -29,7 +30,6 @@ import type { PostgresCounters } from './batch-queue.js';
 import { countLiveSql, countRowsSql, OpKind } from './batch-sql.js';
 import { Connections } from './connections.js';
 import { checkInitialSize, checkStorableKey, resolveDelta } from './delta.js';
-import { EventBatches } from './events.js';
 import { type PostgresProviderOptions, resolvePostgresOptions } from './options.js';
 import { type OwnPool, openOwnPool } from './own-pool.js';
 import type { SchemaNames } from './schema-names.js';

@@ -1,9 +1,10 @@
+import type { EventBatches } from '../event-batches.js';
 import type { SessionEvent } from '../provider.js';
 import { RESULT_TYPES } from './batch-codec.js';
 import type { PostgresCounters } from './batch-queue.js';
 import { sweepSql } from './batch-sql.js';
 import type { Connections } from './connections.js';
-import { type EventBatches, eventOf } from './events.js';
+import { eventOf } from './events.js';
 import type { SchemaNames } from './schema-names.js';
 
 export interface SweeperOptions {
@@ -92,7 +93,7 @@ export class Sweeper {
         if (row.removed !== null) count = row.removed;
         else ended.push(eventOf(row.code as number, row.user_id as string, row.handle as string));
       }
-      events.add(ended);
+      events.addAll(ended);
       counters.gcSweeps++;
       counters.gcMaxSliceMs = Math.max(counters.gcMaxSliceMs, performance.now() - started);
       counters.expired += count;

@@ -1,7 +1,8 @@
+import type { EventBatches } from '../event-batches.js';
 import type { SessionEvent, UserSessionInfo } from '../provider.js';
 import { RESULT_TYPES } from './batch-codec.js';
 import type { Connections } from './connections.js';
-import { type EventBatches, eventOf } from './events.js';
+import { eventOf } from './events.js';
 import type { SchemaNames } from './schema-names.js';
 import { EventCode } from './user-sql.js';
 
@@ -85,7 +86,7 @@ export class UserCalls {
     const params = () => [userId, handle, except, now(), lockTimeoutMs];
     const rows = (await this.#query(text, params, 'revoking sessions')) as { handle: string; code: number }[];
     const ended: SessionEvent[] = rows.map((row) => eventOf(row.code, userId, row.handle));
-    events.add(ended);
+    events.addAll(ended);
     // An expired session found on the way is removed too (with its 'expired' event), but it was not revoked.
     return rows.filter((row) => row.code === EventCode.Revoked).length;
   }

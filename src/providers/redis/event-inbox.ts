@@ -1,6 +1,5 @@
+import { EventBatches, type EventReceiver } from '../event-batches.js';
 import type { SessionEvent } from '../provider.js';
-
-type Receiver = (events: readonly SessionEvent[]) => void;
 
 /**
  * Where the 'redis' provider's events of user-bound sessions come out (issue 13). The functions report the
@@ -11,19 +10,17 @@ type Receiver = (events: readonly SessionEvent[]) => void;
  * call caused it (its own operation, its sweep, or the access that found a session expired), once.
  */
 export class EventInbox {
-  #receiver: Receiver | undefined;
-  #pending: SessionEvent[] = [];
-  #scheduled = false;
+  readonly #batches = new EventBatches();
 
   /** Sets the receiver; until there is one, events are dropped where they arrive. */
-  onEvents(receiver: Receiver): void {
-    this.#receiver = receiver;
+  onEvents(receiver: EventReceiver): void {
+    this.#batches.listen(receiver);
   }
 
   /** The reply proper of a function call, its events queued. */
   take(reply: unknown): unknown {
     if (!Array.isArray(reply) || reply[0] !== 0) return reply;
-    if (this.#receiver) {
+    if (this.#batches.listening) {
       for (let i = 2; i + 3 < reply.length; i += 4) {
         this.emit({
           type: String(reply[i]) as SessionEvent['type'],
@@ -38,15 +35,6 @@ export class EventInbox {
 
   /** Queues an event the provider itself observed (a rename across groups refused as revoked). */
   emit(event: SessionEvent): void {
-    if (!this.#receiver) return;
-    this.#pending.push(event);
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      const events = this.#pending;
-      this.#pending = [];
-      this.#receiver?.(events);
-    });
+    this.#batches.add(event);
   }
 }
