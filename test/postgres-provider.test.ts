@@ -9,31 +9,16 @@ import {
 } from '../src/errors.js';
 import { createSessionManager } from '../src/manager.js';
 import type { PostgresProviderOptions } from '../src/providers/postgres/options.js';
-import { createPostgresProvider, type PostgresProvider } from '../src/providers/postgres/provider.js';
+import { createPostgresProvider } from '../src/providers/postgres/provider.js';
 import { postgresSchemaSql } from '../src/providers/postgres/schema-sql.js';
 import { generateSid } from '../src/sid.js';
-import { DATABASE_URL, dropSchema, freshSchemaName, testPool } from './support/postgres.js';
+import { DATABASE_URL, freshSchemaName, TestProviders, testPool } from './support/postgres.js';
 
 // What is particular to 'postgres' (the contract itself runs in test/contract/postgres.test.ts).
 const LONG = { idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 86_400_000 };
-const pool = testPool(8);
-const schemas: string[] = [];
-const providers: PostgresProvider[] = [];
-
-afterAll(async () => {
-  await Promise.all(providers.map((provider) => provider.close()));
-  for (const schema of schemas) await dropSchema(pool, schema);
-  await pool.end();
-});
-
-/** A provider over the shared pool, in a schema of its own unless one is given. */
-function provider(options: Partial<PostgresProviderOptions> = {}): PostgresProvider {
-  const schemaName = options.schemaName ?? freshSchemaName('provider');
-  if (!schemas.includes(schemaName)) schemas.push(schemaName);
-  const built = createPostgresProvider({ pool, gcIntervalMs: 0, ...options, schemaName });
-  providers.push(built);
-  return built;
-}
+const providers = new TestProviders(testPool(8), 'provider');
+const { pool, provider } = providers;
+afterAll(() => providers.close());
 
 describe("the 'postgres' provider's options", () => {
   it('refuses what would be misread: no or two connections, an unknown option, maxSessions, gcSliceMs', () => {
@@ -66,7 +51,7 @@ describe("the 'postgres' provider's options", () => {
 
   it('is registered by name: a manager takes a connection string and shares sessions through it', async () => {
     const schemaName = freshSchemaName('manager');
-    schemas.push(schemaName);
+    providers.dropLater(schemaName);
     const managers = [0, 1].map(() =>
       createSessionManager<{ n: number }>({
         provider: 'postgres',
@@ -88,7 +73,7 @@ describe("the 'postgres' provider's options", () => {
   it("takes node-postgres's Pool as its pool (checked by the type checker) and never ends it", async () => {
     const own = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
     const options: PostgresProviderOptions = { pool: own, schemaName: freshSchemaName('own') };
-    schemas.push(options.schemaName as string);
+    providers.dropLater(options.schemaName as string);
     const built = createPostgresProvider(options);
     await built.init(generateSid(), LONG);
     await built.close();
@@ -142,7 +127,7 @@ describe("the 'postgres' provider's schema", () => {
       options: '-c default_transaction_isolation=repeatable\\ read',
     });
     const schemaName = freshSchemaName('isolation');
-    schemas.push(schemaName);
+    providers.dropLater(schemaName);
     const built = createPostgresProvider({ pool: repeatable, schemaName, gcIntervalMs: 0 });
     await expect(built.read(generateSid())).rejects.toThrow(/READ COMMITTED/);
     await built.close();
@@ -157,7 +142,7 @@ describe("the 'postgres' provider's schema", () => {
       types: { getTypeParser: () => () => 'parsed by the app' },
     });
     const schemaName = freshSchemaName('parsers');
-    schemas.push(schemaName);
+    providers.dropLater(schemaName);
     const built = createPostgresProvider({ pool: odd, schemaName, gcIntervalMs: 0 });
     const sid = generateSid();
     await built.init(sid, LONG, { set: [['bytes', Uint8Array.of(0, 92, 255)]] });

@@ -1,34 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../src/codec.js';
-import type { PostgresProviderOptions } from '../src/providers/postgres/options.js';
-import { createPostgresProvider, type PostgresProvider } from '../src/providers/postgres/provider.js';
 import type { SessionEvent } from '../src/providers/provider.js';
 import { generateSid } from '../src/sid.js';
-import { dropSchema, freshSchemaName, testPool } from './support/postgres.js';
+import { freshSchemaName, TestProviders, testPool } from './support/postgres.js';
 import { Clock } from './support/session-helpers.js';
 
 // What is particular to 'postgres' in issue 13 (users, timeouts and events themselves run in the contract
 // suite, test/contract/postgres.test.ts; two processes in test/postgres-users-processes.test.ts).
 const LONG = { idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 86_400_000 };
 const SHORT = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 };
-const pool = testPool(6);
-const schemas: string[] = [];
-const providers: PostgresProvider[] = [];
-
-afterAll(async () => {
-  await Promise.all(providers.map((provider) => provider.close()));
-  for (const schema of schemas) await dropSchema(pool, schema);
-  await pool.end();
-});
-
-function provider(options: Partial<PostgresProviderOptions> = {}): PostgresProvider {
-  const schemaName = options.schemaName ?? freshSchemaName('users');
-  if (!schemas.includes(schemaName)) schemas.push(schemaName);
-  const built = createPostgresProvider({ pool, gcIntervalMs: 0, ...options, schemaName });
-  providers.push(built);
-  return built;
-}
+const providers = new TestProviders(testPool(6), 'users');
+const { pool, provider } = providers;
+afterAll(() => providers.close());
 
 /**
  * The entries of the user index after `VACUUM` (its `reltuples`, exact after a vacuum that cleaned the index),
@@ -128,7 +112,7 @@ describe("'postgres': a user's sessions", () => {
 describe("'postgres': a database of schema 1 (before issue 13)", () => {
   it('is upgraded in place on first use: its sessions keep their values and can be bound; schema 1 functions still work', async () => {
     const schemaName = freshSchemaName('upgrade');
-    schemas.push(schemaName);
+    providers.dropLater(schemaName);
     const v1 = readFileSync(new URL('./fixtures/postgres/schema-v1.sql', import.meta.url), 'utf8');
     await pool.query(v1.replaceAll('schema_v1_fixture', schemaName));
     const q = (name: string) => `"${schemaName}"."shard_sessions_${name}"`;
