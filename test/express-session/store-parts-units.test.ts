@@ -23,7 +23,7 @@ import {
   SessionExistsError,
   type SessionProvider,
 } from '../../src/index.js';
-import { Clock } from '../support/session-helpers.js';
+import { Clock, overriding } from '../support/session-helpers.js';
 import { StoreCalls } from '../support/store-calls.js';
 
 // The express-session store's parts, each against a real 'memory' provider: its options, the id mapping,
@@ -38,26 +38,6 @@ afterEach(async () => {
 
 function expiringAt(fields: Record<string, unknown>, expires: number | string | Date): object {
   return { ...fields, cookie: { expires, originalMaxAge: null, path: '/' } };
-}
-
-/** `base` with some methods replaced, the others bound to it. */
-function overriding(base: SessionProvider, overrides: Partial<SessionProvider>): SessionProvider {
-  const names = [
-    'init',
-    'read',
-    'commit',
-    'incr',
-    'rename',
-    'destroy',
-    'gc',
-    'count',
-    'stats',
-    'close',
-  ] as const;
-  return {
-    ...Object.fromEntries(names.map((n) => [n, base[n].bind(base)])),
-    ...overrides,
-  } as SessionProvider;
 }
 
 describe('express-session store options', () => {

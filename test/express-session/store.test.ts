@@ -9,7 +9,7 @@ import {
   type SessionProvider,
   SessionTooLargeError,
 } from '../../src/index.js';
-import { Clock } from '../support/session-helpers.js';
+import { Clock, overriding } from '../support/session-helpers.js';
 import { StoreCalls, sessionData } from '../support/store-calls.js';
 
 const HOUR = 3_600_000;
@@ -25,24 +25,6 @@ function storeOnClock(clock: Clock, options: ConstructorParameters<typeof ShardS
   const store = new ShardSessionStore({ provider, now: clock.now, pruneInterval: 0, ...options } as never);
   opened.push(store);
   return { store, provider, calls: new StoreCalls(store) };
-}
-
-/** `base` with some methods replaced (the others bound to it: providers keep their state in #private fields). */
-function overriding(base: SessionProvider, overrides: Partial<SessionProvider>): SessionProvider {
-  const methods = [
-    'init',
-    'read',
-    'commit',
-    'incr',
-    'rename',
-    'destroy',
-    'gc',
-    'count',
-    'stats',
-    'close',
-  ] as const;
-  const bound = Object.fromEntries(methods.map((name) => [name, base[name].bind(base)]));
-  return { ...bound, ...overrides } as SessionProvider;
 }
 
 /** A cookie with a fixed `expires` (`maxAge` measured from the clock's now, not Date.now). */

@@ -2,6 +2,9 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { CookieJar } from 'tough-cookie';
+import type { SessionManager } from '../../src/index.js';
+import { withSession } from '../../src/index.js';
+import type { SessionProvider } from '../../src/providers/provider.js';
 
 /** A real HTTP server on 127.0.0.1, on a free port. */
 export interface Listening {
@@ -67,9 +70,6 @@ export class Browser {
     return cookies.find((c) => c.key === name)?.value;
   }
 }
-
-import type { SessionManager } from '../../src/index.js';
-import { withSession } from '../../src/index.js';
 
 /**
  * A small node:http app over a manager, one route per session operation:
@@ -158,4 +158,21 @@ export async function rawCookieExchange(url: string, path: string, cookieBytes: 
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
   await once(socket, 'close');
   return Buffer.concat(chunks).toString('latin1');
+}
+/** `base` with some methods replaced (the others bound to it: providers keep their state in #private fields). */
+export function overriding(base: SessionProvider, overrides: Partial<SessionProvider>): SessionProvider {
+  const methods = [
+    'init',
+    'read',
+    'commit',
+    'incr',
+    'rename',
+    'destroy',
+    'gc',
+    'count',
+    'stats',
+    'close',
+  ] as const;
+  const bound = Object.fromEntries(methods.map((name) => [name, base[name].bind(base)]));
+  return { ...bound, ...overrides } as SessionProvider;
 }
