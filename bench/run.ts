@@ -29,6 +29,7 @@ import {
   SERVERS,
   type ServerEntry,
 } from './servers/registry.js';
+import { WINDOW_PROFILE_ENV } from './servers/window-profile.js';
 
 function runLine(run: RunResult): string {
   if (run.failure !== undefined) return `FAILED ${run.failure.split('\n')[0]}`;
@@ -55,6 +56,10 @@ async function bench(settings: BenchSettings): Promise<BenchReport> {
   );
   if (settings.cpuProfileDir !== undefined)
     childFlags.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`);
+  if (settings.windowProfileDir !== undefined) {
+    await mkdir(settings.windowProfileDir, { recursive: true });
+    process.env[WINDOW_PROFILE_ENV] = settings.windowProfileDir;
+  }
   // Before pinning: a pinned process sees one CPU.
   const machine = describeMachine();
   const placement: Placement = settings.pin ? pinClient() : UNPINNED;

@@ -11,6 +11,8 @@ export interface BenchSettings {
   readonly pin: boolean;
   readonly outDir: string;
   readonly cpuProfileDir?: string;
+  /** Profiles of the measured windows only, main thread (see servers/window-profile.ts). */
+  readonly windowProfileDir?: string;
 }
 
 // Seconds of the paced window when --paced turns it on for a profile that has none.
@@ -28,7 +30,8 @@ export const USAGE = `usage: node dist/bench/run.js [options]
   --paced=R            req/s of the paced window of read-mostly and large-population (full 1,000; 0 = none)
   --pin                client on one core, servers on the others (taskset)
   --out=DIR            write the report there instead of bench/results/
-  --cpu-prof=DIR       a V8 CPU profile of every server process, written to DIR`;
+  --cpu-prof=DIR       a V8 CPU profile of every server process, written to DIR
+  --cpu-prof-windows=DIR  a profile of each measured window only (main thread), written to DIR`;
 
 function pick<T extends string>(
   what: string,
@@ -68,6 +71,7 @@ export function parseSettings(args: string[], knownServers: readonly string[], r
       pin: { type: 'boolean', default: false },
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'cpu-prof-windows': { type: 'string' },
     },
   });
   const base: Profile = values.quick ? PROFILES.quick : PROFILES.full;
@@ -93,5 +97,8 @@ export function parseSettings(args: string[], knownServers: readonly string[], r
     pin: values.pin === true,
     outDir: resolve(values.out ?? join(root, 'bench', 'results')),
     ...(values['cpu-prof'] === undefined ? {} : { cpuProfileDir: resolve(values['cpu-prof']) }),
+    ...(values['cpu-prof-windows'] === undefined
+      ? {}
+      : { windowProfileDir: resolve(values['cpu-prof-windows']) }),
   };
 }

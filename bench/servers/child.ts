@@ -14,6 +14,7 @@ import type {
   ServerStats,
 } from './protocol.js';
 import { serverEntry } from './registry.js';
+import { WINDOW_PROFILE_ENV, WindowProfiler } from './window-profile.js';
 
 // 10 ms sampling: fine enough for a p99 in milliseconds, cheap enough not to disturb the server.
 const ELD_RESOLUTION_MS = 10;
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
   let wallSince = performance.now();
   let storeSince = (await server.storeCounters?.()) ?? { ops: 0, batches: 0, queryFrames: 0 };
   let sessionErrorsSince = 0;
+  const profileDir = process.env[WINDOW_PROFILE_ENV];
+  const profiler = profileDir ? new WindowProfiler(profileDir, String(process.argv[2])) : undefined;
 
   const stats = async (): Promise<ServerStats> => {
     const cpu = process.cpuUsage(cpuSince);
@@ -95,9 +98,13 @@ async function main(): Promise<void> {
         wallSince = performance.now();
         storeSince = (await server.storeCounters?.()) ?? storeSince;
         sessionErrorsSince = counters.sessionErrors;
+        await profiler?.start();
         return { id: request.id, ok: true };
-      case 'stats':
-        return { id: request.id, ok: true, stats: await stats() };
+      case 'stats': {
+        const answer = await stats();
+        await profiler?.stop();
+        return { id: request.id, ok: true, stats: answer };
+      }
       case 'close':
         eventLoopDelay.disable();
         await server.close();
