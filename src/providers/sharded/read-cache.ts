@@ -1,5 +1,6 @@
 import type { SessionSnapshot } from '../provider.js';
-import { decodeSnapshot, Op, type WireOp } from './protocol.js';
+import { committedValues, incrementedValues, withChange } from './cache-refresh.js';
+import { decodeMeta, decodeSnapshot, Op, type WireOp } from './protocol.js';
 
 /**
  * Bytes a cached session counts on top of its keys and values: the sid and the Map entry, the snapshot object
@@ -57,6 +58,10 @@ function isBarrier(op: WireOp): boolean {
  *   session was sent after the read (answers come in order, so one still unanswered was sent later);
  * - an operation on a session drops its snapshot when it is queued, before it is even sent: a later read goes
  *   to the shard, behind it (a commit not awaited is still seen by the next read, as without the cache);
+ * - a commit or incr keeps the snapshot it dropped aside, and its answer files it again with the change applied
+ *   (cache-refresh.ts), if nothing else was sent for the session meanwhile: the snapshot held the shard's state
+ *   before the change, and the change is deterministic (the answer gives the new deadlines and the sum). This is
+ *   what makes the read that starts the next request of a client that just wrote a hit;
  * - an operation that may change sessions it does not name (gc, revoke, revokeUser) empties the cache and
  *   blocks filing while it is out; sessions a shard removes as a side effect of an operation (eviction under
  *   the limits, expiry found on access) are listed in that frame's answer and dropped before anyone is told;
@@ -69,6 +74,12 @@ export class ReadCache {
   readonly #entries = new Map<string, Entry>();
   /** Operations on a session queued or in flight, by sid: its answer from a read sent earlier is not filed. */
   readonly #pending = new Map<string, number>();
+  /**
+   * Snapshots taken out of the cache by a commit or incr in flight, by sid, with that operation: its answer
+   * brings the snapshot up to date and files it again (`answered`), unless another operation on the session,
+   * a barrier or a removal came in between (they delete it here).
+   */
+  readonly #changing = new Map<string, { readonly op: WireOp; readonly snapshot: SessionSnapshot }>();
   #barriers = 0;
   #bytes = 0;
   #hits = 0;
@@ -126,7 +137,12 @@ export class ReadCache {
     if (sids !== undefined) {
       for (const sid of sids as string[]) {
         const entry = this.#entries.get(sid);
-        if (entry !== undefined) this.#drop(sid, entry);
+        // A held snapshot means no other operation on the session is out (filing waits for none).
+        if (entry !== undefined) {
+          this.#drop(sid, entry);
+          if (op[0] === Op.Commit || op[0] === Op.Incr)
+            this.#changing.set(sid, { op, snapshot: entry.snapshot });
+        } else this.#changing.delete(sid);
         this.#pending.set(sid, (this.#pending.get(sid) ?? 0) + 1);
       }
     } else if (isBarrier(op)) {
@@ -146,6 +162,7 @@ export class ReadCache {
    * cached copy when filed).
    */
   answered(op: WireOp, value: unknown): unknown {
+    if (op[0] === Op.Commit || op[0] === Op.Incr) return this.#changed(op, value);
     if (op[0] !== Op.Read) {
       this.settled(op);
       return value;
@@ -158,11 +175,35 @@ export class ReadCache {
     return this.#file(sid, snapshot);
   }
 
+  /**
+   * A commit or incr answered: the snapshot it took out of the cache comes back with the change applied, if
+   * nothing else touched the session meanwhile. With a cache, an incr's answer is `[sum, idleExpiresAt]`.
+   */
+  #changed(op: WireOp, value: unknown): unknown {
+    const sid = op[1] as string;
+    const held = this.#changing.get(sid);
+    const incr = op[0] === Op.Incr && Array.isArray(value);
+    const result = incr ? value[0] : value;
+    this.settled(op);
+    if (held?.op !== op || result === null || this.#barriers > 0 || this.#pending.has(sid)) return result;
+    const { snapshot } = held;
+    if (incr) {
+      const values = incrementedValues(snapshot.values, op[2] as string, result as number);
+      if (values) this.#file(sid, withChange(snapshot, { ...snapshot, idleExpiresAt: value[1] }, values));
+    } else {
+      const values = committedValues(snapshot.values, op[2] as unknown[], op[3] as string[]);
+      const meta = decodeMeta(value);
+      if (values && meta) this.#file(sid, withChange(snapshot, meta, values));
+    }
+    return result;
+  }
+
   /** The operation is done with, answered or failed: it no longer stands between a read and the cache. */
   settled(op: WireOp): void {
     const sids = writtenSids(op);
     if (sids !== undefined) {
       for (const sid of sids as string[]) {
+        if (this.#changing.get(sid)?.op === op) this.#changing.delete(sid);
         const left = (this.#pending.get(sid) ?? 1) - 1;
         if (left === 0) this.#pending.delete(sid);
         else this.#pending.set(sid, left);
@@ -175,6 +216,7 @@ export class ReadCache {
     for (const sid of sids as string[]) {
       const entry = this.#entries.get(sid);
       if (entry !== undefined) this.#drop(sid, entry);
+      this.#changing.delete(sid);
     }
   }
 
@@ -185,6 +227,7 @@ export class ReadCache {
 
   #clearEntries(): void {
     this.#entries.clear();
+    this.#changing.clear();
     this.#bytes = 0;
   }
 
@@ -211,6 +254,9 @@ export class ReadCache {
       at += value.byteLength;
     }
     const owned: SessionSnapshot = { ...snapshot, values };
+    // Two reads of one session in flight both file it: the second replaces the first, counted once.
+    const old = this.#entries.get(sid);
+    if (old !== undefined) this.#drop(sid, old);
     this.#entries.set(sid, { snapshot: owned, bytes, hit: false });
     this.#bytes += bytes;
     this.#evictPastBudget();
