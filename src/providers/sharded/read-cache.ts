@@ -1,4 +1,5 @@
 import type { SessionSnapshot } from '../provider.js';
+import { isBarrier, writesSession } from './cache-ops.js';
 import { committedValues, incrementedValues, withChange } from './cache-refresh.js';
 import { decodeMeta, decodeSnapshot, Op, type WireOp } from './protocol.js';
 
@@ -24,37 +25,6 @@ interface Entry {
   readonly bytes: number;
   /** Read from the cache since it was filed or last passed over by the eviction hand (second chance). */
   hit: boolean;
-}
-
-/** Operations on one session, and where its id is: they make its cached snapshot stale. */
-function writtenSids(op: WireOp): readonly unknown[] | undefined {
-  switch (op[0]) {
-    case Op.Init:
-    case Op.Commit:
-    case Op.Incr:
-    case Op.Take:
-    case Op.Put:
-    case Op.Destroy:
-    case Op.BindUser:
-    case Op.SetTimeouts:
-      return [op[1]];
-    case Op.Rename:
-      return [op[1], op[2]];
-    default:
-      return undefined;
-  }
-}
-
-/**
- * Operations that may change sessions they do not name (a sweep at any time, revocations by user, the fault
- * injections): while one is in flight, nothing is served from the cache, so a read sent after one is ordered
- * after it, as it would be at the shard.
- */
-function isBarrier(op: WireOp): boolean {
-  const code = op[0];
-  return (
-    code === Op.Gc || code === Op.Revoke || code === Op.RevokeUser || code === Op.Hang || code === Op.Exit
-  );
 }
 
 /**
@@ -141,22 +111,23 @@ export class ReadCache {
 
   /** An operation was queued for the shard (it will be sent, or failed, in queue order). */
   issued(op: WireOp): void {
-    const sids = writtenSids(op);
-    if (sids !== undefined) {
-      for (const sid of sids as string[]) {
-        const entry = this.#entries.get(sid);
-        // A held snapshot means no other operation on the session is out (filing waits for none).
-        if (entry !== undefined) {
-          this.#drop(sid, entry);
-          if (op[0] === Op.Commit || op[0] === Op.Incr)
-            this.#changing.set(sid, { op, snapshot: entry.snapshot });
-        } else this.#changing.delete(sid);
-        this.#pending.set(sid, (this.#pending.get(sid) ?? 0) + 1);
-      }
+    if (writesSession(op)) {
+      this.#issuedOn(op[1] as string, op);
+      if (op[0] === Op.Rename) this.#issuedOn(op[2] as string, op);
     } else if (isBarrier(op)) {
       this.#barriers++;
       this.#clearEntries();
     }
+  }
+
+  #issuedOn(sid: string, op: WireOp): void {
+    const entry = this.#entries.get(sid);
+    // A held snapshot means no other operation on the session is out (filing waits for none).
+    if (entry !== undefined) {
+      this.#drop(sid, entry);
+      if (op[0] === Op.Commit || op[0] === Op.Incr) this.#changing.set(sid, { op, snapshot: entry.snapshot });
+    } else this.#changing.delete(sid);
+    this.#pending.set(sid, (this.#pending.get(sid) ?? 0) + 1);
   }
 
   /** A frame stamped `stamp` by the provider's clock leaves for the shard. */
@@ -209,15 +180,17 @@ export class ReadCache {
 
   /** The operation is done with, answered or failed: it no longer stands between a read and the cache. */
   settled(op: WireOp): void {
-    const sids = writtenSids(op);
-    if (sids !== undefined) {
-      for (const sid of sids as string[]) {
-        if (this.#changing.get(sid)?.op === op) this.#changing.delete(sid);
-        const left = (this.#pending.get(sid) ?? 1) - 1;
-        if (left === 0) this.#pending.delete(sid);
-        else this.#pending.set(sid, left);
-      }
+    if (writesSession(op)) {
+      this.#settledOn(op[1] as string, op);
+      if (op[0] === Op.Rename) this.#settledOn(op[2] as string, op);
     } else if (isBarrier(op)) this.#barriers--;
+  }
+
+  #settledOn(sid: string, op: WireOp): void {
+    if (this.#changing.get(sid)?.op === op) this.#changing.delete(sid);
+    const left = (this.#pending.get(sid) ?? 1) - 1;
+    if (left === 0) this.#pending.delete(sid);
+    else this.#pending.set(sid, left);
   }
 
   /** Sessions the shard removed while applying a frame (listed in its answer). */
