@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeValue } from '../src/codec.js';
-import type { SessionProvider } from '../src/providers/provider.js';
+import type { SessionDelta, SessionProvider, SessionSnapshot } from '../src/providers/provider.js';
 import { createShardedProvider, type ShardedProvider } from '../src/providers/sharded/provider.js';
 import { generateSid } from '../src/sid.js';
 
@@ -12,7 +12,9 @@ import { generateSid } from '../src/sid.js';
  * time) gives, operation by operation, the answers of the same provider without one. Both run the same random
  * sequences on the same ids at the same fake clock, with few sessions per shard (`maxSessions`), so shards
  * evict sessions the cache holds; some steps are bursts sent in one turn without awaiting (a read racing a
- * commit, an incr, a destroy in flight). Any stale snapshot served makes the answers differ.
+ * commit, an incr, a destroy in flight). Any stale snapshot served makes the answers differ. Read-writes (read,
+ * then commit several keys or incr, then read again, the clock moved first) check the copy a change's answer
+ * refreshes (cache-refresh.ts): its deadlines, its values and their order, which reads compare as lists.
  */
 
 const SLOTS = 5;
@@ -23,8 +25,9 @@ const CACHE_BYTES_PER_SHARD = 1500;
 type Step =
   | { op: 'init'; slot: number; value: number }
   | { op: 'read'; slot: number; times: number }
-  | { op: 'commit'; slot: number; key: 'a' | 'b'; value: number | null }
+  | { op: 'commit'; slot: number; changes: Change[] }
   | { op: 'incr'; slot: number }
+  | { op: 'readWrite'; slot: number; incr: boolean; changes: Change[]; ms: number }
   | { op: 'destroy'; slot: number }
   | { op: 'rename'; from: number; to: number }
   | { op: 'setTimeouts'; slot: number; idleMs: number }
@@ -35,7 +38,14 @@ type Step =
   | { op: 'advance'; ms: number }
   | { op: 'burst'; steps: Step[] };
 
+/** A key set to a value, or deleted (null); a commit of several sets and deletes the same key more than once. */
+type Change = readonly ['a' | 'b' | 'c', number | null];
+
 const slot = fc.integer({ min: 0, max: SLOTS - 1 });
+const changes = fc.array(
+  fc.tuple(fc.constantFrom('a' as const, 'b' as const, 'c' as const), fc.option(fc.nat(99), { nil: null })),
+  { minLength: 1, maxLength: 4 },
+);
 const single: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('init' as const), slot, value: fc.nat(9) }), weight: 4 },
   // Read again and again (each awaited): what a client coming back does, and what the cache answers.
@@ -44,11 +54,17 @@ const single: fc.Arbitrary<Step> = fc.oneof(
     weight: 8,
   },
   {
+    arbitrary: fc.record({ op: fc.constant('commit' as const), slot, changes }),
+    weight: 3,
+  },
+  // What a request does: read, change, and the client's next request reads again (a refreshed copy).
+  {
     arbitrary: fc.record({
-      op: fc.constant('commit' as const),
+      op: fc.constant('readWrite' as const),
       slot,
-      key: fc.constantFrom('a' as const, 'b' as const),
-      value: fc.option(fc.nat(99), { nil: null }),
+      incr: fc.boolean(),
+      changes,
+      ms: fc.constantFrom(0, 500, 3_000),
     }),
     weight: 3,
   },
@@ -98,6 +114,21 @@ const step: fc.Arbitrary<Step> = fc.oneof({ arbitrary: single, weight: 4 }, { ar
 
 const policy = { idleTimeoutMs: 10_000, absoluteTimeoutMs: 30_000 };
 
+/** The delta of a list of changes: its sets and its deletes, each in the list's order. */
+function deltaOf(list: readonly Change[]): SessionDelta {
+  return {
+    set: list.flatMap(([key, value]) => (value === null ? [] : [[key, encodeValue(value)] as const])),
+    delete: list.flatMap(([key, value]) => (value === null ? [key] : [])),
+  };
+}
+
+/** A read's answer as plain data: values as a list, in the order the read gives them; the handle blanked. */
+function plainRead(snapshot: SessionSnapshot | null): unknown {
+  if (snapshot === null) return null;
+  const binding = snapshot.binding && { ...snapshot.binding, handle: 'h' };
+  return { ...snapshot, values: [...snapshot.values].map(([k, v]) => [k, [...v]]), binding };
+}
+
 /** Runs one step; its answer as plain data (random binding handles blanked, errors by code). */
 async function run(p: SessionProvider, sids: readonly string[], s: Step): Promise<unknown> {
   const sid = (i: number) => sids[i] as string;
@@ -107,20 +138,18 @@ async function run(p: SessionProvider, sids: readonly string[], s: Step): Promis
         return await p.init(sid(s.slot), policy, { set: [['a', encodeValue(s.value)]] });
       case 'read': {
         const answers: unknown[] = [];
-        for (let i = 0; i < s.times; i++) {
-          const snapshot = await p.read(sid(s.slot));
-          const binding = snapshot?.binding;
-          answers.push(
-            binding === undefined ? snapshot : { ...snapshot, binding: { ...binding, handle: 'h' } },
-          );
-        }
+        for (let i = 0; i < s.times; i++) answers.push(plainRead(await p.read(sid(s.slot))));
         return answers;
       }
       case 'commit':
-        return await p.commit(
-          sid(s.slot),
-          s.value === null ? { delete: [s.key] } : { set: [[s.key, encodeValue(s.value)]] },
-        );
+        return await p.commit(sid(s.slot), deltaOf(s.changes));
+      case 'readWrite': {
+        const before = plainRead(await p.read(sid(s.slot)));
+        const written = await (s.incr
+          ? p.incr(sid(s.slot), 'n', 1)
+          : p.commit(sid(s.slot), deltaOf(s.changes)));
+        return [before, written, plainRead(await p.read(sid(s.slot)))];
+      }
       case 'incr':
         return await p.incr(sid(s.slot), 'n', 1);
       case 'destroy':
@@ -201,7 +230,8 @@ describe.each([1, 2])(
           const sids = Array.from({ length: SLOTS }, () => generateSid());
           try {
             for (const [at, s] of steps.entries()) {
-              if (s.op === 'advance') clock.t += s.ms;
+              // A read-write moves the clock first: the copy it reads was filed earlier, its deadlines must slide.
+              if (s.op === 'advance' || s.op === 'readWrite') clock.t += s.ms;
               const expected = await run(plain, sids, s);
               const answer = await run(cached, sids, s);
               expect(answer, `step ${at}: ${JSON.stringify(s)}`).toEqual(expected);

@@ -124,6 +124,18 @@ describe("'sharded' read cache", () => {
     expect(await hits(p)).toBe(before + 1);
   });
 
+  it('two reads of one session in flight file it once: its bytes are counted once', async () => {
+    const p = make();
+    const [one, two] = [generateSid(), generateSid()];
+    for (const sid of [one, two]) await p.init(sid, policy, { set: [['v', encodeValue('x')]] });
+    await p.read(one);
+    const [single] = await p.stats();
+    await Promise.all([p.read(two), p.read(two)]);
+    const [both] = await p.stats();
+    expect(both?.readCacheSessions).toBe(2);
+    expect(both?.readCacheBytes).toBe(2 * (single?.readCacheBytes as number));
+  });
+
   it('with readCacheBytes 0 every read goes to the shard', async () => {
     const p = make({ readCacheBytes: 0 });
     const sid = generateSid();

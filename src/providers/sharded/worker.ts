@@ -2,6 +2,7 @@ import { getHeapStatistics } from 'node:v8';
 import { type MessagePort, threadId } from 'node:worker_threads';
 import { SessionError, StorageError } from '../../errors.js';
 import { GcTick } from '../gc-tick.js';
+import { idleExpiresAt } from '../packed-record.js';
 import type { ResolvedLimits } from '../provider-options.js';
 import { SessionTable } from '../session-table.js';
 import type { DurableSetup } from './durable/lmdb-options.js';
@@ -34,7 +35,7 @@ export interface ShardSetup {
   readonly startedAt: number;
   /** With `dir`: where and how the shard's sessions persist. */
   readonly durable?: DurableSetup;
-  /** The router keeps a read cache: every answer frame lists the sessions its operations removed (read-cache.ts). */
+  /** The router keeps a read cache: answers list the sessions removed, an incr's is `[sum, idleExpiresAt]`. */
   readonly reportRemovals?: boolean;
 }
 
@@ -65,6 +66,8 @@ class Shard {
   #dropping = false;
   /** With `reportRemovals`, while a frame is applied: the sessions it removed (the GC tick's are not needed). */
   #removed: string[] | undefined;
+  /** With `reportRemovals`: the record the table wrote last (an incr's, whose new idle deadline it answers). */
+  #written: string | undefined;
   readonly #reportRemovals: boolean;
 
   /** A shard, its store opened and its sessions loaded (lmdb is imported only when `durable` is set). */
@@ -96,6 +99,7 @@ class Shard {
       track || this.#reportRemovals
         ? (sid, record) => {
             if (record === undefined) this.#removed?.push(sid);
+            else this.#written = record.packed;
             this.#changes++; // read only with a store (a frame's writers)
             track?.(sid, record);
           }
@@ -214,8 +218,11 @@ class Shard {
         const meta = table.commit(op[1] as string, decodeDelta(op[2], op[3]), now);
         return meta ? encodeMeta(meta) : null;
       }
-      case Op.Incr:
-        return table.incr(op[1] as string, op[2] as string, op[3] as number, now);
+      case Op.Incr: {
+        const sum = table.incr(op[1] as string, op[2] as string, op[3] as number, now);
+        // The router's read cache brings its copy of the session up to date with this (read-cache.ts).
+        return sum === null || !this.#reportRemovals ? sum : [sum, idleExpiresAt(this.#written as string)];
+      }
       case Op.Rename: {
         const meta = table.rename(op[1] as string, op[2] as string, now);
         return meta ? encodeMeta(meta) : null;
@@ -241,22 +248,8 @@ class Shard {
       case Op.Exit:
         this.#exiting = true;
         return null;
-      case Op.Stats: {
-        const { ops, expired, evicted, gcSweeps, gcMaxSliceMs } = table.counters;
-        return [
-          threadId,
-          table.size,
-          ops,
-          this.#frames,
-          gcSweeps,
-          gcMaxSliceMs,
-          expired,
-          evicted,
-          heapUsed(),
-          table.bytes,
-          table.maxBytes,
-        ];
-      }
+      case Op.Stats:
+        return statsOf(table, this.#frames);
       case Op.Hang:
         if (op[1] === 1) for (;;);
         this.#dropping = true;
@@ -270,9 +263,13 @@ class Shard {
 /** Time a background load slice may take before the shard turns to waiting frames. */
 const LOAD_SLICE_MS = 8;
 
-function heapUsed(): number {
+/** The shard's numbers, in the order `ShardedProvider.stats()` reads them. */
+function statsOf(table: SessionTable, frames: number): number[] {
+  const { ops, expired, evicted, gcSweeps, gcMaxSliceMs } = table.counters;
   // Per isolate: this thread's heap, not the process's.
-  return getHeapStatistics().used_heap_size;
+  const heap = getHeapStatistics().used_heap_size;
+  const { size, bytes, maxBytes } = table;
+  return [threadId, size, ops, frames, gcSweeps, gcMaxSliceMs, expired, evicted, heap, bytes, maxBytes];
 }
 
 /**
