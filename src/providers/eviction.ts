@@ -96,24 +96,15 @@ export class Eviction {
 
   /** The next session to remove by the rule, never `except`; undefined when there is none. */
   victim(now: number, except: string | undefined): Victim | undefined {
-    for (;;) {
-      const soonest = this.#expiry.soonest(except);
-      const soonestRecord = soonest && this.#sessions.get(soonest.sid);
-      if (
-        soonest &&
-        (soonestRecord === undefined || this.#expiry.bucketOf(expiresAt(soonestRecord)) !== soonest.bucket)
-      ) {
-        this.#expiry.remove(soonest.sid, soonest.bucket); // a stale index entry: drop it, look again
-        continue;
-      }
-      if (soonest && soonestRecord && expiresAt(soonestRecord) <= now) {
-        return { sid: soonest.sid, packed: soonestRecord, expired: true };
-      }
-      const oldest = this.#probation.oldest(except);
-      const packed = oldest === undefined ? undefined : this.#sessions.get(oldest);
-      if (oldest !== undefined && packed !== undefined) return { sid: oldest, packed, expired: false };
-      if (soonest && soonestRecord) return { sid: soonest.sid, packed: soonestRecord, expired: false };
-      return undefined;
+    const soonest = this.#expiry.soonest(except); // a filed id: its record is held
+    const soonestRecord = soonest && (this.#sessions.get(soonest.sid) as string);
+    if (soonest && soonestRecord && expiresAt(soonestRecord) <= now) {
+      return { sid: soonest.sid, packed: soonestRecord, expired: true };
     }
+    const oldest = this.#probation.oldest(except);
+    const packed = oldest === undefined ? undefined : this.#sessions.get(oldest);
+    if (oldest !== undefined && packed !== undefined) return { sid: oldest, packed, expired: false };
+    if (soonest && soonestRecord) return { sid: soonest.sid, packed: soonestRecord, expired: false };
+    return undefined;
   }
 }
