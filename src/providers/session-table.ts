@@ -100,6 +100,11 @@ export class SessionTable {
     return this.#records.expiry.bucketCount;
   }
 
+  /** Ids the expiry index holds, stale ones included (diagnostics: at most about twice the sessions). */
+  get expiryIdsHeld(): number {
+    return this.#records.expiry.idsHeld;
+  }
+
   /** Sessions on probation: never read since their creation, evicted first. */
   get onProbation(): number {
     return this.#records.eviction.onProbation;
