@@ -21,6 +21,40 @@ describe('ExpiryIndex', () => {
   });
 });
 
+describe('ExpiryIndex stale ids (lazy deletion)', () => {
+  const policy = { idleTimeoutMs: 1000, absoluteTimeoutMs: 60_000 };
+
+  it('holds at most about twice as many ids as sessions, however often deadlines move between buckets', () => {
+    const table = new SessionTable(resolveLimits({}), 100);
+    // One session stays in each of buckets 10 and 11, so neither empties (an empty bucket is dropped whole).
+    table.init(generateSid(), policy, undefined, 0);
+    table.init(generateSid(), policy, undefined, 100);
+    const sids = Array.from({ length: 2000 }, () => generateSid());
+    for (const sid of sids) table.init(sid, policy, undefined, 0);
+    // Every session moves between the two buckets 50 times (the clock stepping back and forth): 100,000
+    // moves, each leaving a stale id behind.
+    for (let step = 1; step <= 50; step++) for (const sid of sids) table.commit(sid, {}, (step % 2) * 100);
+    expect(table.expiryIdsHeld).toBeLessThanOrEqual(2 * table.size + 16 * table.expiryBuckets);
+    expect(table.count(999)).toBe(2002);
+    // The 2,000 are back in bucket 10 (deadline 1,000), beside their stale ids: each is counted once.
+    expect(table.count(1000)).toBe(1);
+    expect(table.count(1100)).toBe(0);
+  });
+
+  it('counts a session once when its deadline moves back into a bucket that still holds its stale id', () => {
+    const table = new SessionTable(resolveLimits({}), 100);
+    const sids = Array.from({ length: 10 }, () => generateSid());
+    table.init(generateSid(), policy, undefined, 1000); // stays in bucket 20, which so stays with stale ids
+    for (const sid of sids) table.init(sid, policy, undefined, 1000); // deadlines at 2,000: bucket 20
+    for (const sid of sids) table.commit(sid, {}, 1500); // slid to 2,500: bucket 25; stale ids in 20
+    for (const sid of sids) table.commit(sid, {}, 1000); // the clock stepped back: 2,000 again
+    expect(table.count(1999)).toBe(11);
+    expect(table.count(2000)).toBe(0);
+    expect(table.sweep(2050)).toEqual({ removed: 11, done: true });
+    expect(table.size).toBe(0);
+  });
+});
+
 describe('SessionTable sweep', () => {
   const policy = { idleTimeoutMs: 1000, absoluteTimeoutMs: 10_000 };
 

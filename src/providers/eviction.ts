@@ -10,9 +10,9 @@ import type { SidMap } from './sid-map.js';
  * What a session costs beyond its packed record (the id, its id-map entry, its expiry-index and probation
  * entries), for `maxShardBytes`; a record counts its length on top (packed-record.ts), which includes its keys
  * and values. Measured (v8 heap growth after a full GC over 1,000,000 sessions of two small keys, node 20):
- * see bench/table-memory.ts. Rounded up, so the budget errs towards evicting early.
+ * see bench/sessions-in-memory.ts (`table`). Rounded up, so the budget errs towards evicting early.
  */
-export const SESSION_OVERHEAD_BYTES = 224;
+export const SESSION_OVERHEAD_BYTES = 216;
 /** What a binding costs beyond its strings' characters (its object, the extras entry, the user index's). */
 export const BINDING_OVERHEAD_BYTES = 256;
 /** Share of the thread's old-generation heap limit the sessions may take when `maxShardBytes` is not given. */
@@ -96,24 +96,15 @@ export class Eviction {
 
   /** The next session to remove by the rule, never `except`; undefined when there is none. */
   victim(now: number, except: string | undefined): Victim | undefined {
-    for (;;) {
-      const soonest = this.#expiry.soonest(except);
-      const soonestRecord = soonest && this.#sessions.get(soonest.sid);
-      if (
-        soonest &&
-        (soonestRecord === undefined || this.#expiry.bucketOf(expiresAt(soonestRecord)) !== soonest.bucket)
-      ) {
-        this.#expiry.remove(soonest.sid, soonest.bucket); // a stale index entry: drop it, look again
-        continue;
-      }
-      if (soonest && soonestRecord && expiresAt(soonestRecord) <= now) {
-        return { sid: soonest.sid, packed: soonestRecord, expired: true };
-      }
-      const oldest = this.#probation.oldest(except);
-      const packed = oldest === undefined ? undefined : this.#sessions.get(oldest);
-      if (oldest !== undefined && packed !== undefined) return { sid: oldest, packed, expired: false };
-      if (soonest && soonestRecord) return { sid: soonest.sid, packed: soonestRecord, expired: false };
-      return undefined;
+    const soonest = this.#expiry.soonest(except); // a filed id: its record is held
+    const soonestRecord = soonest && (this.#sessions.get(soonest.sid) as string);
+    if (soonest && soonestRecord && expiresAt(soonestRecord) <= now) {
+      return { sid: soonest.sid, packed: soonestRecord, expired: true };
     }
+    const oldest = this.#probation.oldest(except);
+    const packed = oldest === undefined ? undefined : this.#sessions.get(oldest);
+    if (oldest !== undefined && packed !== undefined) return { sid: oldest, packed, expired: false };
+    if (soonest && soonestRecord) return { sid: soonest.sid, packed: soonestRecord, expired: false };
+    return undefined;
   }
 }

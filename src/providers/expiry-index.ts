@@ -1,40 +1,59 @@
 /**
  * Which sessions expire when, bucketed by time (a timing wheel with an unbounded rim): sweeping touches
  * only the buckets whose time has come, never every session, and the soonest-to-expire session is found
- * in O(1) for eviction. Within a bucket, sessions are kept in insertion order.
+ * in O(1) for eviction. Within a bucket, sessions are kept in filing order.
  *
- * A bucket whose whole time span is past is drained without deleting from it: its Set is walked with one
- * iterator that survives across GC slices, and dropped whole at the end. Deleting a login storm's worth
- * of ids one by one would make V8 shrink (rehash) the Set again and again, pauses of tens of ms.
- * So a drained bucket may hold ids that are no longer stored ("stale"); callers check the record.
+ * A bucket is a plain array of ids (8 B an id; the Set it used to be cost 21–26 B an id at 0.2–1 M
+ * sessions, measured with v8 heap statistics after a full GC), and nothing is ever deleted from the middle of
+ * one: a session that leaves a bucket (its deadline slid into another, or it was removed) leaves its id behind,
+ * stale, and is filed again where its deadline now falls. Whether an id is still filed under a bucket is the
+ * record's to say (`IsFiled`: its deadline falls in that bucket). Stale ids are walked past at the head of a
+ * bucket (`head`), or dropped by compacting the bucket once they outnumber its live ones: each id is walked past
+ * or copied O(1) times overall. Deleting a login storm's worth of ids from a Set one by one made V8 shrink (rehash)
+ * it again and again, pauses of tens of ms; an array has no such pause.
+ *
+ * Every bucket counts its sessions exactly (`live`: those whose deadline falls in it), so how many sessions
+ * are due at `now` is the sum of the wholly past buckets' counts plus one look into the bucket `now` falls in.
  */
-/** A bucket being drained (see `ExpiryIndex.firstDue`). */
-interface Drain {
-  readonly bucket: number;
-  readonly cursor: Iterator<string>;
-  walked: number;
-  head: string | undefined;
+interface Bucket {
+  /** Ids filed here, in filing order; those before `head` were walked past (stale, or removed by a sweep). */
+  sids: string[];
+  head: number;
+  /** Sessions whose deadline falls in this bucket: the ids from `head` on that are filed, duplicates once. */
+  live: number;
+  /** An id may be here twice: one was filed while a stale id was here, which may have been its own. */
+  dupes: boolean;
 }
 
+/** Whether `sid` is still filed under `bucket` (the table's record says where its deadline falls). */
+export type IsFiled = (sid: string, bucket: number) => boolean;
+
+/** Stale ids a bucket keeps beyond as many as it has live ones, before it is compacted. */
+const COMPACT_SLACK = 16;
+
 export class ExpiryIndex {
-  readonly #buckets = new Map<number, Set<string>>();
+  readonly #buckets = new Map<number, Bucket>();
   /** Bucket numbers in ascending order: deadlines mostly grow, so inserts land at or near the end. */
   readonly #order: number[] = [];
-  /**
-   * The bucket being drained: its cursor, how many ids the drain walked past (all stale from then on), and
-   * the id under the cursor, read ahead (`head`, not yet walked) so that eviction can look at it.
-   */
-  #draining: Drain | undefined;
-
   readonly #bucketMs: number;
+  readonly #isFiled: IsFiled;
 
-  constructor(bucketMs: number) {
+  /** `isFiled` defaults to "every id filed is still there" (for an index used without a table). */
+  constructor(bucketMs: number, isFiled: IsFiled = () => true) {
     this.#bucketMs = bucketMs;
+    this.#isFiled = isFiled;
   }
 
-  /** Buckets held (each a Set of ids): what the index costs beyond its ids. */
+  /** Buckets held: what the index costs beyond its ids. */
   get bucketCount(): number {
     return this.#buckets.size;
+  }
+
+  /** Ids held, stale ones included (diagnostics: the index must not grow past about twice its sessions). */
+  get idsHeld(): number {
+    let held = 0;
+    for (const bucket of this.#buckets.values()) held += bucket.sids.length - bucket.head;
+    return held;
   }
 
   /** The bucket a deadline falls in. */
@@ -42,135 +61,141 @@ export class ExpiryIndex {
     return Math.floor(expiresAt / this.#bucketMs);
   }
 
-  /** Files `sid` under its deadline and returns the bucket, which the caller keeps to remove it later. */
+  /** Files `sid` under its deadline and returns the bucket; the caller tells `remove` when it leaves it. */
   add(sid: string, expiresAt: number): number {
-    const bucket = this.bucketOf(expiresAt);
-    let set = this.#buckets.get(bucket);
-    if (!set) {
-      set = new Set();
-      this.#buckets.set(bucket, set);
-      this.#insertOrdered(bucket);
+    const number = this.bucketOf(expiresAt);
+    let bucket = this.#buckets.get(number);
+    if (!bucket) {
+      bucket = { sids: [], head: 0, live: 0, dupes: false };
+      this.#buckets.set(number, bucket);
+      this.#insertOrdered(number);
     }
-    set.add(sid);
-    return bucket;
+    if (bucket.sids.length - bucket.head > bucket.live) bucket.dupes = true;
+    bucket.sids.push(sid);
+    bucket.live++;
+    return number;
   }
 
-  remove(sid: string, bucket: number): void {
-    const set = this.#buckets.get(bucket);
-    if (!set) return;
-    if (this.#draining?.bucket === bucket && this.#draining.head === sid) this.#draining.head = undefined;
-    set.delete(sid);
-    if (set.size === 0) this.dropBucket(bucket);
+  /** `sid` left `bucket` (removed, or its deadline moved): its id stays behind, stale. */
+  remove(_sid: string, number: number): void {
+    const bucket = this.#buckets.get(number);
+    if (!bucket) return;
+    if (--bucket.live === 0) this.dropBucket(number);
+    else if (bucket.sids.length - bucket.head > 2 * bucket.live + COMPACT_SLACK)
+      this.#compact(number, bucket);
   }
 
   /**
-   * The id filed first under the earliest deadline, other than `except`, with its bucket (it may be stale).
-   * Looks past at most one id (`except`), so this stays O(1) but for a drained bucket's stale ids.
+   * The id filed first under the earliest deadline, other than `except`, with its bucket. Stale ids at the head
+   * of a bucket are walked past for good, so this is O(1) amortized but for ids stale behind `except`.
    */
   soonest(except?: string): { sid: string; bucket: number } | undefined {
-    for (const bucket of this.#order) {
-      if (this.#draining?.bucket === bucket) {
-        // Past the cursor are stale ids; the first live one is the head.
-        const head = this.#peek(this.#draining);
-        if (head !== undefined && head !== except) return { sid: head, bucket };
-        continue;
+    for (const number of this.#order) {
+      const bucket = this.#buckets.get(number) as Bucket;
+      const { sids } = bucket;
+      for (let i = bucket.head; i < sids.length; i++) {
+        const sid = sids[i] as string;
+        if (!this.#isFiled(sid, number)) {
+          if (i === bucket.head) bucket.head++;
+        } else if (sid !== except) return { sid, bucket: number };
       }
-      for (const sid of this.#buckets.get(bucket) as Set<string>) if (sid !== except) return { sid, bucket };
     }
     return undefined;
   }
 
   /**
    * How many filed sessions are due at `now` (deadline at or before it), without removing any: a bucket whose
-   * whole span is past counts by its size (less the stale ids a drain walked past), and only the one bucket
-   * `now` falls in is looked into, asking `isDue` for each id. O(due buckets + one bucket): this is how a
-   * table counts its live sessions exactly without sweeping first.
+   * whole span is past counts by its `live` count, and only the one bucket `now` falls in is looked into, asking
+   * `isDue` for each id (once for an id filed twice). O(due buckets + one bucket): this is how a table counts its
+   * live sessions exactly without sweeping first.
    */
   dueCount(now: number, isDue: (sid: string, bucket: number) => boolean): number {
     let due = 0;
-    for (const bucket of this.#order) {
-      if (bucket * this.#bucketMs > now) break;
-      const sids = this.#buckets.get(bucket) as Set<string>;
-      if ((bucket + 1) * this.#bucketMs <= now) {
-        due += sids.size - (this.#draining?.bucket === bucket ? this.#draining.walked : 0);
+    for (const number of this.#order) {
+      if (number * this.#bucketMs > now) break;
+      const bucket = this.#buckets.get(number) as Bucket;
+      if ((number + 1) * this.#bucketMs <= now) {
+        due += bucket.live;
         continue;
       }
-      for (const sid of sids) if (isDue(sid, bucket)) due++;
+      const seen = bucket.dupes ? new Set<string>() : undefined;
+      for (let i = bucket.head; i < bucket.sids.length; i++) {
+        const sid = bucket.sids[i] as string;
+        if (seen?.has(sid) || !isDue(sid, number)) continue;
+        seen?.add(sid);
+        due++;
+      }
     }
     return due;
   }
 
   /**
-   * The earliest bucket that starts at or before `now`, if any. `past` tells whether its whole span is
-   * before `now` (every session in it has expired): then `cursor` walks it, resuming where the last walk
-   * stopped, and the caller drops it with `dropBucket` when the cursor is done. Otherwise the caller checks
-   * each session's deadline and removes the expired ones with `remove`.
+   * The earliest bucket that starts at or before `now`, if any. `past` tells whether its whole span is before
+   * `now` (every session filed in it has expired): then the caller walks it with `drainNext`, which resumes where
+   * the last walk stopped, and drops it with `dropBucket` at the end. Otherwise the caller checks each id of
+   * `sids` from `from` on and removes the expired ones (removals never change that array: a compaction makes
+   * a new one).
    */
-  firstDue(now: number): { bucket: number; past: boolean; sids: Set<string> } | undefined {
-    const bucket = this.#order[0];
-    if (bucket === undefined || bucket * this.#bucketMs > now) return undefined;
-    const sids = this.#buckets.get(bucket) as Set<string>;
-    const past = (bucket + 1) * this.#bucketMs <= now;
-    if (past && this.#draining?.bucket !== bucket) {
-      this.#draining = { bucket, cursor: sids.values(), walked: 0, head: undefined };
-    } else if (!past && this.#draining?.bucket === bucket) {
-      // The clock stepped back over a half-drained bucket: the caller checks every id of it (stale ones
-      // included, which it removes), so the drain starts over when the bucket is past again.
-      this.#draining = undefined;
-    }
-    return { bucket, past, sids };
+  firstDue(
+    now: number,
+  ): { bucket: number; past: boolean; sids: readonly string[]; from: number } | undefined {
+    const number = this.#order[0];
+    if (number === undefined || number * this.#bucketMs > now) return undefined;
+    const { sids, head } = this.#buckets.get(number) as Bucket;
+    return { bucket: number, past: (number + 1) * this.#bucketMs <= now, sids, from: head };
   }
 
   /**
-   * The next id of the bucket `firstDue` found past, resuming where the last walk stopped; undefined when the
-   * bucket is walked through (then the caller drops it with `dropBucket`). Every id walked past is stale from
-   * then on: the caller removes its record.
+   * The next id of bucket `number`, resuming where the last walk stopped; undefined when it is walked through
+   * (or gone). The caller checks that the id is still filed there, and removes its session if it is.
    */
-  drainNext(): string | undefined {
-    const draining = this.#draining;
-    if (!draining) return undefined;
-    const sid = this.#peek(draining);
-    if (sid === undefined) return undefined;
-    draining.head = undefined;
-    draining.walked++;
-    return sid;
+  drainNext(number: number): string | undefined {
+    const bucket = this.#buckets.get(number);
+    return bucket && bucket.head < bucket.sids.length ? bucket.sids[bucket.head++] : undefined;
   }
 
-  #peek(draining: Drain): string | undefined {
-    if (draining.head === undefined) {
-      const next = draining.cursor.next();
-      if (!next.done) draining.head = next.value;
-    }
-    return draining.head;
-  }
-
-  dropBucket(bucket: number): void {
-    this.#buckets.delete(bucket);
-    if (this.#draining?.bucket === bucket) this.#draining = undefined;
-    if (this.#order[0] === bucket) {
+  /** Forgets a bucket and every id in it (nothing if it is gone already). */
+  dropBucket(number: number): void {
+    if (!this.#buckets.delete(number)) return;
+    if (this.#order[0] === number) {
       this.#order.shift();
       return;
     }
-    const index = this.#lowerBound(bucket);
-    if (this.#order[index] === bucket) this.#order.splice(index, 1);
+    const index = this.#lowerBound(number);
+    if (this.#order[index] === number) this.#order.splice(index, 1);
   }
 
-  #insertOrdered(bucket: number): void {
+  /** Keeps only the ids still filed (each once): O(ids), paid for by the more than `live` removals before it. */
+  #compact(number: number, bucket: Bucket): void {
+    const seen = bucket.dupes ? new Set<string>() : undefined;
+    const kept: string[] = [];
+    for (let i = bucket.head; i < bucket.sids.length; i++) {
+      const sid = bucket.sids[i] as string;
+      if (seen?.has(sid) || !this.#isFiled(sid, number)) continue;
+      seen?.add(sid);
+      kept.push(sid);
+    }
+    bucket.sids = kept;
+    bucket.head = 0;
+    bucket.dupes = false;
+  }
+
+  #insertOrdered(number: number): void {
     const last = this.#order[this.#order.length - 1];
-    if (last === undefined || bucket > last) {
-      this.#order.push(bucket);
+    if (last === undefined || number > last) {
+      this.#order.push(number);
       return;
     }
-    this.#order.splice(this.#lowerBound(bucket), 0, bucket);
+    this.#order.splice(this.#lowerBound(number), 0, number);
   }
 
-  /** Index of the first bucket number >= `bucket`. */
-  #lowerBound(bucket: number): number {
+  /** Index of the first bucket number >= `number`. */
+  #lowerBound(number: number): number {
     let lo = 0;
     let hi = this.#order.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((this.#order[mid] as number) < bucket) lo = mid + 1;
+      if ((this.#order[mid] as number) < number) lo = mid + 1;
       else hi = mid;
     }
     return lo;

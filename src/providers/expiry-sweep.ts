@@ -9,9 +9,7 @@ export interface SweptTable {
   readonly expiry: ExpiryIndex;
   /** The packed record under `sid` if it is still filed under `bucket`, else undefined (a stale index entry). */
   filed(sid: string, bucket: number): string | undefined;
-  /** Removes an expired session whose index entry goes with its bucket (drained whole). */
-  expireDrained(sid: string, packed: string): void;
-  /** Removes an expired session, index entry included. */
+  /** Removes an expired session. */
   expire(sid: string, packed: string): void;
   /** When a record dies. */
   expiresAt(packed: string): number;
@@ -32,11 +30,11 @@ export function sweepExpired(
   const outOfTime = () => removed % SWEEP_CLOCK_STRIDE === 0 && performance.now() - started >= budgetMs;
   for (let due = expiry.firstDue(now); due; due = expiry.firstDue(now)) {
     if (due.past) {
-      // Every session filed here has expired: remove them from the table only, drop the bucket whole.
-      for (let sid = expiry.drainNext(); sid !== undefined; sid = expiry.drainNext()) {
+      // Every session filed here has expired: remove them, then drop the bucket whole (its stale ids with it).
+      for (let sid = expiry.drainNext(due.bucket); sid !== undefined; sid = expiry.drainNext(due.bucket)) {
         const packed = table.filed(sid, due.bucket);
         if (packed === undefined) continue; // stale: already gone, or refiled elsewhere
-        table.expireDrained(sid, packed);
+        table.expire(sid, packed);
         removed++;
         if (outOfTime()) return { removed, done: false };
       }
@@ -44,10 +42,11 @@ export function sweepExpired(
       continue;
     }
     // The bucket `now` falls in (the last due one, a fraction of a second of deadlines): some still live.
-    for (const sid of due.sids) {
-      const packed = table.filed(sid, due.bucket);
-      if (packed === undefined) expiry.remove(sid, due.bucket);
-      else if (table.expiresAt(packed) <= now) {
+    const { sids, from, bucket } = due;
+    for (let i = from; i < sids.length; i++) {
+      const sid = sids[i] as string;
+      const packed = table.filed(sid, bucket);
+      if (packed !== undefined && table.expiresAt(packed) <= now) {
         table.expire(sid, packed);
         removed++;
       }

@@ -61,8 +61,7 @@ export class SessionTable {
     this.#swept = {
       expiry: this.#records.expiry,
       filed: (sid, bucket) => this.#records.filed(sid, bucket),
-      expireDrained: (sid, packed) => this.#expired(sid, packed, true),
-      expire: (sid, packed) => this.#expired(sid, packed, false),
+      expire: (sid, packed) => this.#expired(sid, packed),
       expiresAt,
     };
   }
@@ -99,6 +98,11 @@ export class SessionTable {
   /** Buckets of the expiry index (diagnostics: it must shrink back as sessions expire). */
   get expiryBuckets(): number {
     return this.#records.expiry.bucketCount;
+  }
+
+  /** Ids the expiry index holds, stale ones included (diagnostics: at most about twice the sessions). */
+  get expiryIdsHeld(): number {
+    return this.#records.expiry.idsHeld;
   }
 
   /** Sessions on probation: never read since their creation, evicted first. */
@@ -223,7 +227,7 @@ export class SessionTable {
     const packed = this.#records.get(sid);
     if (packed === undefined) return undefined;
     if (expiresAt(packed) <= now) {
-      this.#expired(sid, packed, false);
+      this.#expired(sid, packed);
       return undefined;
     }
     return packed;
@@ -242,7 +246,7 @@ export class SessionTable {
     while ((adding && this.size >= this.#limits.maxSessions) || this.bytes + incoming > this.maxBytes) {
       const victim = this.#records.victim(now, except);
       if (!victim) return;
-      if (victim.expired) this.#expired(victim.sid, victim.packed, false);
+      if (victim.expired) this.#expired(victim.sid, victim.packed);
       else {
         this.#remove(victim.sid, victim.packed, 'capacity');
         this.counters.evicted++;
@@ -260,9 +264,9 @@ export class SessionTable {
     if (extras?.binding) this.users.added(sid, extras.binding);
   }
 
-  /** An expired session goes; `drained`: its expiry-index entry goes with its bucket (expiry-sweep.ts). */
-  #expired(sid: string, packed: string, drained: boolean): void {
-    this.#unfile(sid, packed, 'expired', drained);
+  /** An expired session goes. */
+  #expired(sid: string, packed: string): void {
+    this.#unfile(sid, packed, 'expired');
     this.#changed?.(sid, undefined);
     this.counters.expired++;
   }
@@ -273,8 +277,8 @@ export class SessionTable {
     this.#changed?.(sid, undefined);
   }
 
-  #unfile(sid: string, packed: string, reason: Removal, drained = false): void {
-    const binding = this.#records.unfile(sid, packed, drained)?.binding;
+  #unfile(sid: string, packed: string, reason: Removal): void {
+    const binding = this.#records.unfile(sid, packed)?.binding;
     if (binding) this.users.removed(sid, binding, packed, reason);
   }
 }

@@ -18,7 +18,7 @@ export class TableRecords {
   readonly eviction: Eviction;
 
   constructor(maxShardBytes: number, bucketMs: number) {
-    this.expiry = new ExpiryIndex(bucketMs);
+    this.expiry = new ExpiryIndex(bucketMs, (sid, bucket) => this.filed(sid, bucket) !== undefined);
     this.eviction = new Eviction(maxShardBytes, this.expiry, this.#sessions);
   }
 
@@ -53,16 +53,13 @@ export class TableRecords {
     this.expiry.add(sid, expiresAt(packed));
   }
 
-  /**
-   * Takes a session out of the books and returns its extras. `drained`: its expiry-index entry goes with a
-   * bucket the sweep drops whole (expiry-index.ts), so it is left there.
-   */
-  unfile(sid: string, packed: string, drained = false): RecordExtras | undefined {
+  /** Takes a session out of the books and returns its extras. */
+  unfile(sid: string, packed: string): RecordExtras | undefined {
     this.#sessions.delete(sid);
     const extras = this.#extras.get(sid);
     if (extras !== undefined) this.#extras.delete(sid);
     this.eviction.removed(packed, extras);
-    if (!drained) this.expiry.remove(sid, this.#bucketOf(packed));
+    this.expiry.remove(sid, this.#bucketOf(packed));
     return extras;
   }
 
