@@ -51,6 +51,9 @@ const groups: Record<string, string[]> = {
     'test/express-session/memory-store-parity.test.ts',
     'test/express-session/*-units.test.ts',
   ],
+  // The node:http, Express and Fastify adapters over real HTTP ('memory' and a failing provider): the core group
+  // reaches them too, but with the session suites that take seconds per surviving mutant.
+  http: ['test/http.test.ts', 'test/ground/http-errors.test.ts'],
   redis: [
     'test/redis/provider.test.ts',
     'test/redis/failures.test.ts',
