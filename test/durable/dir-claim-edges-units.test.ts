@@ -71,5 +71,8 @@ describe('claiming a session directory: edges', () => {
     const before = openFds();
     for (let i = 0; i < 5; i++) expect(refusal(dir).message).toMatch(/^cannot read the session store/);
     expect(openFds()).toBe(before);
+    const fine = newDir();
+    for (let i = 0; i < 5; i++) claimDir(fine).release(); // the owner file's descriptor is closed too
+    expect(openFds()).toBe(before);
   });
 });

@@ -11,7 +11,14 @@ describe('redis options: where to connect', () => {
     expect(resolveRedisOptions({ url: 'rediss://cache.example:6380' }).url).toBe(
       'rediss://cache.example:6380',
     );
-    for (const url of ['http://127.0.0.1:6379', 'redis://', '127.0.0.1:6379', 5]) {
+    // A URL object reads like one as text, but only a string is taken (the regex alone would coerce it).
+    for (const url of [
+      'http://127.0.0.1:6379',
+      'redis://',
+      '127.0.0.1:6379',
+      5,
+      new URL('redis://127.0.0.1:6379'),
+    ]) {
       expect(() => resolveRedisOptions({ url: url as string })).toThrow(
         new InvalidOptionError(`url must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`),
       );
@@ -23,7 +30,7 @@ describe('redis options: where to connect', () => {
       'a:7000',
       'redis://b:7001',
     ]);
-    for (const cluster of [['a:7000', 'b'], [7000], ['a b:7000']]) {
+    for (const cluster of [['a:7000', 'b'], [7000], ['a b:7000'], [{ toString: () => 'a:7000' }]]) {
       expect(() => resolveRedisOptions({ cluster: cluster as string[] })).toThrow(
         new InvalidOptionError('cluster must be a non-empty array of "host:port" strings'),
       );
