@@ -53,7 +53,7 @@ const groups: Record<string, string[]> = {
   ],
   // The node:http, Express and Fastify adapters over real HTTP ('memory' and a failing provider): the core group
   // reaches them too, but with the session suites that take seconds per surviving mutant.
-  http: ['test/http.test.ts', 'test/ground/http-errors.test.ts'],
+  http: ['test/http.test.ts', 'test/http-adapters-units.test.ts', 'test/ground/http-errors.test.ts'],
   redis: [
     'test/redis/provider.test.ts',
     'test/redis/failures.test.ts',
