@@ -38,12 +38,19 @@ const groups: Record<string, string[]> = {
   ground: [
     'test/ground/*.test.ts',
     'test/number-codec.test.ts',
+    'test/number-codec-bytes.test.ts',
+    'test/event-batches.test.ts',
     'test/memory-provider.test.ts',
     'test/unawaited-commits.test.ts',
     'test/user-sessions/*.test.ts',
   ],
   // The ground modules' own unit tests alone: seconds per mutant where the group above takes minutes.
-  'ground-units': ['test/ground/*.test.ts', 'test/number-codec.test.ts'],
+  'ground-units': [
+    'test/ground/*.test.ts',
+    'test/number-codec.test.ts',
+    'test/number-codec-bytes.test.ts',
+    'test/event-batches.test.ts',
+  ],
   // The store in this process against express-session's MemoryStore; the Express and Fastify apps over HTTP
   // (express-app, fastify-app) add nothing a mutant of the store shows and cost seconds per surviving mutant.
   'express-session': [
