@@ -257,6 +257,25 @@ describe('postgres batch queue', () => {
     expect(await answer).toBe(1);
     expect(queries).toHaveLength(1);
   });
+
+  it('drained() waits for operations of later statements too, not only the one out', async () => {
+    const { queue, queries, answerEcho } = queueWith({ maxOpsPerStatement: 1 });
+    const sid = generateSid();
+    const answers = [queue.call(incr(sid, 1)), queue.call(incr(sid, 2))];
+    let drained = false;
+    const waiting = queue.drained().then(() => {
+      drained = true;
+    });
+    await nextTurn();
+    answerEcho(0);
+    await nextTurn();
+    await nextTurn();
+    expect(queries).toHaveLength(2);
+    expect(drained).toBe(false);
+    answerEcho(1);
+    await waiting;
+    expect(await Promise.all(answers)).toEqual([1, 2]);
+  });
 });
 
 describe('postgres batch lanes', () => {
@@ -298,8 +317,19 @@ describe('postgres batch lanes', () => {
     fake.answerEcho(fake.queries.length - 1);
     await draining;
     expect(await Promise.all(calls)).toEqual([0, 1, 2, 10]);
-    await lanes.close();
+    // close() waits for what its lanes have out.
+    const last = lanes.call(incr(sids[0] as string, 5));
+    await nextTurn();
+    let closed = false;
+    const closing = lanes.close().then(() => {
+      closed = true;
+    });
     await expect(lanes.call(incr(sids[0] as string, 1))).rejects.toThrow(ClosedError);
+    await nextTurn();
+    expect(closed).toBe(false);
+    fake.answerEcho(fake.queries.length - 1);
+    await closing;
+    expect(await last).toBe(5);
   });
 });
 
@@ -318,8 +348,8 @@ function fakeClient(answer: () => Promise<QueryResult>) {
     release: (error) => {
       released.push(error);
     },
-    on: (_event, listener) => listeners.add(listener),
-    removeListener: (_event, listener) => listeners.delete(listener),
+    on: (event, listener) => event === 'error' && listeners.add(listener),
+    removeListener: (event, listener) => event === 'error' && listeners.delete(listener),
   };
   return { client, released, listeners };
 }
