@@ -3,27 +3,14 @@ import { type BatchOp, batchOutcomes, batchParams } from '../src/providers/postg
 import { OpKind, OpStatus } from '../src/providers/postgres/batch-sql.js';
 import { EventCode } from '../src/providers/postgres/user-sql.js';
 import { DEFAULT_LIMITS } from '../src/providers/provider-options.js';
+import { APPLY_META, applyRow } from './support/apply-rows.js';
 
 // The batch codec's side of issue 13's user sessions (postgres-parts-units.test.ts has the rest): a bind's
 // arguments, the binding and own idle timeout a read answers, a bind's answer, and the event rows of a batch.
 // postgres-users.test.ts runs the same through a real PostgreSQL.
 
-const row = (op: number, status: number, extra: Record<string, unknown> = {}) => ({
-  op,
-  status,
-  created_at: 1,
-  idle_expires_at: 50,
-  absolute_expires_at: 40,
-  detail: null,
-  expired: 0,
-  key: null,
-  value: null,
-  user_id: null,
-  handle: null,
-  label: null,
-  ...extra,
-});
-const meta = { createdAt: 1, idleExpiresAt: 50, absoluteExpiresAt: 40, expiresAt: 40 };
+const row = applyRow;
+const meta = APPLY_META;
 const HANDLE = 'abcdefghijklmnopqrstuv';
 
 describe('postgres batch codec: user sessions', () => {

@@ -10,16 +10,12 @@ import { tempDir } from '../support/temp-dir.js';
 // own pid without a start time, an owner file that cannot be replaced, the smallest LMDB file, a file too
 // short for a meta page, and the file descriptors a refused claim leaves open (none).
 
-const cleanups: (() => void)[] = [];
+const made: ReturnType<typeof tempDir>[] = [];
 afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+  for (const dir of made.splice(0)) dir.remove();
 });
-
-function newDir(): string {
-  const dir = tempDir('shard-session-claim-edges-');
-  cleanups.push(dir.remove);
-  return dir.path;
-}
+const newDir = (): string =>
+  (made[made.push(tempDir('shard-session-claim-edges-')) - 1] as { path: string }).path;
 
 function refusal(dir: string): StorageError {
   try {
