@@ -38,12 +38,19 @@ const groups: Record<string, string[]> = {
   ground: [
     'test/ground/*.test.ts',
     'test/number-codec.test.ts',
+    'test/number-codec-bytes.test.ts',
+    'test/event-batches.test.ts',
     'test/memory-provider.test.ts',
     'test/unawaited-commits.test.ts',
     'test/user-sessions/*.test.ts',
   ],
   // The ground modules' own unit tests alone: seconds per mutant where the group above takes minutes.
-  'ground-units': ['test/ground/*.test.ts', 'test/number-codec.test.ts'],
+  'ground-units': [
+    'test/ground/*.test.ts',
+    'test/number-codec.test.ts',
+    'test/number-codec-bytes.test.ts',
+    'test/event-batches.test.ts',
+  ],
   // The store in this process against express-session's MemoryStore; the Express and Fastify apps over HTTP
   // (express-app, fastify-app) add nothing a mutant of the store shows and cost seconds per surviving mutant.
   'express-session': [
@@ -51,6 +58,9 @@ const groups: Record<string, string[]> = {
     'test/express-session/memory-store-parity.test.ts',
     'test/express-session/*-units.test.ts',
   ],
+  // The node:http, Express and Fastify adapters over real HTTP ('memory' and a failing provider): the core group
+  // reaches them too, but with the session suites that take seconds per surviving mutant.
+  http: ['test/http.test.ts', 'test/http-adapters-units.test.ts', 'test/ground/http-errors.test.ts'],
   redis: [
     'test/redis/provider.test.ts',
     'test/redis/failures.test.ts',

@@ -20,6 +20,7 @@ import { lockOrder } from '../src/providers/postgres/lock-order.js';
 import { resolvePostgresOptions } from '../src/providers/postgres/options.js';
 import { schemaNames } from '../src/providers/postgres/schema-names.js';
 import { DEFAULT_LIMITS } from '../src/providers/provider-options.js';
+import { APPLY_META, applyRow } from './support/apply-rows.js';
 
 // The 'postgres' provider's parts that need no server: how a failure is classified, the lock order of a
 // batch, object names, deltas, the batch function's parameters and answers, the options. The provider runs
@@ -302,23 +303,8 @@ describe('postgres batch codec', () => {
     expect(batchParams(1, [], limits, 1).slice(13)).toEqual([3, 20, 5, 1]);
   });
 
-  const row = (op: number, status: number, extra: Record<string, unknown> = {}) => ({
-    op,
-    status,
-    created_at: 1,
-    idle_expires_at: 50,
-    absolute_expires_at: 40,
-    detail: null,
-    expired: 0,
-    key: null,
-    value: null,
-    // Schema 2's columns: an unbound session's row has them NULL.
-    user_id: null,
-    handle: null,
-    label: null,
-    ...extra,
-  });
-  const meta = { createdAt: 1, idleExpiresAt: 50, absoluteExpiresAt: 40, expiresAt: 40 };
+  const row = applyRow;
+  const meta = APPLY_META;
 
   it('answers each operation from its row, a read with its value rows, and counts the expired', () => {
     const ops: BatchOp[] = [
