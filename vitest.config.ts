@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
  * machine (a million sessions swept, heap budgets filled to the limit, soak periods, npm pack + install +
  * tsc of a fresh project, the bench harness driving real servers). They guard what they guard in CI
  * (`npm run test:long`, run by `.ci/run` after `npm test`) and on demand, and stay out of `npm test`, which is
- * the inner loop and keeps to about two minutes. A file belongs here for its cost, never because it is flaky.
+ * the inner loop and stays near two minutes. A file belongs here for its cost, never because it is flaky.
  */
 const LONG_TESTS = [
   'test/packaging.test.ts',
