@@ -22,6 +22,7 @@ const groups: Record<string, string[]> = {
     'test/cookie-attributes.test.ts',
     'test/memory-provider.test.ts',
     'test/expiry-index.test.ts',
+    'test/expiry-index-model.test.ts',
     'test/number-codec.test.ts',
     'test/packed-record.test.ts',
     'test/codec.test.ts',
