@@ -89,6 +89,7 @@ const groups: Record<string, string[]> = {
   'read-cache': [
     'test/sharded-read-cache.test.ts',
     'test/sharded-read-cache-model.test.ts',
+    'test/sharded-read-cache-refresh.test.ts',
     'test/contract/sharded-tiny-read-cache.test.ts',
   ],
   sharded: [
