@@ -1,5 +1,5 @@
 import { loadavg } from 'node:os';
-import { runLoad } from './load.js';
+import { runLoad, visitEachCookieOnce } from './load.js';
 import { runPaced } from './paced.js';
 import type { FillResult, RunResult, WindowResult } from './result.js';
 import { FILL_CHECKS, type LoadWindow, type Scenario } from './scenarios.js';
@@ -145,7 +145,13 @@ export async function measure(
     onPhase('prefill');
     const { cookies, fill: fillResult } = await fill(server, scenario);
     filled = fillResult;
-    for (const window of scenario.windows(cookies)) {
+    const scenarioWindows = scenario.windows(cookies);
+    const first = scenarioWindows[0];
+    if (first !== undefined) {
+      onPhase('warmup');
+      await visitEachCookieOnce(`http://127.0.0.1:${server.port}`, first.plan);
+    }
+    for (const window of scenarioWindows) {
       windows[window.name] = await measureWindow(server, window, onPhase);
     }
     let lostUpdates: number | undefined;
