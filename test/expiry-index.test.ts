@@ -34,11 +34,64 @@ describe('ExpiryIndex stale ids (lazy deletion)', () => {
     // Every session moves between the two buckets 50 times (the clock stepping back and forth): 100,000
     // moves, each leaving a stale id behind.
     for (let step = 1; step <= 50; step++) for (const sid of sids) table.commit(sid, {}, (step % 2) * 100);
+    // Between sweeps, at most nine times (a bucket far past the bound is compacted at once)...
+    expect(table.expiryIdsHeld).toBeLessThanOrEqual(9 * table.size + 16 * table.expiryBuckets);
+    // ...and a sweep (the GC tick) compacts what went past twice, though it removes nothing.
+    expect(table.sweep(999)).toEqual({ removed: 0, done: true });
     expect(table.expiryIdsHeld).toBeLessThanOrEqual(2 * table.size + 16 * table.expiryBuckets);
     expect(table.count(999)).toBe(2002);
     // The 2,000 are back in bucket 10 (deadline 1,000), beside their stale ids: each is counted once.
     expect(table.count(1000)).toBe(1);
     expect(table.count(1100)).toBe(0);
+  });
+
+  it('drops a bucket every session left without walking its ids, and compacts one that keeps some at the sweep', () => {
+    let looks = 0;
+    const filedIn = new Map<string, number>();
+    const index = new ExpiryIndex(100, (sid, bucket) => {
+      looks++;
+      return filedIn.get(sid) === bucket;
+    });
+    const file = (sid: string, at: number) => filedIn.set(sid, index.add(sid, at));
+    const move = (sid: string, at: number) => {
+      index.remove(sid, filedIn.get(sid) as number);
+      file(sid, at);
+    };
+    const sids = Array.from({ length: 1000 }, (_, i) => `s${i}`);
+    // Every session slides out of bucket 10 into 11, one after another (busy sessions under load).
+    for (const sid of sids) file(sid, 1000);
+    for (const sid of sids) move(sid, 1100);
+    expect(index.bucketCount).toBe(1);
+    index.compactQueued();
+    expect(looks).toBe(0);
+    expect(index.idsHeld).toBe(1000);
+    // 900 slide on into 12, 100 stay: bucket 11 holds 900 stale ids for 100 live ones until the sweep.
+    for (const sid of sids.slice(100)) move(sid, 1200);
+    expect(looks).toBe(0);
+    expect(index.idsHeld).toBe(1900);
+    index.compactQueued();
+    expect(looks).toBe(1000);
+    expect(index.idsHeld).toBe(1000);
+  });
+
+  it('compacts the queued buckets at once when the index holds more than eight stale ids per session', () => {
+    const filed = new Set<string>();
+    const index = new ExpiryIndex(100, (sid) => filed.has(sid));
+    const sids = Array.from({ length: 1000 }, (_, i) => `s${i}`);
+    for (const sid of sids) {
+      filed.add(sid);
+      index.add(sid, 1000);
+    }
+    // Sessions leave bucket 10 (removed): with 110 left, 890 stale ids ≤ 8 × 110 + 16: kept until a sweep.
+    const leave = (sid: string) => {
+      filed.delete(sid);
+      index.remove(sid, 10);
+    };
+    for (const sid of sids.slice(0, 890)) leave(sid);
+    expect(index.idsHeld).toBe(1000);
+    // With 109 left, 891 > 8 × 109 + 16 = 888: compacted on the spot, no sweep needed.
+    leave(sids[890] as string);
+    expect(index.idsHeld).toBe(109);
   });
 
   it('counts a session once when its deadline moves back into a bucket that still holds its stale id', () => {

@@ -12,6 +12,15 @@
  * or copied O(1) times overall. Deleting a login storm's worth of ids from a Set one by one made V8 shrink (rehash)
  * it again and again, pauses of tens of ms; an array has no such pause.
  *
+ * Compaction waits for the GC tick (`compactQueued`, called by every sweep): a busy session's deadline slides
+ * into a new bucket on almost every request, so the bucket it left usually empties within a second and is then
+ * dropped whole, its stale ids with it, for free. Compacting it on the request path while it drained walked
+ * about twice its ids, each a look into the id map: 1.6 µs of shard-session's ~38 µs per read-modify-write
+ * request (CPU profile of the bench's 'memory' server at saturation). The queue is compacted at once only when
+ * the whole index holds more than `HARD_STALE_FACTOR` stale ids per session (a per-bucket bound would fire on
+ * every draining bucket as its last sessions leave), so an index whose sweeps never run (a GC tick turned off)
+ * still holds a bounded number of ids.
+ *
  * Every bucket counts its sessions exactly (`live`: those whose deadline falls in it), so how many sessions
  * are due at `now` is the sum of the wholly past buckets' counts plus one look into the bucket `now` falls in.
  */
@@ -23,13 +32,17 @@ interface Bucket {
   live: number;
   /** An id may be here twice: one was filed while a stale id was here, which may have been its own. */
   dupes: boolean;
+  /** Waiting in the compaction queue. */
+  queued: boolean;
 }
 
 /** Whether `sid` is still filed under `bucket` (the table's record says where its deadline falls). */
 export type IsFiled = (sid: string, bucket: number) => boolean;
 
-/** Stale ids a bucket keeps beyond as many as it has live ones, before it is compacted. */
+/** Stale ids a bucket keeps beyond as many as it has live ones, before it is queued for compaction. */
 const COMPACT_SLACK = 16;
+/** Stale ids per session, over the whole index, past which the queue is compacted at once. */
+const HARD_STALE_FACTOR = 8;
 
 export class ExpiryIndex {
   readonly #buckets = new Map<number, Bucket>();
@@ -37,6 +50,11 @@ export class ExpiryIndex {
   readonly #order: number[] = [];
   readonly #bucketMs: number;
   readonly #isFiled: IsFiled;
+  /** Buckets past the stale-id bound, compacted by the next `compactQueued` unless dropped first. */
+  #compactQueue: number[] = [];
+  /** Ids held from every bucket's head on (stale ones included), and sessions filed: kept as they change. */
+  #held = 0;
+  #live = 0;
 
   /** `isFiled` defaults to "every id filed is still there" (for an index used without a table). */
   constructor(bucketMs: number, isFiled: IsFiled = () => true) {
@@ -66,13 +84,15 @@ export class ExpiryIndex {
     const number = this.bucketOf(expiresAt);
     let bucket = this.#buckets.get(number);
     if (!bucket) {
-      bucket = { sids: [], head: 0, live: 0, dupes: false };
+      bucket = { sids: [], head: 0, live: 0, dupes: false, queued: false };
       this.#buckets.set(number, bucket);
       this.#insertOrdered(number);
     }
     if (bucket.sids.length - bucket.head > bucket.live) bucket.dupes = true;
     bucket.sids.push(sid);
     bucket.live++;
+    this.#held++;
+    this.#live++;
     return number;
   }
 
@@ -80,9 +100,38 @@ export class ExpiryIndex {
   remove(_sid: string, number: number): void {
     const bucket = this.#buckets.get(number);
     if (!bucket) return;
-    if (--bucket.live === 0) this.dropBucket(number);
-    else if (bucket.sids.length - bucket.head > 2 * bucket.live + COMPACT_SLACK)
-      this.#compact(number, bucket);
+    this.#live--;
+    if (--bucket.live === 0) {
+      this.dropBucket(number);
+      return;
+    }
+    if (!bucket.queued && bucket.sids.length - bucket.head - bucket.live > bucket.live + COMPACT_SLACK) {
+      bucket.queued = true;
+      this.#compactQueue.push(number);
+    }
+    // Buckets under their own bound hold at most `live + COMPACT_SLACK` stale ids each: past this, the queue's do.
+    if (this.#held - this.#live > HARD_STALE_FACTOR * this.#live + COMPACT_SLACK * this.#buckets.size) {
+      this.compactQueued();
+    }
+  }
+
+  /**
+   * Compacts the buckets that went past the stale-id bound since the last call and still are (a bucket that
+   * emptied meanwhile was dropped whole): after it, every bucket holds at most about twice as many ids as it
+   * has sessions. O(the queued buckets' ids), each walked once per stale-id bound crossed.
+   */
+  compactQueued(): void {
+    const queue = this.#compactQueue;
+    if (queue.length === 0) return;
+    this.#compactQueue = [];
+    for (const number of queue) {
+      const bucket = this.#buckets.get(number);
+      if (bucket === undefined || !bucket.queued) continue;
+      bucket.queued = false;
+      if (bucket.sids.length - bucket.head - bucket.live > bucket.live + COMPACT_SLACK) {
+        this.#compact(number, bucket);
+      }
+    }
   }
 
   /**
@@ -96,7 +145,10 @@ export class ExpiryIndex {
       for (let i = bucket.head; i < sids.length; i++) {
         const sid = sids[i] as string;
         if (!this.#isFiled(sid, number)) {
-          if (i === bucket.head) bucket.head++;
+          if (i === bucket.head) {
+            bucket.head++;
+            this.#held--;
+          }
         } else if (sid !== except) return { sid, bucket: number };
       }
     }
@@ -151,12 +203,18 @@ export class ExpiryIndex {
    */
   drainNext(number: number): string | undefined {
     const bucket = this.#buckets.get(number);
-    return bucket && bucket.head < bucket.sids.length ? bucket.sids[bucket.head++] : undefined;
+    if (bucket === undefined || bucket.head >= bucket.sids.length) return undefined;
+    this.#held--;
+    return bucket.sids[bucket.head++];
   }
 
   /** Forgets a bucket and every id in it (nothing if it is gone already). */
   dropBucket(number: number): void {
-    if (!this.#buckets.delete(number)) return;
+    const bucket = this.#buckets.get(number);
+    if (bucket === undefined) return;
+    this.#buckets.delete(number);
+    this.#held -= bucket.sids.length - bucket.head;
+    this.#live -= bucket.live;
     if (this.#order[0] === number) {
       this.#order.shift();
       return;
@@ -175,9 +233,11 @@ export class ExpiryIndex {
       seen?.add(sid);
       kept.push(sid);
     }
+    this.#held -= bucket.sids.length - bucket.head - kept.length;
     bucket.sids = kept;
     bucket.head = 0;
     bucket.dupes = false;
+    bucket.queued = false;
   }
 
   #insertOrdered(number: number): void {

@@ -26,6 +26,8 @@ export function sweepExpired(
 ): { removed: number; done: boolean } {
   const { expiry } = table;
   const started = performance.now();
+  // The GC tick is where the index sheds the stale ids that deadlines sliding elsewhere left behind.
+  expiry.compactQueued();
   let removed = 0;
   const outOfTime = () => removed % SWEEP_CLOCK_STRIDE === 0 && performance.now() - started >= budgetMs;
   for (let due = expiry.firstDue(now); due; due = expiry.firstDue(now)) {
