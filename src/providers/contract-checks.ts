@@ -68,6 +68,21 @@ export function checkUserId(userId: unknown): asserts userId is string {
   if (typeof userId !== 'string' || userId === '' || userId.length > 256) {
     throw new InvalidArgumentError('a user id must be a non-empty string of at most 256 characters');
   }
+  if (!storableText(userId)) {
+    throw new InvalidArgumentError('a user id must not hold U+0000 or a lone surrogate');
+  }
+}
+
+// In a /u pattern a well-formed pair is one code point, so only a lone surrogate has category Cs.
+const NUL_OR_LONE_SURROGATE = /[\0\p{Cs}]/u;
+
+/**
+ * Whether every provider stores `text` as given. Redis and the shards keep user ids and labels as UTF-8, which
+ * cannot encode a lone surrogate (it becomes U+FFFD): two user ids differing only there would be one user, and
+ * one's sessionsOf/revokeUser would reach the other's sessions. PostgreSQL `text` holds no U+0000 at all.
+ */
+function storableText(text: string): boolean {
+  return !NUL_OR_LONE_SURROGATE.test(text);
 }
 
 /** Throws `InvalidArgumentError` unless `handle` has the shape of a session handle (22 base64url characters). */
@@ -81,5 +96,8 @@ export function checkHandle(handle: unknown): asserts handle is string {
 export function checkLabel(label: unknown): asserts label is string | undefined {
   if (label !== undefined && (typeof label !== 'string' || label.length > 200)) {
     throw new InvalidArgumentError('a session label must be a string of at most 200 characters');
+  }
+  if (label !== undefined && !storableText(label)) {
+    throw new InvalidArgumentError('a session label must not hold U+0000 or a lone surrogate');
   }
 }

@@ -121,6 +121,17 @@ export function userCases(h: Harness): void {
       await expectRejection(() => p.bindUser(sid, ''), InvalidArgumentError, 'empty user id');
       await expectRejection(() => p.bindUser(sid, 'u'.repeat(257)), InvalidArgumentError, 'long user id');
       await expectRejection(() => p.bindUser(sid, 'u', 'l'.repeat(201)), InvalidArgumentError, 'long label');
+      // Stored as UTF-8 a lone surrogate becomes U+FFFD: 'u\uD800' and 'u\uDC00' would be one user.
+      await expectRejection(() => p.bindUser(sid, 'u\uD800'), InvalidArgumentError, 'lone high surrogate');
+      await expectRejection(() => p.sessionsOf('\uDC00u'), InvalidArgumentError, 'lone low surrogate');
+      await expectRejection(() => p.revokeUser('u\u0000'), InvalidArgumentError, 'U+0000 in a user id');
+      await expectRejection(
+        () => p.bindUser(sid, 'u', 'phone\uD800'),
+        InvalidArgumentError,
+        'lone surrogate label',
+      );
+      // A well-formed pair (an emoji) is one code point: accepted.
+      await p.bindUser(sid, 'u\u{1F600}', 'phone \u{1F4F1}');
       await expectRejection(() => p.revoke('u', sid), InvalidArgumentError, 'a session id as a handle');
       await expectRejection(() => p.revokeUser('u', 'short'), InvalidArgumentError, 'bad except');
       await expectRejection(() => p.sessionsOf(7 as unknown as string), InvalidArgumentError, 'number');
