@@ -33,11 +33,16 @@ export interface FillResult {
   readonly sessions: number;
   /** Wall time of the prefill, through the store's own API in the server process. */
   readonly seconds: number;
-  /** RSS of the server process (all threads) after a garbage collection, before and after the fill. */
+  /**
+   * RSS of the server process (all threads) after a garbage collection, before and after the fill; after a
+   * fill of 100,000 sessions or more, once the server sat idle 10 s (measure.ts `IDLE_SETTLE_MS`).
+   */
   readonly rssBeforeBytes: number;
   readonly rssAfterBytes: number;
   /** (after − before) / sessions. */
   readonly bytesPerSession: number;
+  /** The same right after the fill's garbage collection (before results of 2026-11-27 have none). */
+  readonly bytesPerSessionAtFill?: number;
 }
 
 /** One scenario against one server, one time. */

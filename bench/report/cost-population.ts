@@ -92,6 +92,10 @@ export function populationSection(report: BenchReport): string[] {
       server,
       spread(spreadFor(runs, scenario, server, bytes)),
       spread(pairedRatio(runs, scenario, server, 'map', bytes), ratio),
+      median(
+        spreadFor(runs, scenario, server, (r) => r.fill?.bytesPerSessionAtFill),
+        (n) => num(n),
+      ),
       spread(
         spreadFor(runs, scenario, server, (r) => r.fill?.seconds),
         (n) => num(n, 2),
@@ -108,10 +112,11 @@ export function populationSection(report: BenchReport): string[] {
   return [
     `## population: RSS per live session at ${num(sessions)} sessions`,
     '',
-    `${POPULATION_TEXT} Measured in ${scenario}: RSS of the server process (all threads) after a forced garbage collection of the main thread, before and after the fill, divided by the sessions. ` +
+    `${POPULATION_TEXT} Measured in ${scenario}: RSS of the server process (all threads) after a forced garbage collection of the main thread, before and after the fill, divided by the sessions; ` +
+      "after the fill, once the server sat idle 10 s (V8 gives freed pages back a few seconds after the allocation stops, and a shard thread's garbage is collected only then); 'at fill' is the same right after the fill's collection. " +
       "Fill time is the prefill through the store's API in the server process, not over HTTP. Servers without a store (plain) have no row.",
     '',
-    ...table(['server', 'bytes/session', '× map', 'fill s', 'sessions/s', 'RSS after, MiB'], rows),
+    ...table(['server', 'bytes/session', '× map', 'at fill', 'fill s', 'sessions/s', 'RSS after, MiB'], rows),
     '',
   ];
 }
