@@ -1,14 +1,15 @@
 import { SessionError } from '../../errors.js';
 import type { SessionTable } from '../session-table.js';
 import { setSessionTimeouts } from '../session-timeouts.js';
+import { ownedText } from './owned-string.js';
 import { encodeBinding, encodeMeta, Op } from './protocol.js';
 
 /** Applies a shard's operations of issue 13 (users, timeouts) to its table; kept out of worker.ts's switch. */
 export function applyUserOp(table: SessionTable, op: unknown[], now: number): unknown {
   switch (op[0]) {
     case Op.BindUser: {
-      const label = op[3] === null ? undefined : (op[3] as string);
-      const binding = table.users.bind(op[1] as string, op[2] as string, label, now);
+      const label = op[3] === null ? undefined : ownedText(op[3] as string);
+      const binding = table.users.bind(op[1] as string, ownedText(op[2] as string), label, now);
       return binding ? encodeBinding(binding) : null;
     }
     case Op.SessionsOf: {

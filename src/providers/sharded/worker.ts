@@ -1,5 +1,4 @@
-import { getHeapStatistics } from 'node:v8';
-import { type MessagePort, threadId } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { SessionError, StorageError } from '../../errors.js';
 import { GcTick } from '../gc-tick.js';
 import { idleExpiresAt } from '../packed-record.js';
@@ -8,6 +7,7 @@ import { SessionTable } from '../session-table.js';
 import type { DurableSetup } from './durable/lmdb-options.js';
 import { readThroughFor } from './durable/read-through.js';
 import type { ShardStore } from './durable/shard-store.js';
+import { ownedSid } from './owned-string.js';
 import {
   decodeDelta,
   decodeFrame,
@@ -20,6 +20,7 @@ import {
   OK,
   Op,
 } from './protocol.js';
+import { statsOf } from './shard-stats.js';
 import { applyUserOp } from './user-ops.js';
 
 /** What the router hands a shard thread when it starts it (as piscina's task). */
@@ -208,7 +209,7 @@ class Shard {
     switch (op[0]) {
       case Op.Init: {
         const policy = { idleTimeoutMs: op[2] as number, absoluteTimeoutMs: op[3] as number };
-        return encodeMeta(table.init(op[1] as string, policy, decodeDelta(op[4], op[5]), now));
+        return encodeMeta(table.init(ownedSid(op[1] as string), policy, decodeDelta(op[4], op[5]), now));
       }
       case Op.Read: {
         const packed = table.read(op[1] as string, now);
@@ -224,7 +225,7 @@ class Shard {
         return sum === null || !this.#reportRemovals ? sum : [sum, idleExpiresAt(this.#written as string)];
       }
       case Op.Rename: {
-        const meta = table.rename(op[1] as string, op[2] as string, now);
+        const meta = table.rename(op[1] as string, ownedSid(op[2] as string), now);
         return meta ? encodeMeta(meta) : null;
       }
       case Op.Take: {
@@ -232,7 +233,12 @@ class Shard {
         return record ? encodeRecord(record) : null;
       }
       case Op.Put: {
-        const meta = table.put(op[1] as string, decodeRecord(op[2] as unknown[]), now, op[3] !== false);
+        const meta = table.put(
+          ownedSid(op[1] as string),
+          decodeRecord(op[2] as unknown[]),
+          now,
+          op[3] !== false,
+        );
         return meta ? encodeMeta(meta) : null;
       }
       case Op.Destroy:
@@ -262,15 +268,6 @@ class Shard {
 
 /** Time a background load slice may take before the shard turns to waiting frames. */
 const LOAD_SLICE_MS = 8;
-
-/** The shard's numbers, in the order `ShardedProvider.stats()` reads them. */
-function statsOf(table: SessionTable, frames: number): number[] {
-  const { ops, expired, evicted, gcSweeps, gcMaxSliceMs } = table.counters;
-  // Per isolate: this thread's heap, not the process's.
-  const heap = getHeapStatistics().used_heap_size;
-  const { size, bytes, maxBytes } = table;
-  return [threadId, size, ops, frames, gcSweeps, gcMaxSliceMs, expired, evicted, heap, bytes, maxBytes];
-}
 
 /**
  * piscina's task: starts the shard (a durable one opens its store first) and returns as soon as it listens

@@ -130,8 +130,10 @@ export function userCases(h: Harness): void {
         InvalidArgumentError,
         'lone surrogate label',
       );
-      // A well-formed pair (an emoji) is one code point: accepted.
-      await p.bindUser(sid, 'u\u{1F600}', 'phone \u{1F4F1}');
+      // A well-formed pair (an emoji) is one code point: accepted, and kept exactly (a shard copies the text).
+      const emojiUser = `${newUser()}\u{1F600}é`;
+      await p.bindUser(sid, emojiUser, 'phone \u{1F4F1}');
+      expect((await p.sessionsOf(emojiUser)).map((s) => s.label)).toEqual(['phone \u{1F4F1}']);
       await expectRejection(() => p.revoke('u', sid), InvalidArgumentError, 'a session id as a handle');
       await expectRejection(() => p.revokeUser('u', 'short'), InvalidArgumentError, 'bad except');
       await expectRejection(() => p.sessionsOf(7 as unknown as string), InvalidArgumentError, 'number');
