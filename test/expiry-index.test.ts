@@ -94,6 +94,25 @@ describe('ExpiryIndex stale ids (lazy deletion)', () => {
     expect(index.idsHeld).toBe(109);
   });
 
+  it('keeps its compaction queue bounded when no sweep ever empties it (a GC tick turned off)', () => {
+    const filedIn = new Map<string, number>();
+    const index = new ExpiryIndex(100, (sid, bucket) => filedIn.get(sid) === bucket);
+    const move = (sid: string, at: number) => {
+      const from = filedIn.get(sid);
+      if (from !== undefined) index.remove(sid, from);
+      filedIn.set(sid, index.add(sid, at));
+    };
+    // Each round: 40 sessions filed in a new bucket, 36 of them slide on (the bucket is queued), then the last
+    // 4 (it empties and is dropped, its number left in the queue). 1,000 rounds, one live bucket at a time.
+    const sids = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    for (let round = 0; round < 1000; round++) {
+      for (const sid of sids) move(sid, round * 100);
+      expect(index.bucketCount).toBeLessThanOrEqual(2);
+    }
+    expect(index.compactionsQueued).toBeLessThanOrEqual(2 + 16 + 1);
+    expect(index.idsHeld).toBe(40);
+  });
+
   it('counts a session once when its deadline moves back into a bucket that still holds its stale id', () => {
     const table = new SessionTable(resolveLimits({}), 100);
     const sids = Array.from({ length: 10 }, () => generateSid());

@@ -67,6 +67,11 @@ export class ExpiryIndex {
     return this.#buckets.size;
   }
 
+  /** Buckets waiting in the compaction queue, dropped ones included (diagnostics: bounded without sweeps too). */
+  get compactionsQueued(): number {
+    return this.#compactQueue.length;
+  }
+
   /** Ids held, stale ones included (diagnostics: the index must not grow past about twice its sessions). */
   get idsHeld(): number {
     let held = 0;
@@ -110,7 +115,11 @@ export class ExpiryIndex {
       this.#compactQueue.push(number);
     }
     // Buckets under their own bound hold at most `live + COMPACT_SLACK` stale ids each: past this, the queue's do.
-    if (this.#held - this.#live > HARD_STALE_FACTOR * this.#live + COMPACT_SLACK * this.#buckets.size) {
+    // The queue itself is bounded too: with no sweep to empty it, it would keep the numbers of dropped buckets.
+    if (
+      this.#held - this.#live > HARD_STALE_FACTOR * this.#live + COMPACT_SLACK * this.#buckets.size ||
+      this.#compactQueue.length > this.#buckets.size + COMPACT_SLACK
+    ) {
       this.compactQueued();
     }
   }
