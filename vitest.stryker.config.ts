@@ -28,6 +28,8 @@ const groups: Record<string, string[]> = {
     'test/codec.test.ts',
     'test/verified-values.test.ts',
     'test/session-view.test.ts',
+    'test/session-user.test.ts',
+    'test/session-events.test.ts',
     'test/sharded-provider.test.ts',
     'test/contract/memory.test.ts',
     'test/express-session/store.test.ts',
