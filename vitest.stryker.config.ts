@@ -17,6 +17,7 @@ const groups: Record<string, string[]> = {
     'test/transport-units.test.ts',
     'test/transport-options.test.ts',
     'test/transport-precedence.test.ts',
+    'test/transport-url-rewrite.test.ts',
     'test/request-session.test.ts',
     'test/http.test.ts',
     'test/cookie-attributes.test.ts',
