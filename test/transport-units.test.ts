@@ -251,6 +251,44 @@ describe('beforeHeaders', () => {
     expect(response.headers.get('vary')).toBe('Origin, Cookie');
   });
 
+  it('adds its own Set-Cookie alone when writeHead has a Set-Cookie key without a value, or nothing was set (HTTP/2 compat)', async () => {
+    const { response } = await answer((res) => {
+      res.writeHead(200, { 'Set-Cookie': undefined, 'x-app': '1' });
+      res.end();
+    });
+    expect(response.headers.getSetCookie()).toEqual(['s0=1']);
+    const compat = await answer((res) => {
+      Object.defineProperty(res, 'appendHeader', { value: undefined });
+      res.end();
+    });
+    expect(compat.response.headers.getSetCookie()).toEqual(['s0=1']);
+  });
+
+  it('runs a hook added after a writeHead that threw (a bad status) when the error answer starts the response', async () => {
+    const ran: string[] = [];
+    let failure: unknown;
+    server = await listen((_req, res) => {
+      beforeHeaders(res, () => ran.push('first'));
+      expect(() => res.writeHead(1000)).toThrow();
+      // The hooks ran and are gone, the headers are not out: a hook added now (an error handler that starts a
+      // session) runs with the error answer.
+      expect(beforeHeaders(res, (sink) => sink.appendSetCookie('late=1'))).toBe(true);
+      res.statusCode = 500;
+      try {
+        res.end();
+      } catch (error) {
+        failure = error;
+        res.destroy();
+      }
+    });
+    const response = await fetch(server.url);
+    await response.text();
+    expect(failure).toBeUndefined();
+    expect(ran).toEqual(['first']);
+    expect(response.status).toBe(500);
+    expect(response.headers.getSetCookie()).toEqual(['late=1']);
+  });
+
   it('runs object hooks and hooks added after a framework wrapped writeHead, each once, in order', async () => {
     const ran: string[] = [];
     const hook = (name: string, cookie: string) => (sink: HeaderSink) => {
