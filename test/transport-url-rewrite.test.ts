@@ -196,6 +196,22 @@ describe('rewriteLinks: what the browser decodes is what is checked', () => {
     expect(rewriteLinks(local, 'sid', VALUE)).toBe('<base href="/app/?sid=ID"><a href="next?sid=ID">n</a>');
   });
 
+  it('decodes references as the HTML tokenizer does in an attribute: surrogates, and legacy names without ;', () => {
+    const rewritten = (href: string) => rewriteLinks(`<a href="${href}">`, 'sid', VALUE);
+    // A surrogate code point is U+FFFD, both ends of the range; the code point after it is itself.
+    expect(rewritten('/a&#xD800;')).toBe('<a href="/a\ufffd?sid=ID">');
+    expect(rewritten('/a&#xDFFF;')).toBe('<a href="/a\ufffd?sid=ID">');
+    expect(rewritten('/a&#xE000;')).toBe('<a href="/a\ue000?sid=ID">');
+    // `&amp` without `;` is decoded at the end or before another character, but kept as text before a letter,
+    // a digit or '=' (`&ampy`, `&lt9`, `&amp=`); a name the legacy list lacks (`&Amp`) is kept too.
+    expect(rewritten('/a?x=1&amp')).toBe('<a href="/a?x=1&amp;sid=ID">');
+    expect(rewritten('/a?x=1&lt/b')).toBe('<a href="/a?x=1&lt;/b&amp;sid=ID">');
+    expect(rewritten('/a?x=1&ampy=2')).toBe('<a href="/a?x=1&amp;ampy=2&amp;sid=ID">');
+    expect(rewritten('/b?q=&lt9')).toBe('<a href="/b?q=&amp;lt9&amp;sid=ID">');
+    expect(rewritten('/a?x=1&amp=2')).toBe('<a href="/a?x=1&amp;amp=2&amp;sid=ID">');
+    expect(rewritten('/a?x&Amp')).toBe('<a href="/a?x&amp;Amp&amp;sid=ID">');
+  });
+
   it('escapes the quote of a single-quoted attribute (a decoded &#39; cannot end it)', () => {
     const out = rewriteLinks("<a href='/a?x=&#39;onmouseover=alert(1)'>x</a>", 'sid', VALUE);
     expect(out).not.toMatch(/'onmouseover/);
