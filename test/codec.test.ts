@@ -48,6 +48,14 @@ describe('decodeValue', () => {
     );
   });
 
+  it('decodes every one-character fixstr as msgpackr does, a byte that is not ASCII included', () => {
+    // Bytes 0x80 and up are not ASCII: msgpackr reads them as UTF-8 (a lone one is U+FFFD), not as a char code.
+    for (let byte = 0; byte < 256; byte++) {
+      const bytes = Uint8Array.of(0xa1, byte);
+      expect(decodeValue(bytes), `0x${byte.toString(16)}`).toStrictEqual(reference.unpack(bytes));
+    }
+  });
+
   it('refuses a fixstr header whose bytes are missing', () => {
     expect(() => decodeValue(Uint8Array.of(0xa3, 0x61))).toThrow(InvalidArgumentError);
   });
