@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../src/codec.js';
-import { OverloadedError, SessionTooLargeError } from '../src/errors.js';
+import { OverloadedError, SessionDestroyedError, SessionTooLargeError } from '../src/errors.js';
 import { createMemoryProvider } from '../src/providers/memory.js';
 import type { SessionProvider } from '../src/providers/provider.js';
 import { RequestSession } from '../src/request-session.js';
@@ -282,6 +282,19 @@ describe('the request’s view', () => {
     expect(s.id).not.toBe(old);
     expect(s.keys()).toEqual(['n']);
     expect(s.get('user')).toBeUndefined();
+  });
+
+  it('incr rejects SessionDestroyedError when the new session it went on in vanishes too', async () => {
+    const h = harness();
+    // A store that loses every session between the write and the increment (a logout racing each one).
+    const provider = new Proxy(h.host.provider, {
+      get: (target, prop) => (prop === 'incr' ? async () => null : Reflect.get(target, prop)),
+    });
+    const s = new RequestSession({ ...h.host, provider }, h.link, generateSid());
+    await expect(s.incr('n')).rejects.toThrow(
+      new SessionDestroyedError('the session disappeared during incr'),
+    );
+    expect(s.get('n')).toBeUndefined();
   });
 
   it('destroy: once, the store asked only for a stored id, and nothing is sent after it', async () => {

@@ -105,6 +105,33 @@ describe('setUser', () => {
   });
 });
 
+describe('setUser on a session that vanished', () => {
+  it('goes on in a new, empty session bound to the user (never the old id)', async () => {
+    const h = harness();
+    const s = await h.stored();
+    s.set('a', 1);
+    await s.save();
+    const old = s.id;
+    await h.memory.destroy(old);
+    await s.setUser('ann');
+    expect(s.id).not.toBe(old);
+    expect(s.isNew).toBe(true);
+    expect(s.get('a')).toBeUndefined();
+    expect(s.userId).toBe('ann');
+    expect((await h.memory.read(s.id))?.binding?.userId).toBe('ann');
+    expect(await h.memory.read(old)).toBeNull();
+  });
+
+  it('rejects SessionDestroyedError when the new session vanishes too', async () => {
+    const h = harness({ bindUser: async () => null });
+    const s = await h.stored();
+    await expect(s.setUser('ann')).rejects.toThrow(
+      new SessionDestroyedError('the session disappeared during setUser'),
+    );
+    expect(s.userId).toBeUndefined();
+  });
+});
+
 describe('setTimeouts', () => {
   it('gives the session its own timeouts: sent after its creation, and its deadlines follow them', async () => {
     const h = harness();
