@@ -264,6 +264,30 @@ describe('beforeHeaders', () => {
     expect(compat.response.headers.getSetCookie()).toEqual(['s0=1']);
   });
 
+  it('after a writeHead that threw (a bad status), the error answer goes out and the hook ran once', async () => {
+    const ran: string[] = [];
+    let failure: unknown;
+    server = await listen((_req, res) => {
+      beforeHeaders(res, (sink) => {
+        ran.push('hook');
+        sink.appendSetCookie('s=1');
+      });
+      expect(() => res.writeHead(1000)).toThrow();
+      res.statusCode = 500;
+      try {
+        res.end();
+      } catch (error) {
+        failure = error;
+        res.destroy();
+      }
+    });
+    const response = await fetch(server.url);
+    await response.text();
+    expect(failure).toBeUndefined();
+    expect(response.status).toBe(500);
+    expect(ran).toEqual(['hook']);
+  });
+
   it('runs a hook added after a writeHead that threw (a bad status) when the error answer starts the response', async () => {
     const ran: string[] = [];
     let failure: unknown;
