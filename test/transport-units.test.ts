@@ -264,6 +264,20 @@ describe('beforeHeaders', () => {
     expect(compat.response.headers.getSetCookie()).toEqual(['s0=1']);
   });
 
+  it('takes writeHead(status, null) as no headers (plain JavaScript callers pass it)', async () => {
+    const { response } = await answer((res) => {
+      try {
+        res.writeHead(204, null as never);
+        res.end();
+      } catch {
+        res.destroy(); // the fetch fails at once rather than waiting for the test's timeout
+      }
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.getSetCookie()).toEqual(['s0=1']);
+    expect(response.headers.get('vary')).toBe('Cookie');
+  });
+
   it('after a writeHead that threw (a bad status), the error answer goes out and the hook ran once', async () => {
     const ran: string[] = [];
     let failure: unknown;
