@@ -119,6 +119,16 @@ describe('addSessionParam: the id stays on the page origin', () => {
     expect(addSessionParam('#top', 'sid', VALUE)).toBe('#top');
   });
 
+  it('replaces the parameter in every spelling of its name, and only that parameter', () => {
+    // A bare `sid` (no '=') is the parameter too; `si+d` is `si d`, and an undecodable name is compared as written.
+    expect(addSessionParam('/a?sid&x=1', 'sid', VALUE)).toBe('/a?x=1&sid=ID');
+    expect(addSessionParam('/a?s%69d=old', 'sid', VALUE)).toBe('/a?sid=ID');
+    expect(addSessionParam('/a?si+d=1', 'sid', VALUE)).toBe('/a?si+d=1&sid=ID');
+    expect(addSessionParam('/a?%zz=1', 'sid', VALUE)).toBe('/a?%zz=1&sid=ID');
+    // Tabs and newlines inside a link are dropped, as the URL parser drops them.
+    expect(addSessionParam('/a\tb\n', 'sid', VALUE)).toBe('/ab?sid=ID');
+  });
+
   it('for any href and page, the link is unchanged or resolves to the page origin with the id (fuzzed)', () => {
     fc.assert(
       fc.property(trickyHref, page, (href, pageUrl) =>
