@@ -21,6 +21,7 @@ const groups: Record<string, string[]> = {
     'test/request-session.test.ts',
     'test/http.test.ts',
     'test/cookie-attributes.test.ts',
+    'test/cookie-prefixes.test.ts',
     'test/memory-provider.test.ts',
     'test/expiry-index.test.ts',
     'test/expiry-index-model.test.ts',
