@@ -200,6 +200,8 @@ describe('rewriteLinks: what the browser decodes is what is checked', () => {
       '//evil.example/',
       '/\\evil.example/',
       '&#47;/evil.example/',
+      // A reference this module does not decode: the base cannot be judged, so nothing is rewritten.
+      'https&colon;//evil.example/',
     ]) {
       const html = `<head><base target=_top href="${base}"></head><a href="/next">n</a><form action='go'>`;
       expect(rewriteLinks(html, 'sid', VALUE), base).toBe(html);
