@@ -32,6 +32,7 @@ const groups: Record<string, string[]> = {
     'test/session-view.test.ts',
     'test/session-user.test.ts',
     'test/session-events.test.ts',
+    'test/manager-users.test.ts',
     'test/sharded-provider.test.ts',
     'test/contract/memory.test.ts',
     'test/express-session/store.test.ts',
