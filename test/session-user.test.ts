@@ -132,6 +132,85 @@ describe('setUser on a session that vanished', () => {
   });
 });
 
+describe('a bound session', () => {
+  it('shows its user and handle until destroyed', async () => {
+    const h = harness();
+    const s = await h.stored();
+    await s.setUser('ann');
+    const [info] = await h.memory.sessionsOf('ann');
+    expect(s.userId).toBe('ann');
+    expect(s.handle).toBe(info?.handle);
+    await s.destroy();
+    expect(s.userId).toBeUndefined();
+    expect(s.handle).toBeUndefined();
+  });
+
+  it('keeps its data and user through a regenerate', async () => {
+    const h = harness();
+    const s = await h.stored();
+    await s.setUser('ann');
+    s.set('a', 1);
+    const old = s.id;
+    await s.regenerate();
+    expect(s.id).not.toBe(old);
+    expect(s.get('a')).toBe(1);
+    expect(s.userId).toBe('ann');
+    expect(s.isNew).toBe(false);
+  });
+
+  it('revoked meanwhile: a regenerate goes on in a new, empty, unbound session (its data stays behind)', async () => {
+    const h = harness();
+    const s = await h.stored();
+    await s.setUser('ann');
+    s.set('secret', 1);
+    await s.save();
+    await h.memory.revoke('ann', s.handle as string);
+    await s.regenerate();
+    expect(s.get('secret')).toBeUndefined();
+    expect(s.keys()).toEqual([]);
+    expect(s.userId).toBeUndefined();
+    expect(s.isNew).toBe(true);
+  });
+});
+
+describe('flash messages', () => {
+  it('are read once, under their own keys that keys() does not list', async () => {
+    const h = harness();
+    const s = await h.stored();
+    s.set('a', 1);
+    s.flash('notice', 'welcome');
+    expect(s.keys()).toEqual(['a']);
+    await s.save();
+    const read = await h.memory.read(s.id);
+    expect([...(read?.values.keys() ?? [])].sort()).toEqual(['__flash:notice', 'a']);
+    expect(s.takeFlash('notice')).toBe('welcome');
+    expect(s.takeFlash('notice')).toBeUndefined();
+    expect(s.takeFlash('other')).toBeUndefined();
+    expect(s.has('__flash:notice' as never)).toBe(false);
+    expect(() => s.flash('', 1)).toThrow(InvalidArgumentError);
+    expect(() => s.takeFlash('')).toThrow(InvalidArgumentError);
+  });
+
+  it('taking a flash that is not there changes nothing: nothing is sent', async () => {
+    const h = harness();
+    const s = await h.stored();
+    expect(s.takeFlash('none')).toBeUndefined();
+    await s.save();
+    expect(h.calls).toEqual([]);
+  });
+
+  it('a flash set to undefined is taken once too (the key is there)', async () => {
+    const h = harness();
+    const s = await h.stored();
+    s.flash('empty', undefined);
+    await s.save();
+    const calls = h.calls.length;
+    expect(s.takeFlash('empty')).toBeUndefined();
+    await s.save();
+    expect(h.calls.slice(calls)).toEqual(['commit']);
+  });
+});
+
 describe('setTimeouts', () => {
   it('gives the session its own timeouts: sent after its creation, and its deadlines follow them', async () => {
     const h = harness();
