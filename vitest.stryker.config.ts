@@ -33,6 +33,7 @@ const groups: Record<string, string[]> = {
     'test/session-user.test.ts',
     'test/session-events.test.ts',
     'test/manager-users.test.ts',
+    'test/manager-edges.test.ts',
     'test/sharded-provider.test.ts',
     'test/contract/memory.test.ts',
     'test/express-session/store.test.ts',
