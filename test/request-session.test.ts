@@ -132,6 +132,29 @@ describe('what a flush sends', () => {
     expect(decodeValue((await h.memory.read(s.id))?.values.get('b') as Uint8Array)).toBe(2);
   });
 
+  it('before the headers, changes wait for the flush: changes across ticks travel as one commit', async () => {
+    const h = harness();
+    const s = await h.stored({ a: 1 });
+    s.set('a', 2);
+    await Promise.resolve();
+    await new Promise<void>((resolve) => queueMicrotask(resolve));
+    expect(h.calls).toEqual([]);
+    s.set('b', 3);
+    await s.save();
+    expect(h.calls).toEqual([
+      [
+        'commit',
+        s.id,
+        {
+          set: [
+            ['a', encodeValue(2)],
+            ['b', encodeValue(3)],
+          ],
+        },
+      ],
+    ]);
+  });
+
   it('save() waits for the store’s answer, and resolves nothing but undefined', async () => {
     const h = harness();
     const s = await h.stored({ a: 1 });

@@ -39,6 +39,7 @@ function harness(overrides: Partial<Record<keyof SessionProvider, unknown>> = {}
       };
     },
   }) as SessionProvider;
+  const reported: unknown[] = [];
   const host: SessionHost = {
     provider,
     policy: { idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE },
@@ -48,13 +49,14 @@ function harness(overrides: Partial<Record<keyof SessionProvider, unknown>> = {}
     touchAfterMs: IDLE / 10,
     transportValue: (sid) => sid,
     urlParam: undefined,
-    reportError: () => undefined,
+    reportError: (error) => reported.push(error),
   };
   const link: RequestLink = { headersWritten: false, lateDeliveryPossible: false, onDestroyed() {} };
   return {
     clock,
     calls,
     memory,
+    reported,
     failWith: (...errors: Error[]) => failures.push(...errors),
     fresh: () => new RequestSession(host, link, generateSid()),
     async stored() {
@@ -102,6 +104,8 @@ describe('setUser', () => {
     h.failWith(overloaded);
     await expect(s.setUser('ann')).rejects.toBe(overloaded);
     expect(await h.memory.sessionsOf('ann')).toEqual([]);
+    // The caller hears of it; onError (for writes nobody awaits) does not.
+    expect(h.reported).toEqual([]);
   });
 });
 
