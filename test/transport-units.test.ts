@@ -9,7 +9,7 @@ import {
   type SessionManagerBaseOptions,
 } from '../src/index.js';
 import { beforeHeaders, type HeaderSink } from '../src/transport/before-headers.js';
-import { isSecureRequest } from '../src/transport/cookie.js';
+import { isSecureRequest, readCookie } from '../src/transport/cookie.js';
 import { createHeaderTransport } from '../src/transport/header.js';
 import { createUrlTransport } from '../src/transport/url.js';
 import { mergeVary } from '../src/transport/vary.js';
@@ -160,6 +160,34 @@ describe('URL transport', () => {
     expect(rewriteLinks('<a href="https://x.example/?a=1&amp;b=2">a</a>', 'sid', 'X')).toBe(
       '<a href="https://x.example/?a=1&amp;b=2">a</a>',
     );
+  });
+});
+
+describe('readCookie: every cookie of the name, each read as the cookie package reads one', () => {
+  const read = (cookie: string) => readCookie({ headers: { cookie } } as IncomingMessage, 'sid');
+
+  it('gives the values of a repeated name in order: unquoted, percent-decoded, trimmed', () => {
+    expect(read('sid=a; sid=b')).toEqual(['a', 'b']);
+    expect(read('sid="a"; sid=b')).toEqual(['a', 'b']);
+    expect(read('sid=""; sid=b')).toEqual(['', 'b']);
+    // A quote at one end only is part of the value.
+    expect(read('sid="; sid=b')).toEqual(['"', 'b']);
+    expect(read('sid="a; sid=b"')).toEqual(['"a', 'b"']);
+    expect(read('sid=%41; sid=b')).toEqual(['A', 'b']);
+    expect(read('sid=%zz; sid=b')).toEqual(['%zz', 'b']);
+    expect(read(' sid = a ; sid=b')).toEqual(['a', 'b']);
+    expect(read('sid=a=b; sid=c')).toEqual(['a=b', 'c']);
+  });
+
+  it('skips pairs without a name of its own: no "=", an empty name, a longer name that contains it', () => {
+    expect(read('x; sid=a; sid=b')).toEqual(['a', 'b']);
+    expect(read('sid=a; sidx; sid=b')).toEqual(['a', 'b']);
+    expect(read('=sid; sid=a; sid=b')).toEqual(['a', 'b']);
+    expect(read('xsid=1; sid=a; sid=b')).toEqual(['a', 'b']);
+    // The name appears twice in the header, but only one cookie has it: one value, as a string.
+    expect(read('sid=a; xsid=1')).toBe('a');
+    expect(read('sid=a; sid')).toBe('a');
+    expect(read('sidx=1; sidy=2')).toBeUndefined();
   });
 });
 
