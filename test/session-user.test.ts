@@ -296,7 +296,9 @@ describe('setTimeouts', () => {
     h.failWith(overloaded);
     await expect(s.setTimeouts({ idle: IDLE })).rejects.toBe(overloaded);
     await h.memory.destroy(s.id);
-    await expect(s.setTimeouts({ idle: IDLE })).rejects.toBeInstanceOf(SessionDestroyedError);
+    await expect(s.setTimeouts({ idle: IDLE })).rejects.toThrow(
+      new SessionDestroyedError('the session disappeared during setTimeouts'),
+    );
     expect(s.writes.rolled).toBe(false);
   });
 });
