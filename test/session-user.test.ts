@@ -140,6 +140,8 @@ describe('a bound session', () => {
   it('shows its user and handle until destroyed', async () => {
     const h = harness();
     const s = await h.stored();
+    expect(s.userId).toBeUndefined();
+    expect(s.handle).toBeUndefined();
     await s.setUser('ann');
     const [info] = await h.memory.sessionsOf('ann');
     expect(s.userId).toBe('ann');
