@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSessionManager, type SessionManager } from '../src/index.js';
 import { createMemoryProvider } from '../src/providers/memory.js';
 import { generateSid } from '../src/sid.js';
@@ -13,6 +13,7 @@ describe('manager edges', () => {
   let manager: SessionManager | undefined;
   let server: Listening | undefined;
   afterEach(async () => {
+    vi.restoreAllMocks();
     await server?.close();
     await manager?.close();
     server = undefined;
@@ -50,6 +51,37 @@ describe('manager edges', () => {
     });
     manager = m;
     expect((await m.stats()).unawaitedCommitFailures).toBe(0);
+  });
+
+  it('without onError, close() warns about the failures no warning told of yet', async () => {
+    const spy = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const memory = createMemoryProvider({ gcIntervalMs: 0 });
+    const m = createSessionManager({ provider: memory, now: () => 0 });
+    manager = m;
+    let delivered = 0;
+    let next!: () => void;
+    m.on('created', () => {
+      delivered++;
+      next();
+      throw new Error(`listener failed ${delivered}`);
+    });
+    for (let i = 0; i < 3; i++) {
+      const arrived = new Promise<void>((resolve) => (next = resolve));
+      const sid = generateSid();
+      await memory.init(sid, POLICY, {});
+      await memory.bindUser(sid, `user${i}`);
+      await arrived;
+    }
+    // The first failure warns at once; the two in the same 10 s are counted, and told of at close.
+    const warnings = () => spy.mock.calls.map((call) => String(call[0]));
+    expect(warnings()).toEqual([
+      'a session commit sent as the headers went out failed: Error: listener failed 1',
+    ]);
+    await m.close();
+    expect(warnings()).toHaveLength(2);
+    expect(warnings()[1]).toMatch(
+      /^3 session commits .* \(2 not warned about, .*the latest: Error: listener failed 3$/,
+    );
   });
 
   it('a listener that throws goes to onError, like a failed unawaited commit', async () => {
