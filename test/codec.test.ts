@@ -48,6 +48,37 @@ describe('decodeValue', () => {
     );
   });
 
+  it('decodes every one-character fixstr as msgpackr does, a byte that is not ASCII included', () => {
+    // Bytes 0x80 and up are not ASCII: msgpackr reads them as UTF-8 (a lone one is U+FFFD), not as a char code.
+    for (let byte = 0; byte < 256; byte++) {
+      const bytes = Uint8Array.of(0xa1, byte);
+      expect(decodeValue(bytes), `0x${byte.toString(16)}`).toStrictEqual(reference.unpack(bytes));
+    }
+  });
+
+  it('refuses a small value followed by more bytes, as msgpackr does, with msgpackr’s reason', () => {
+    for (const head of [0x05, 0xe0, 0xc0, 0xc2, 0xc3]) {
+      const bytes = Uint8Array.of(head, 0x00);
+      const reason = (() => {
+        try {
+          reference.unpack(bytes);
+        } catch (error) {
+          return (error as Error).message;
+        }
+        throw new Error('msgpackr accepted trailing bytes');
+      })();
+      expect(() => decodeValue(bytes), `0x${head.toString(16)}`).toThrow(
+        new InvalidArgumentError(`not an encoded session value: ${reason}`),
+      );
+    }
+  });
+
+  it('says why a value cannot be encoded in msgpackr’s words', () => {
+    expect(() => encodeValue(Symbol('s'))).toThrow(
+      new InvalidArgumentError('a session value cannot be encoded: Unknown type: symbol'),
+    );
+  });
+
   it('refuses a fixstr header whose bytes are missing', () => {
     expect(() => decodeValue(Uint8Array.of(0xa3, 0x61))).toThrow(InvalidArgumentError);
   });

@@ -99,7 +99,11 @@ describe("Secure 'auto' behind a TLS proxy that is not trusted", () => {
     }
     expect(warningsOf(spy)).toHaveLength(1);
     const [message, options] = warningsOf(spy)[0] as [string, { type: string; code: string }];
-    expect(message).toMatch(/trustProxy/);
+    expect(message).toBe(
+      'the session cookie "sid" goes out without Secure: a request says X-Forwarded-Proto: https, but ' +
+        "trustProxy is false, so Secure 'auto' sees plain HTTP. Behind a TLS-terminating proxy, set " +
+        'trustProxy: true (or cookie.secure: true).',
+    );
     expect(message).not.toMatch(/[A-Za-z0-9_-]{43}/); // never an id
     expect(options.type).toBe('SessionSecurityWarning');
     await fetch(`${second}/set?value=1`, { headers: https });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../src/codec.js';
-import { OverloadedError, SessionTooLargeError } from '../src/errors.js';
+import { OverloadedError, SessionDestroyedError, SessionTooLargeError } from '../src/errors.js';
 import { createMemoryProvider } from '../src/providers/memory.js';
 import type { SessionProvider } from '../src/providers/provider.js';
 import { RequestSession } from '../src/request-session.js';
@@ -130,6 +130,29 @@ describe('what a flush sends', () => {
     await s.save();
     expect(h.names()).toEqual(['init', 'commit']);
     expect(decodeValue((await h.memory.read(s.id))?.values.get('b') as Uint8Array)).toBe(2);
+  });
+
+  it('before the headers, changes wait for the flush: changes across ticks travel as one commit', async () => {
+    const h = harness();
+    const s = await h.stored({ a: 1 });
+    s.set('a', 2);
+    await Promise.resolve();
+    await new Promise<void>((resolve) => queueMicrotask(resolve));
+    expect(h.calls).toEqual([]);
+    s.set('b', 3);
+    await s.save();
+    expect(h.calls).toEqual([
+      [
+        'commit',
+        s.id,
+        {
+          set: [
+            ['a', encodeValue(2)],
+            ['b', encodeValue(3)],
+          ],
+        },
+      ],
+    ]);
   });
 
   it('save() waits for the store’s answer, and resolves nothing but undefined', async () => {
@@ -282,6 +305,19 @@ describe('the request’s view', () => {
     expect(s.id).not.toBe(old);
     expect(s.keys()).toEqual(['n']);
     expect(s.get('user')).toBeUndefined();
+  });
+
+  it('incr rejects SessionDestroyedError when the new session it went on in vanishes too', async () => {
+    const h = harness();
+    // A store that loses every session between the write and the increment (a logout racing each one).
+    const provider = new Proxy(h.host.provider, {
+      get: (target, prop) => (prop === 'incr' ? async () => null : Reflect.get(target, prop)),
+    });
+    const s = new RequestSession({ ...h.host, provider }, h.link, generateSid());
+    await expect(s.incr('n')).rejects.toThrow(
+      new SessionDestroyedError('the session disappeared during incr'),
+    );
+    expect(s.get('n')).toBeUndefined();
   });
 
   it('destroy: once, the store asked only for a stored id, and nothing is sent after it', async () => {

@@ -128,6 +128,8 @@ describe('several cookies of the same name (cookie tossing)', () => {
     ]) {
       const seen = await get(url, '/get?key=user', { cookie });
       expect(seen.value, cookie).toBe('ann');
+      // The session is the live one under its own id, not the first id sent with the live one's data.
+      expect(seen.id, cookie).toBe(ann.id);
       expect(seen.setCookie, cookie).toEqual([]);
     }
   });

@@ -9,7 +9,7 @@ import {
   type SessionManagerBaseOptions,
 } from '../src/index.js';
 import { beforeHeaders, type HeaderSink } from '../src/transport/before-headers.js';
-import { isSecureRequest } from '../src/transport/cookie.js';
+import { isSecureRequest, readCookie } from '../src/transport/cookie.js';
 import { createHeaderTransport } from '../src/transport/header.js';
 import { createUrlTransport } from '../src/transport/url.js';
 import { mergeVary } from '../src/transport/vary.js';
@@ -163,6 +163,34 @@ describe('URL transport', () => {
   });
 });
 
+describe('readCookie: every cookie of the name, each read as the cookie package reads one', () => {
+  const read = (cookie: string) => readCookie({ headers: { cookie } } as IncomingMessage, 'sid');
+
+  it('gives the values of a repeated name in order: unquoted, percent-decoded, trimmed', () => {
+    expect(read('sid=a; sid=b')).toEqual(['a', 'b']);
+    expect(read('sid="a"; sid=b')).toEqual(['a', 'b']);
+    expect(read('sid=""; sid=b')).toEqual(['', 'b']);
+    // A quote at one end only is part of the value.
+    expect(read('sid="; sid=b')).toEqual(['"', 'b']);
+    expect(read('sid="a; sid=b"')).toEqual(['"a', 'b"']);
+    expect(read('sid=%41; sid=b')).toEqual(['A', 'b']);
+    expect(read('sid=%zz; sid=b')).toEqual(['%zz', 'b']);
+    expect(read(' sid = a ; sid=b')).toEqual(['a', 'b']);
+    expect(read('sid=a=b; sid=c')).toEqual(['a=b', 'c']);
+  });
+
+  it('skips pairs without a name of its own: no "=", an empty name, a longer name that contains it', () => {
+    expect(read('x; sid=a; sid=b')).toEqual(['a', 'b']);
+    expect(read('sid=a; sidx; sid=b')).toEqual(['a', 'b']);
+    expect(read('=sid; sid=a; sid=b')).toEqual(['a', 'b']);
+    expect(read('xsid=1; sid=a; sid=b')).toEqual(['a', 'b']);
+    // The name appears twice in the header, but only one cookie has it: one value, as a string.
+    expect(read('sid=a; xsid=1')).toBe('a');
+    expect(read('sid=a; sid')).toBe('a');
+    expect(read('sidx=1; sidy=2')).toBeUndefined();
+  });
+});
+
 describe('beforeHeaders', () => {
   let server: Listening | undefined;
   afterEach(async () => {
@@ -182,7 +210,11 @@ describe('beforeHeaders', () => {
           }),
         );
       }
-      respond(res);
+      try {
+        respond(res);
+      } catch {
+        res.destroy(); // a hook that threw: the fetch fails at once rather than at the test's timeout
+      }
       results.push(beforeHeaders(res, () => {}));
     });
     const response = await fetch(server.url);
@@ -229,6 +261,16 @@ describe('beforeHeaders', () => {
     expect(response.headers.get('vary')).toBe('Accept, Cookie');
   });
 
+  it('merges with a raw header array when nothing was set with setHeader before (the array is sent as it is)', async () => {
+    const { response } = await answer((res) => {
+      res.writeHead(200, ['Set-Cookie', 'app=1', 'Vary', 'Accept', 'X-Other', '1']);
+      res.end();
+    });
+    expect(response.headers.getSetCookie()).toEqual(['app=1', 's0=1']);
+    expect(response.headers.get('vary')).toBe('Accept, Cookie');
+    expect(response.headers.get('x-other')).toBe('1');
+  });
+
   it('adds Set-Cookie and Vary to a raw header array that has neither', async () => {
     const { response } = await answer((res) => {
       res.writeHead(200, ['X-Other', '1']);
@@ -249,6 +291,78 @@ describe('beforeHeaders', () => {
     });
     expect(response.headers.getSetCookie()).toEqual(['app=1', 's0=1']);
     expect(response.headers.get('vary')).toBe('Origin, Cookie');
+  });
+
+  it('adds its own Set-Cookie alone when writeHead has a Set-Cookie key without a value, or nothing was set (HTTP/2 compat)', async () => {
+    const { response } = await answer((res) => {
+      res.writeHead(200, { 'Set-Cookie': undefined, 'x-app': '1' });
+      res.end();
+    });
+    expect(response.headers.getSetCookie()).toEqual(['s0=1']);
+    const compat = await answer((res) => {
+      Object.defineProperty(res, 'appendHeader', { value: undefined });
+      res.end();
+    });
+    expect(compat.response.headers.getSetCookie()).toEqual(['s0=1']);
+  });
+
+  it('takes writeHead(status, null) as no headers (plain JavaScript callers pass it)', async () => {
+    const { response } = await answer((res) => {
+      res.writeHead(204, null as never);
+      res.end();
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.getSetCookie()).toEqual(['s0=1']);
+    expect(response.headers.get('vary')).toBe('Cookie');
+  });
+
+  it('after a writeHead that threw (a bad status), the error answer goes out and the hook ran once', async () => {
+    const ran: string[] = [];
+    let failure: unknown;
+    server = await listen((_req, res) => {
+      beforeHeaders(res, (sink) => {
+        ran.push('hook');
+        sink.appendSetCookie('s=1');
+      });
+      expect(() => res.writeHead(1000)).toThrow();
+      res.statusCode = 500;
+      try {
+        res.end();
+      } catch (error) {
+        failure = error;
+        res.destroy();
+      }
+    });
+    const response = await fetch(server.url);
+    await response.text();
+    expect(failure).toBeUndefined();
+    expect(response.status).toBe(500);
+    expect(ran).toEqual(['hook']);
+  });
+
+  it('runs a hook added after a writeHead that threw (a bad status) when the error answer starts the response', async () => {
+    const ran: string[] = [];
+    let failure: unknown;
+    server = await listen((_req, res) => {
+      beforeHeaders(res, () => ran.push('first'));
+      expect(() => res.writeHead(1000)).toThrow();
+      // The hooks ran and are gone, the headers are not out: a hook added now (an error handler that starts a
+      // session) runs with the error answer.
+      expect(beforeHeaders(res, (sink) => sink.appendSetCookie('late=1'))).toBe(true);
+      res.statusCode = 500;
+      try {
+        res.end();
+      } catch (error) {
+        failure = error;
+        res.destroy();
+      }
+    });
+    const response = await fetch(server.url);
+    await response.text();
+    expect(failure).toBeUndefined();
+    expect(ran).toEqual(['first']);
+    expect(response.status).toBe(500);
+    expect(response.headers.getSetCookie()).toEqual(['late=1']);
   });
 
   it('runs object hooks and hooks added after a framework wrapped writeHead, each once, in order', async () => {

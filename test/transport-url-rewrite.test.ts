@@ -119,6 +119,18 @@ describe('addSessionParam: the id stays on the page origin', () => {
     expect(addSessionParam('#top', 'sid', VALUE)).toBe('#top');
   });
 
+  it('replaces the parameter in every spelling of its name, and only that parameter', () => {
+    // A bare `sid` (no '=') is the parameter too; `si+d` is `si d`, and an undecodable name is compared as written.
+    expect(addSessionParam('/a?sid&x=1', 'sid', VALUE)).toBe('/a?x=1&sid=ID');
+    expect(addSessionParam('/a?s%69d=old', 'sid', VALUE)).toBe('/a?sid=ID');
+    expect(addSessionParam('/a?si+d=1', 'sid', VALUE)).toBe('/a?si+d=1&sid=ID');
+    expect(addSessionParam('/a?%zz=1', 'sid', VALUE)).toBe('/a?%zz=1&sid=ID');
+    // Tabs and newlines inside a link are dropped, as the URL parser drops them.
+    expect(addSessionParam('/a\tb\n', 'sid', VALUE)).toBe('/ab?sid=ID');
+    // Not a string (plain JavaScript): given back as it is.
+    expect(addSessionParam(42 as never, 'sid', VALUE)).toBe(42);
+  });
+
   it('for any href and page, the link is unchanged or resolves to the page origin with the id (fuzzed)', () => {
     fc.assert(
       fc.property(trickyHref, page, (href, pageUrl) =>
@@ -188,12 +200,47 @@ describe('rewriteLinks: what the browser decodes is what is checked', () => {
       '//evil.example/',
       '/\\evil.example/',
       '&#47;/evil.example/',
+      // A reference this module does not decode: the base cannot be judged, so nothing is rewritten.
+      'https&colon;//evil.example/',
     ]) {
       const html = `<head><base target=_top href="${base}"></head><a href="/next">n</a><form action='go'>`;
       expect(rewriteLinks(html, 'sid', VALUE), base).toBe(html);
     }
     const local = '<base href="/app/"><a href="next">n</a>';
     expect(rewriteLinks(local, 'sid', VALUE)).toBe('<base href="/app/?sid=ID"><a href="next?sid=ID">n</a>');
+  });
+
+  it('decodes references as the HTML tokenizer does in an attribute: surrogates, and legacy names without ;', () => {
+    const rewritten = (href: string) => rewriteLinks(`<a href="${href}">`, 'sid', VALUE);
+    // A surrogate code point is U+FFFD, both ends of the range; the code point after it is itself.
+    expect(rewritten('/a&#xD800;')).toBe('<a href="/a\ufffd?sid=ID">');
+    expect(rewritten('/a&#xDFFF;')).toBe('<a href="/a\ufffd?sid=ID">');
+    expect(rewritten('/a&#xE000;')).toBe('<a href="/a\ue000?sid=ID">');
+    // `&amp` without `;` is decoded at the end or before another character, but kept as text before a letter,
+    // a digit or '=' (`&ampy`, `&lt9`, `&amp=`); a name the legacy list lacks (`&Amp`) is kept too.
+    expect(rewritten('/a?x=1&amp')).toBe('<a href="/a?x=1&amp;sid=ID">');
+    expect(rewritten('/a?x=1&lt/b')).toBe('<a href="/a?x=1&lt;/b&amp;sid=ID">');
+    expect(rewritten('/a?x=1&ampy=2')).toBe('<a href="/a?x=1&amp;ampy=2&amp;sid=ID">');
+    expect(rewritten('/b?q=&lt9')).toBe('<a href="/b?q=&amp;lt9&amp;sid=ID">');
+    expect(rewritten('/a?x=1&amp=2')).toBe('<a href="/a?x=1&amp;amp=2&amp;sid=ID">');
+    expect(rewritten('/a?x&Amp')).toBe('<a href="/a?x&amp;Amp&amp;sid=ID">');
+  });
+
+  it('decodes NUL, out-of-range and uppercase-hex numbers, and named references case-sensitively', () => {
+    const rewritten = (href: string) => rewriteLinks(`<a href="${href}">`, 'sid', VALUE);
+    // NUL and code points past U+10FFFF are U+FFFD; U+10FFFF itself is kept.
+    expect(rewritten('/a&#0;b')).toBe('<a href="/a\ufffdb?sid=ID">');
+    expect(rewritten('/a&#x110000;b')).toBe('<a href="/a\ufffdb?sid=ID">');
+    expect(rewritten('/a&#x10FFFF;b')).toBe('<a href="/a\u{10ffff}b?sid=ID">');
+    // `&#X2F;` is a slash as `&#x2F;` is: this link leaves the origin and is left alone.
+    expect(rewritten('&#X2F;&#X2F;evil.example/')).toBe('<a href="&#X2F;&#X2F;evil.example/">');
+    // Named references: `&amp;`, `&AMP;` (a legacy capital), `&apos;`, `&gt;` are decoded (and escaped again);
+    // `&Amp;` is no reference the browser knows, so the link is left as it is.
+    expect(rewritten('/a?x=1&amp;y=2')).toBe('<a href="/a?x=1&amp;y=2&amp;sid=ID">');
+    expect(rewritten('/a?x=&AMP;y')).toBe('<a href="/a?x=&amp;y&amp;sid=ID">');
+    expect(rewritten('/a?q=&apos;x')).toBe('<a href="/a?q=&#39;x&amp;sid=ID">');
+    expect(rewritten('/a?x=&gt;')).toBe('<a href="/a?x=&gt;&amp;sid=ID">');
+    expect(rewritten('/a?x&Amp;y')).toBe('<a href="/a?x&Amp;y">');
   });
 
   it('escapes the quote of a single-quoted attribute (a decoded &#39; cannot end it)', () => {

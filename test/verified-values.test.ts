@@ -62,6 +62,10 @@ describe('VerifiedValues', () => {
     expect(verified.get(value(1))).toBeUndefined();
     expect(verified.get(value(4))).toBe(sid(4)); // found in the old generation: moved to the young one
     expect(verified.size).toBe(5);
+    expect(verified.get(value(5))).toBe(sid(5)); // the young one is full now (7, 4, 5)...
+    expect(verified.size).toBe(6);
+    expect(verified.get(value(6))).toBe(sid(6)); // ...so a hit in the old one stays there: at most 2 x 3
+    expect(verified.size).toBe(6);
   });
 
   it('answers only the exact value that verified', () => {
