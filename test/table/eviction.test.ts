@@ -88,11 +88,11 @@ describe('the eviction rule at its edges', () => {
 
   it('never evicts the session a commit grows past the budget, even the oldest on probation', () => {
     const table = new SessionTable(resolveLimits({ maxShardBytes: 3 * SESSION_OVERHEAD_BYTES + 600 }));
-    const [writer, flood, kept] = [generateSid(), generateSid(), generateSid()];
+    const [writer, kept, flood] = [generateSid(), generateSid(), generateSid()];
     table.init(writer, POLICY, undefined, 0); // on probation, the oldest there
-    table.init(flood, POLICY, undefined, 1); // on probation
-    table.init(kept, POLICY, undefined, 2);
-    table.read(kept, 3);
+    table.init(kept, POLICY, undefined, 1);
+    table.read(kept, 2); // off probation: its id stays queued, stale, between the writer and the flood
+    table.init(flood, POLICY, undefined, 3); // on probation
     table.commit(writer, { set: [['big', value(600)]] }, 4);
     expect(table.counters.evicted).toBe(1);
     expect([table.holds(writer), table.holds(flood), table.holds(kept)]).toEqual([true, false, true]);
@@ -129,7 +129,9 @@ describe('the probation queue', () => {
     for (const sid of sids) table.init(sid, POLICY, undefined, 0);
     expect([table.onProbation, table.probationQueued]).toEqual([10, 10]);
     for (const sid of sids.slice(0, 5)) table.read(sid, 1); // five stale ids at the head
-    table.destroy(sids[9] as string, 1); // one at the tail
+    table.read(sids[1] as string, 1); // read again: it left probation once
+    table.destroy(sids[0] as string, 1); // not on probation
+    table.destroy(sids[9] as string, 1); // on probation, at the tail
     expect([table.onProbation, table.probationQueued]).toEqual([4, 10]);
     const queued: number[] = [];
     for (let i = 0; i < 4; i++) {
@@ -139,6 +141,19 @@ describe('the probation queue', () => {
     // 10 - 2 + 1, then - 2 + 1, then one stale id left at the head: - 1 + 1; then the head is live.
     expect(queued).toEqual([9, 8, 8, 9]);
     expect(table.onProbation).toBe(8);
+  });
+
+  it('passes over the session being written to the next chunk of the queue', () => {
+    const chunk = 4096; // ids per chunk of the queue (probation.ts)
+    const empty = SESSION_OVERHEAD_BYTES + 33; // an empty record is its 33-byte head
+    const table = new SessionTable(resolveLimits({ maxShardBytes: (chunk + 1) * empty + 100 }));
+    const sids = Array.from({ length: chunk + 1 }, () => generateSid());
+    for (const sid of sids) table.init(sid, POLICY, undefined, 0);
+    for (const sid of sids.slice(0, chunk - 1)) table.read(sid, 1); // all of the first chunk stale but its last
+    const [writer, next] = [sids[chunk - 1] as string, sids[chunk] as string];
+    table.commit(writer, { set: [['big', value(300)]] }, 2); // over the budget by less than one session
+    expect(table.counters.evicted).toBe(1);
+    expect([table.holds(writer), table.holds(next)]).toEqual([true, false]);
   });
 
   it('finds the oldest session on probation past a whole chunk of stale ids', () => {

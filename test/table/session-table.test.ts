@@ -5,6 +5,7 @@ import { expiresAt, idleExpiresAt, onProbation } from '../../src/providers/packe
 import { resolveLimits } from '../../src/providers/provider-options.js';
 import type { SessionRecord } from '../../src/providers/session-record.js';
 import { SessionTable } from '../../src/providers/session-table.js';
+import { SidMap } from '../../src/providers/sid-map.js';
 import { generateSid } from '../../src/sid.js';
 
 // What a shard does with its table and the 'memory' provider never does: the change listener a durable shard
@@ -191,6 +192,36 @@ describe('take and put (a rename across tables)', () => {
     expect(() => table.rename(a, b, 1)).toThrow(SessionExistsError);
     expect([table.holds(a), table.holds(b), table.size, table.onProbation]).toEqual([true, true, 2, 1]);
     expect(table.rename(generateSid(), b, 1)).toBeNull();
+  });
+});
+
+describe('extras', () => {
+  it('go with their session: the same id made again after a destroy has none', () => {
+    const table = new SessionTable(resolveLimits());
+    const sid = generateSid();
+    table.init(sid, POLICY, undefined, 0);
+    table.users.bind(sid, 'ann', 'phone', 1);
+    expect(table.extras(sid)?.binding?.userId).toBe('ann');
+    table.destroy(sid, 2);
+    table.init(sid, POLICY, undefined, 3);
+    expect(table.extras(sid)).toBeUndefined();
+    expect(table.bytes).toBe(SESSION_OVERHEAD_BYTES + (table.read(sid, 4) as string).length);
+  });
+});
+
+describe('the id map', () => {
+  it('counts what it holds: a set over a held id adds nothing, a delete of an id not held takes nothing', () => {
+    const map = new SidMap<number>();
+    const [a, b] = [generateSid(), generateSid()];
+    map.set(a, 1);
+    map.set(a, 2);
+    map.set(b, 3);
+    expect([map.size, map.get(a), map.get(b)]).toEqual([2, 2, 3]);
+    expect(map.delete(generateSid())).toBe(false);
+    expect(map.size).toBe(2);
+    expect(map.delete(a)).toBe(true);
+    expect(map.delete(a)).toBe(false);
+    expect([map.size, map.get(a)]).toEqual([1, undefined]);
   });
 });
 
