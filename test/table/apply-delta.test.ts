@@ -43,8 +43,8 @@ describe('applyDelta', () => {
   it('changes, deletes and appends keys in the model’s order, for small and large deltas', () => {
     const key = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'.split(''), 'é', 'ключ');
     const delta = fc.record({
-      delete: fc.array(key, { maxLength: 24 }),
-      set: fc.array(fc.tuple(key, fc.uint8Array({ maxLength: 5 })), { maxLength: 24 }),
+      delete: fc.array(key, { maxLength: 30 }),
+      set: fc.array(fc.tuple(key, fc.uint8Array({ maxLength: 5 })), { maxLength: 40 }),
     });
     fc.assert(
       fc.property(fc.array(delta, { minLength: 1, maxLength: 6 }), (deltas) => {
@@ -59,6 +59,22 @@ describe('applyDelta', () => {
       }),
       { seed: 16, numRuns: 300 },
     );
+  });
+
+  it('changes every key of a record in one delta past 16 changes (a Map of the changes), one key twice', () => {
+    const letters = 'abcdefghijklmnopqrstuvwxyz'.split('');
+    const first = letters.map((k, i): [string, Uint8Array] => [k, Uint8Array.of(i)]);
+    let packed = applyDelta(newRecord(POLICY, 0), { set: first }, LIMITS, 1);
+    let model = modelOf([], [], first);
+    const second: [string, Uint8Array][] = [
+      ...letters.map((k, i): [string, Uint8Array] => [k, Uint8Array.of(100 + i)]),
+      ['y', Uint8Array.of(7)],
+    ];
+    const deleted = ['b', 'x', 'zz'];
+    packed = applyDelta(packed, { delete: deleted, set: second }, LIMITS, 2);
+    model = modelOf(model, deleted, second);
+    expect(entries(packed)).toEqual(model);
+    expect(entries(packed).find(([key]) => key === 'y')).toEqual(['y', [7]]);
   });
 
   it('stores a key past 255 bytes (its 16-bit length) and reads it back', () => {
@@ -126,6 +142,7 @@ describe('applyIncr', () => {
     expect(applyIncr(packed, 'a', 1, twoKeys, 1).value).toBe(2);
     const oneByte = resolveLimits({ maxValueBytes: 1 });
     expect(applyIncr(packed, 'b', 27, oneByte, 1).value).toBe(127);
+    expect(applyIncr(packed, 'new', 127, oneByte, 1).value).toBe(127); // a new key, a 1-byte number
     expect(() => applyIncr(packed, 'b', 28, oneByte, 1)).toThrow(
       'incr: the session would be over its size limit',
     );
