@@ -57,7 +57,9 @@ describe('the change listener', () => {
     table.init(sid, POLICY, undefined, 0);
     told();
     table.commit(sid, { set: [['k', value(5)]] }, 10);
-    const [[, record]] = told() as [string, SessionRecord][];
+    const changes = told();
+    expect(changes).toHaveLength(1);
+    const record = changes[0]?.[1] as SessionRecord;
     // The same bytes as the table holds, but for the probation flag, which a read clears.
     expect(record.packed.slice(1)).toBe(table.read(sid, 10)?.slice(1));
     expect(idleExpiresAt(record.packed)).toBe(10 + POLICY.idleTimeoutMs);
