@@ -86,6 +86,18 @@ describe('the eviction rule at its edges', () => {
     expect(table.holds(later)).toBe(true);
   });
 
+  it('makes room for a new session under the byte budget, to the byte', () => {
+    const empty = SESSION_OVERHEAD_BYTES + 33; // an empty record is its 33-byte head
+    const table = new SessionTable(resolveLimits({ maxShardBytes: 2 * empty }));
+    const [first, second, third] = [generateSid(), generateSid(), generateSid()];
+    table.init(first, POLICY, undefined, 0);
+    table.init(second, POLICY, undefined, 1); // exactly at the budget: nobody goes
+    expect([table.bytes, table.counters.evicted]).toEqual([2 * empty, 0]);
+    table.init(third, POLICY, undefined, 2); // one more would be over: the oldest on probation goes first
+    expect([table.holds(first), table.holds(second), table.holds(third)]).toEqual([false, true, true]);
+    expect([table.bytes, table.counters.evicted]).toEqual([2 * empty, 1]);
+  });
+
   it('never evicts the session a commit grows past the budget, even the oldest on probation', () => {
     const table = new SessionTable(resolveLimits({ maxShardBytes: 3 * SESSION_OVERHEAD_BYTES + 600 }));
     const [writer, kept, flood] = [generateSid(), generateSid(), generateSid()];

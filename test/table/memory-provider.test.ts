@@ -85,6 +85,23 @@ describe("'memory' provider: stats and gc", () => {
     expect((await p.stats())[0]).toMatchObject({ sessions: 0, expired: total });
   });
 
+  it('counts the users with a bound session, and names itself in an unknown option', async () => {
+    const p = createMemoryProvider({ gcIntervalMs: 0 });
+    provider = p;
+    const [a, b] = [generateSid(), generateSid()];
+    await p.init(a, POLICY);
+    await p.init(b, POLICY);
+    expect(p.indexedUsers).toBe(0);
+    await p.bindUser(a, 'ann');
+    await p.bindUser(b, 'bob');
+    expect(p.indexedUsers).toBe(2);
+    await p.destroy(a);
+    expect(p.indexedUsers).toBe(1);
+    expect(() => createMemoryProvider({ shards: 2 } as never)).toThrow(
+      /unknown option 'shards' of the 'memory' provider \(known: maxShardBytes, /,
+    );
+  });
+
   it('refuses every call after close', async () => {
     const p = createMemoryProvider({ gcIntervalMs: 0 });
     const sid = generateSid();
