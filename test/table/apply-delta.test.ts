@@ -125,6 +125,17 @@ describe('applyIncr', () => {
     expect(entries(added.packed).at(-1)).toEqual(['new', [...writeNumber(-2)]]);
   });
 
+  it('finds the key itself, not a longer key it begins', () => {
+    const packed = withValues(['ab', writeNumber(5)], ['a2', writeNumber(7)]);
+    const { packed: next, value } = applyIncr(packed, 'a', 1, LIMITS, 1);
+    expect(value).toBe(1);
+    expect(entries(next)).toEqual([
+      ['ab', [5]],
+      ['a2', [7]],
+      ['a', [1]],
+    ]);
+  });
+
   it('refuses a value that is not a number, of any length', () => {
     for (const value of [new Uint8Array(0), Uint8Array.of(0xa1, 0x78), new Uint8Array(10)]) {
       const packed = withValues(['k', Uint8Array.of(1)], ['v', value]);
