@@ -11,7 +11,7 @@ const TIMES = { createdAt: 1, idleTimeoutMs: 2, idleExpiresAt: 3, absoluteExpire
 function layout(entries: [string, number[]][]): string {
   const head = Buffer.alloc(33);
   head[0] = 1;
-  [1, 2, 3, 4].forEach((time, i) => head.writeDoubleLE(time, 1 + 8 * i));
+  for (const [i, time] of [1, 2, 3, 4].entries()) head.writeDoubleLE(time, 1 + 8 * i);
   const parts = [head];
   for (const [key, value] of entries) {
     const keyBytes = Buffer.from(key, 'utf8');
