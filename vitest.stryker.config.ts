@@ -39,6 +39,23 @@ const groups: Record<string, string[]> = {
     'test/express-session/store.test.ts',
     'test/ground/*.test.ts',
   ],
+  // The session table and the 'memory' provider around it (the shards run the same table from dist/): the files
+  // that drive them directly, and the manager over 'memory'. The session, transport and HTTP suites reach
+  // them too, but through seconds of HTTP per surviving mutant; this group takes minutes where core takes hours.
+  table: [
+    'test/memory-provider.test.ts',
+    'test/contract/memory.test.ts',
+    'test/packed-record.test.ts',
+    'test/expiry-index.test.ts',
+    'test/expiry-index-model.test.ts',
+    'test/table/*.test.ts',
+    'test/user-sessions/user-index.test.ts',
+    'test/user-sessions/user-index-units.test.ts',
+    'test/sharded-parts-units.test.ts',
+    'test/sharded-options-units.test.ts',
+    'test/manager.test.ts',
+    'test/unawaited-commits.test.ts',
+  ],
   // The ground modules (errors, codecs, options, checks, events, user sessions): their own tests. The suites
   // of the manager and the contract reach them too, but run for every surviving mutant of a module every test
   // touches (errors.ts, codec.ts): minutes per mutant on a loaded machine. A lower bound, then.
