@@ -94,6 +94,68 @@ describe('ExpiryIndex stale ids (lazy deletion)', () => {
     expect(index.idsHeld).toBe(109);
   });
 
+  it('counts the stale ids of every bucket against the sessions of every bucket for the index-wide bound', () => {
+    const filed = new Set<string>();
+    const index = new ExpiryIndex(100, (sid) => filed.has(sid));
+    const sids = Array.from({ length: 1030 }, (_, i) => `s${i}`);
+    for (const sid of sids) {
+      filed.add(sid);
+      index.add(sid, 1000);
+    }
+    filed.add('other');
+    index.add('other', 2000); // a second bucket: 1 session, no stale id
+    const leave = (sid: string) => {
+      filed.delete(sid);
+      index.remove(sid, 10);
+    };
+    // Bound: stale > 8 × (live of both buckets) + 16 × 2 buckets. With 110 left in bucket 10: 920 stale, and
+    // 8 × 111 + 32 = 920, not past it: nothing compacted.
+    for (const sid of sids.slice(0, 920)) leave(sid);
+    expect(index.idsHeld).toBe(1031);
+    // With 109 left: 921 > 8 × 110 + 32 = 912: the queue is compacted.
+    leave(sids[920] as string);
+    expect(index.idsHeld).toBe(110);
+  });
+
+  it('counts the ids held right when it compacts a bucket whose head walked past stale ids', () => {
+    const filed = new Set<string>();
+    const index = new ExpiryIndex(100, (sid) => filed.has(sid));
+    const sids = Array.from({ length: 60 }, (_, i) => `s${i}`);
+    for (const sid of sids) {
+      filed.add(sid);
+      index.add(sid, 1000);
+    }
+    const leave = (sid: string) => {
+      filed.delete(sid);
+      index.remove(sid, 10);
+    };
+    for (const sid of sids.slice(0, 10)) leave(sid);
+    expect(index.soonest()).toEqual({ sid: 's10', bucket: 10 }); // walks past the 10 stale ids for good
+    expect(index.idsHeld).toBe(50);
+    for (const sid of sids.slice(25)) leave(sid); // 15 live, 35 stale > 15 + 16: queued
+    index.compactQueued();
+    expect(index.idsHeld).toBe(15);
+  });
+
+  it('compacts a bucket again at a later sweep when it passes the bound again', () => {
+    const filedIn = new Map<string, number>();
+    const index = new ExpiryIndex(100, (sid, bucket) => filedIn.get(sid) === bucket);
+    const sids = Array.from({ length: 100 }, (_, i) => `s${i}`);
+    for (const sid of sids) filedIn.set(sid, index.add(sid, 1000));
+    const slideOut = (from: number, to: number) => {
+      for (const sid of sids.slice(from, to)) {
+        index.remove(sid, 10);
+        filedIn.set(sid, index.add(sid, 5000));
+      }
+    };
+    slideOut(0, 60); // bucket 10: 40 live, 60 stale > 40 + 16
+    index.compactQueued();
+    expect(index.idsHeld).toBe(100); // 40 in bucket 10, 60 in bucket 50
+    slideOut(60, 90); // bucket 10: 10 live, 30 stale > 10 + 16 again
+    index.compactQueued();
+    expect(index.idsHeld).toBe(100);
+  });
+
   it('keeps its compaction queue bounded when no sweep ever empties it (a GC tick turned off)', () => {
     const filedIn = new Map<string, number>();
     const index = new ExpiryIndex(100, (sid, bucket) => filedIn.get(sid) === bucket);
@@ -105,11 +167,16 @@ describe('ExpiryIndex stale ids (lazy deletion)', () => {
     // Each round: 40 sessions filed in a new bucket, 36 of them slide on (the bucket is queued), then the last
     // 4 (it empties and is dropped, its number left in the queue). 1,000 rounds, one live bucket at a time.
     const sids = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    let longest = 0;
     for (let round = 0; round < 1000; round++) {
-      for (const sid of sids) move(sid, round * 100);
+      for (const sid of sids) {
+        move(sid, round * 100);
+        longest = Math.max(longest, index.compactionsQueued);
+      }
       expect(index.bucketCount).toBeLessThanOrEqual(2);
     }
-    expect(index.compactionsQueued).toBeLessThanOrEqual(2 + 16 + 1);
+    // Emptied as soon as it holds more than the buckets held (2 while sessions slide) + 16.
+    expect(longest).toBe(2 + 16);
     expect(index.idsHeld).toBe(40);
   });
 
@@ -156,6 +223,7 @@ describe('SessionTable sweep', () => {
     for (let i = 0; i < 100; i++) table.init(generateSid(), policy, undefined, 0);
     // A zero budget stops after the first 64 removals, leaving their ids stale in the bucket.
     expect(table.sweep(1200, 0)).toEqual({ removed: 64, done: false });
+    expect(table.expiryIdsHeld).toBe(36); // the 64 drained ids are behind the bucket's head
     const fresh = Array.from({ length: 100 }, () => generateSid());
     for (const sid of fresh) table.init(sid, policy, undefined, 1200);
     expect(table.size).toBe(100);
