@@ -157,6 +157,61 @@ describe('the express-session store and its index', () => {
     expect(await base.read(sid)).toBeNull(); // not brought back
   });
 
+  it('never shortens the provider deadline that a concurrent set of a longer lifetime gave the session', async () => {
+    const clock = new Clock();
+    const hashKey = 'a fixed hash key of at least 32 bytes, for this test';
+    const sid = new StoreKeys('', Buffer.from(hashKey)).session('a').sid;
+    const base = createMemoryProvider({ now: clock.now, gcIntervalMs: 0 });
+    let hold: Promise<void> | undefined;
+    const provider = overriding(base, {
+      read: async (read) => {
+        // The first read of the session (the 2-day set's, before its move) waits until the 30-day set is done.
+        const wait = read === sid ? hold : undefined;
+        if (wait) {
+          hold = undefined;
+          await wait;
+        }
+        return base.read(read);
+      },
+    });
+    const store = new ShardSessionStore({ provider, now: clock.now, pruneInterval: 0, hashKey });
+    opened.push(store);
+    const calls = new StoreCalls(store);
+    await calls.set('a', expiringAt({ n: 1 }, clock.time + HOUR));
+    let release = () => {};
+    hold = new Promise((resolve) => (release = resolve));
+    const twoDays = calls.set('a', expiringAt({ n: 2 }, clock.time + 48 * HOUR));
+    await calls.set('a', expiringAt({ n: 3 }, clock.time + 30 * 24 * HOUR));
+    release();
+    await twoDays;
+    expect((await base.read(sid))?.expiresAt).toBeGreaterThanOrEqual(clock.time + 30 * 24 * HOUR);
+  });
+
+  it('remembers the expiries of the last 10,000 sessions read: a touch after an older read writes', async () => {
+    const clock = new Clock();
+    const base = createMemoryProvider({ now: clock.now, gcIntervalMs: 0 });
+    let commits = 0;
+    const provider = overriding(base, {
+      commit: (sid, delta) => {
+        commits++;
+        return base.commit(sid, delta);
+      },
+    });
+    const { calls } = storeOn(clock, provider);
+    const READ_EXPIRIES = 10_000;
+    const cookie = expiringAt({}, clock.time + HOUR);
+    for (let i = 0; i <= READ_EXPIRIES; i++) await calls.set(`s${i}`, cookie);
+    for (let i = 0; i <= READ_EXPIRIES; i++) await calls.get(`s${i}`);
+    const touchWrites = async (id: string) => {
+      const before = commits;
+      await calls.touch(id, expiringAt({}, clock.time + HOUR + 1)); // moved by far less than a tenth
+      return commits - before;
+    };
+    expect(await touchWrites('s0')).toBe(1); // the oldest of 10,001 reads is forgotten
+    expect(await touchWrites('s1')).toBe(0); // the next 10,000 are remembered
+    expect(await touchWrites(`s${READ_EXPIRIES}`)).toBe(0);
+  });
+
   it('refuses a session that is not an object, by name', async () => {
     const { calls } = storeOn(new Clock());
     for (const session of ['text', 42, null]) {
