@@ -215,7 +215,7 @@ describe('the express-session store and its index', () => {
   it('refuses a session that is not an object, by name', async () => {
     const { calls } = storeOn(new Clock());
     for (const session of ['text', 42, null]) {
-      await expect(calls.set('a', session as object)).rejects.toThrow(
+      await expect(calls.set('a', session as unknown as object)).rejects.toThrow(
         new InvalidArgumentError('a session must be an object'),
       );
     }
