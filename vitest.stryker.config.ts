@@ -68,6 +68,33 @@ const groups: Record<string, string[]> = {
     'test/unawaited-commits.test.ts',
     'test/user-sessions/*.test.ts',
   ],
+  // The table's parts (GC tick, user index, event batches, number codec) with every in-process test that reaches
+  // them in the fast tier: the session, transport and memory suites, the ground group, the units that batch
+  // events or run a shard's user operations on a real table, and the read cache's refresh (it encodes incr's
+  // sums). Slower than 'ground', but not a lower bound.
+  'table-parts': [
+    'test/manager.test.ts',
+    'test/session.test.ts',
+    'test/request-session.test.ts',
+    'test/transport*.test.ts',
+    'test/http.test.ts',
+    'test/cookie-*.test.ts',
+    'test/memory-provider.test.ts',
+    'test/unawaited-commits.test.ts',
+    'test/gc-tick.test.ts',
+    'test/event-batches.test.ts',
+    'test/number-codec*.test.ts',
+    'test/sharded-parts-units.test.ts',
+    'test/sharded-calls-units.test.ts',
+    'test/sharded-read-cache-refresh.test.ts',
+    'test/postgres-queue-units.test.ts',
+    'test/redis/calls-units.test.ts',
+    'test/redis/rename-units.test.ts',
+    'test/contract/memory.test.ts',
+    'test/express-session/store.test.ts',
+    'test/ground/*.test.ts',
+    'test/user-sessions/*.test.ts',
+  ],
   // The ground modules' own unit tests alone: seconds per mutant where the group above takes minutes.
   'ground-units': [
     'test/ground/*.test.ts',
@@ -114,6 +141,14 @@ const groups: Record<string, string[]> = {
     'test/sharded-read-cache-model.test.ts',
     'test/sharded-read-cache-refresh.test.ts',
     'test/contract/sharded-tiny-read-cache.test.ts',
+  ],
+  // The router's main-thread modules (provider, shard links, the frame codec): the in-process units, the
+  // provider's own suite and the contract on 2 shards. The shards run dist/, but every frame is built, sent,
+  // answered and decoded by src/ in this thread. The rest of 'sharded' (GC, durable) adds minutes per mutant.
+  router: [
+    'test/sharded-*-units.test.ts',
+    'test/sharded-provider.test.ts',
+    'test/contract/sharded-2-shards.test.ts',
   ],
   sharded: [
     'test/sharded-provider.test.ts',

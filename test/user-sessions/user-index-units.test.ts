@@ -119,4 +119,27 @@ describe('a table’s user index', () => {
     table.users.revoke('bob', 'zzzzzzzzzzzzzzzzzzzzzz', T + 60_001);
     expect(table.users.revokedInTransit(binding(h, T))).toBe(false);
   });
+
+  it('revokeUser counts only the live sessions it ended: one expired but not yet swept ends as expired', async () => {
+    const { table, events, session } = tableWithEvents();
+    const gone = session(T);
+    const live = session(T + 1000);
+    table.users.bind(gone, 'ann', undefined, T);
+    table.users.bind(live, 'ann', undefined, T + 1000);
+    await nextTurn();
+    events.length = 0;
+    expect(table.users.revokeUser('ann', undefined, T + POLICY.idleTimeoutMs + 1)).toBe(1);
+    expect([table.holds(gone), table.holds(live)]).toEqual([false, false]);
+    await nextTurn();
+    expect(events.map((e) => `${e.type}:${e.reason}`).sort()).toEqual(['destroyed:revoke', 'expired:idle']);
+  });
+
+  it('refuses a record in transit bound at the very millisecond its user was revoked, unless it is the spared one', () => {
+    const { table } = tableWithEvents();
+    const binding = (handle: string, boundAt: number) => ({ userId: 'ann', handle, boundAt });
+    table.users.revokeUser('ann', 'spared-handle-xxxxxxxxx', T);
+    expect(table.users.revokedInTransit(binding('abcdefghijklmnopqrstuv', T))).toBe(true);
+    expect(table.users.revokedInTransit(binding('abcdefghijklmnopqrstuv', T + 1))).toBe(false);
+    expect(table.users.revokedInTransit(binding('spared-handle-xxxxxxxxx', T))).toBe(false);
+  });
 });
