@@ -112,6 +112,23 @@ export function userCases(h: Harness): void {
   );
 
   h.test(
+    'a session bound without a label reads back with exactly its user and handle, and no own timeout',
+    async () => {
+      const { provider } = await h.shared();
+      const p = users(provider);
+      const sid = newSid();
+      const user = newUser();
+      await provider.init(sid, LONG, setting({ a: 1 }));
+      const binding = await p.bindUser(sid, user);
+      const read = await provider.read(sid);
+      // No `label: null` or `label: undefined`, no `idleTimeoutMs` (it is only there after setTimeouts).
+      expect(read?.binding).toStrictEqual({ userId: user, handle: binding?.handle });
+      expect(read !== null && 'idleTimeoutMs' in read).toBe(false);
+    },
+    'users',
+  );
+
+  h.test(
     'user ids, handles and labels of the wrong shape reject InvalidArgumentError',
     async () => {
       const { provider } = await h.shared();
