@@ -141,6 +141,15 @@ describe("'sharded' provider", () => {
     expect(await p.incr(sid, 'n', 1)).toBe(101);
   });
 
+  it('gc() asks each shard for slice after slice until it is swept through', async () => {
+    // A 1 ms slice cannot remove 40,000 sessions: every shard answers "not done" several times.
+    const p = make({ shards: 2, gcSliceMs: 1 });
+    const sids = Array.from({ length: 40_000 }, () => generateSid());
+    await Promise.all(sids.map((sid) => p.init(sid, policy)));
+    expect(await p.gc(Date.now() + policy.idleTimeoutMs + 1)).toBe(40_000);
+    expect(await p.count()).toBe(0);
+  });
+
   it('a dead shard rejects its pending operations promptly, restarts empty, and works again', async () => {
     const p = make({ shards: 2 });
     const doomed = sidOnShard(0, 2);
