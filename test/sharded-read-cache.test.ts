@@ -136,6 +136,21 @@ describe("'sharded' read cache", () => {
     expect(both?.readCacheBytes).toBe(2 * (single?.readCacheBytes as number));
   });
 
+  it('splits its byte budget between the shards: all of them together keep to readCacheBytes', async () => {
+    const budget = 8_000;
+    const p = make({ shards: 2, readCacheBytes: budget });
+    for (let i = 0; i < 80; i++) {
+      const sid = generateSid();
+      await p.init(sid, policy, { set: [['v', encodeValue('x'.repeat(100))]] });
+      await p.read(sid);
+    }
+    const stats = await p.stats();
+    const held = stats.reduce((sum, shard) => sum + shard.readCacheBytes, 0);
+    // Each shard filled its share (40 sessions each would be far more than 4,000 bytes).
+    for (const shard of stats) expect(shard.readCacheBytes).toBeGreaterThan(budget / 4);
+    expect(held).toBeLessThanOrEqual(budget);
+  });
+
   it('with readCacheBytes 0 every read goes to the shard', async () => {
     const p = make({ readCacheBytes: 0 });
     const sid = generateSid();
