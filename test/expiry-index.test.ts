@@ -21,6 +21,23 @@ describe('ExpiryIndex', () => {
   });
 });
 
+/** `count` sessions filed in bucket 10 (deadline 1,000) of an index that asks `filed` what is still filed. */
+function filledBucket(count: number) {
+  const filed = new Set<string>();
+  const index = new ExpiryIndex(100, (sid) => filed.has(sid));
+  const sids = Array.from({ length: count }, (_, i) => `s${i}`);
+  for (const sid of sids) {
+    filed.add(sid);
+    index.add(sid, 1000);
+  }
+  /** A session leaves bucket 10 (removed, or filed elsewhere). */
+  const leave = (sid: string) => {
+    filed.delete(sid);
+    index.remove(sid, 10);
+  };
+  return { filed, index, sids, leave };
+}
+
 describe('ExpiryIndex stale ids (lazy deletion)', () => {
   const policy = { idleTimeoutMs: 1000, absoluteTimeoutMs: 60_000 };
 
@@ -75,18 +92,8 @@ describe('ExpiryIndex stale ids (lazy deletion)', () => {
   });
 
   it('compacts the queued buckets at once when the index holds more than eight stale ids per session', () => {
-    const filed = new Set<string>();
-    const index = new ExpiryIndex(100, (sid) => filed.has(sid));
-    const sids = Array.from({ length: 1000 }, (_, i) => `s${i}`);
-    for (const sid of sids) {
-      filed.add(sid);
-      index.add(sid, 1000);
-    }
+    const { index, sids, leave } = filledBucket(1000);
     // Sessions leave bucket 10 (removed): with 110 left, 890 stale ids ≤ 8 × 110 + 16: kept until a sweep.
-    const leave = (sid: string) => {
-      filed.delete(sid);
-      index.remove(sid, 10);
-    };
     for (const sid of sids.slice(0, 890)) leave(sid);
     expect(index.idsHeld).toBe(1000);
     // With 109 left, 891 > 8 × 109 + 16 = 888: compacted on the spot, no sweep needed.
@@ -95,19 +102,9 @@ describe('ExpiryIndex stale ids (lazy deletion)', () => {
   });
 
   it('counts the stale ids of every bucket against the sessions of every bucket for the index-wide bound', () => {
-    const filed = new Set<string>();
-    const index = new ExpiryIndex(100, (sid) => filed.has(sid));
-    const sids = Array.from({ length: 1030 }, (_, i) => `s${i}`);
-    for (const sid of sids) {
-      filed.add(sid);
-      index.add(sid, 1000);
-    }
+    const { filed, index, sids, leave } = filledBucket(1030);
     filed.add('other');
     index.add('other', 2000); // a second bucket: 1 session, no stale id
-    const leave = (sid: string) => {
-      filed.delete(sid);
-      index.remove(sid, 10);
-    };
     // Bound: stale > 8 × (live of both buckets) + 16 × 2 buckets. With 110 left in bucket 10: 920 stale, and
     // 8 × 111 + 32 = 920, not past it: nothing compacted.
     for (const sid of sids.slice(0, 920)) leave(sid);
@@ -118,17 +115,7 @@ describe('ExpiryIndex stale ids (lazy deletion)', () => {
   });
 
   it('counts the ids held right when it compacts a bucket whose head walked past stale ids', () => {
-    const filed = new Set<string>();
-    const index = new ExpiryIndex(100, (sid) => filed.has(sid));
-    const sids = Array.from({ length: 60 }, (_, i) => `s${i}`);
-    for (const sid of sids) {
-      filed.add(sid);
-      index.add(sid, 1000);
-    }
-    const leave = (sid: string) => {
-      filed.delete(sid);
-      index.remove(sid, 10);
-    };
+    const { index, sids, leave } = filledBucket(60);
     for (const sid of sids.slice(0, 10)) leave(sid);
     expect(index.soonest()).toEqual({ sid: 's10', bucket: 10 }); // walks past the 10 stale ids for good
     expect(index.idsHeld).toBe(50);

@@ -145,7 +145,7 @@ describe("'sharded' read cache", () => {
       await p.read(sid);
     }
     const stats = await p.stats();
-    const held = stats.reduce((sum, shard) => sum + shard.readCacheBytes, 0);
+    const held = stats.reduce((sum, shard) => sum + (shard.readCacheBytes ?? 0), 0);
     // Each shard filled its share (40 sessions each would be far more than 4,000 bytes).
     for (const shard of stats) expect(shard.readCacheBytes).toBeGreaterThan(budget / 4);
     expect(held).toBeLessThanOrEqual(budget);
