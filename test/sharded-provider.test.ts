@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../src/codec.js';
 import {
@@ -139,6 +140,21 @@ describe("'sharded' provider", () => {
     expect(rejected.length).toBe(50);
     expect(rejected.every((r) => (r as PromiseRejectedResult).reason instanceof OverloadedError)).toBe(true);
     expect(await p.incr(sid, 'n', 1)).toBe(101);
+  });
+
+  // Linux shows a process's threads in /proc/self/task: a shard thread left running would stay there.
+  it.skipIf(process.platform !== 'linux')('close() ends every shard thread', async () => {
+    const threads = () => readdirSync('/proc/self/task').length;
+    // Once first, so that whatever the process starts lazily on first use (libuv's pool) is counted before.
+    const warm = createShardedProvider({ shards: 1, gcIntervalMs: 0 });
+    await warm.stats();
+    await warm.close();
+    const before = threads();
+    const p = createShardedProvider({ shards: 3, gcIntervalMs: 0 });
+    await p.stats();
+    expect(threads()).toBeGreaterThanOrEqual(before + 3);
+    await p.close();
+    expect(threads()).toBeLessThanOrEqual(before);
   });
 
   it('gc() asks each shard for slice after slice until it is swept through', async () => {
