@@ -10,7 +10,7 @@ import {
 } from '../../src/index.js';
 import { generateSid } from '../../src/sid.js';
 import { Clock, overriding } from '../support/session-helpers.js';
-import { StoreCalls } from '../support/store-calls.js';
+import { expiringAt, StoreCalls } from '../support/store-calls.js';
 
 // The express-session store's index (session-index.ts) and the store's edges around it, against a real
 // 'memory' provider (wrapped where a race or a failure must land at one exact step). Written for the survivors
@@ -22,10 +22,6 @@ afterEach(async () => {
   vi.useRealTimers();
   for (const each of opened.splice(0)) await each.close().catch(() => undefined);
 });
-
-function expiringAt(fields: Record<string, unknown>, expires: number): object {
-  return { ...fields, cookie: { expires, originalMaxAge: null, path: '/' } };
-}
 
 /** A store on a 'memory' provider with its GC and the pruner off, on a clock the test moves. */
 function storeOn(

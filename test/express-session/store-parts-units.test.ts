@@ -24,7 +24,7 @@ import {
   type SessionProvider,
 } from '../../src/index.js';
 import { Clock, overriding } from '../support/session-helpers.js';
-import { StoreCalls } from '../support/store-calls.js';
+import { expiringAt, StoreCalls } from '../support/store-calls.js';
 
 // The express-session store's parts, each against a real 'memory' provider: its options, the id mapping,
 // the record layout, the pruner's timer, the retries of `set`, and how a failure nobody waits for is told.
@@ -35,10 +35,6 @@ afterEach(async () => {
   vi.useRealTimers();
   for (const each of opened.splice(0)) await each.close().catch(() => undefined);
 });
-
-function expiringAt(fields: Record<string, unknown>, expires: number | string | Date): object {
-  return { ...fields, cookie: { expires, originalMaxAge: null, path: '/' } };
-}
 
 describe('express-session store options', () => {
   it('defaults: a day of ttl, a prune step every ttl/256 held between 1 s and 1 min, room for the index', async () => {

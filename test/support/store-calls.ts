@@ -1,5 +1,10 @@
 import session from 'express-session';
 
+/** Session data whose cookie expires at `expires`, as express-session hands it to a store. */
+export function expiringAt(fields: Record<string, unknown>, expires: number | string | Date): object {
+  return { ...fields, cookie: { expires, originalMaxAge: null, path: '/' } };
+}
+
 /** The callback methods of an express-session store, as promises (the callback is asserted to run later). */
 export class StoreCalls {
   constructor(readonly store: session.Store) {}
