@@ -12,6 +12,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { visitEachCookieOnce } from './harness/load.js';
 import { runPaced } from './harness/paced.js';
+import { routeEach } from './harness/scenarios.js';
 import { ServerProcess } from './harness/server-process.js';
 
 const [server = 'shard-sharded-1', route = '/incr'] = process.argv.slice(2);
@@ -44,11 +45,8 @@ try {
   if (pid === undefined) throw new Error(`${server} has no process id`);
   const cookies = await child.prefill(SESSIONS, SESSIONS);
   const url = `http://127.0.0.1:${child.port}`;
-  const plan = {
-    connections: CONNECTIONS,
-    requestsFor: (index: number) =>
-      cookies.filter((_, i) => i % CONNECTIONS === index).map((cookie) => ({ path: route, cookie })),
-  };
+  // The cost scenario's plan: each connection round its own sessions.
+  const plan = routeEach(route, cookies, CONNECTIONS);
   await visitEachCookieOnce(url, plan);
   // Warm-up: the JIT compiles the request path (its compiler threads would count in the window).
   await runPaced(url, plan, { warmupS: 2, durationS: 0.1, rate });

@@ -153,7 +153,7 @@ function readMostly(cookies: readonly string[], connections: number): LoadPlan {
 }
 
 /** Every request to `path` (or to each of `paths` in turn), each connection round its own sessions. */
-function routeEach(
+export function routeEach(
   path: string | readonly string[],
   cookies: readonly string[],
   connections: number,
