@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeValue } from '../src/codec.js';
 import { ShardUnavailableError } from '../src/errors.js';
 import { SESSION_OVERHEAD_BYTES } from '../src/providers/eviction.js';
-import { HEAD_BYTES, unpackValues } from '../src/providers/packed-record.js';
+import { headBytes, unpackValues } from '../src/providers/packed-record.js';
 import { resolveLimits } from '../src/providers/provider-options.js';
 import { SessionTable } from '../src/providers/session-table.js';
 import { createShardedProvider, type ShardedProvider } from '../src/providers/sharded/provider.js';
@@ -12,6 +12,13 @@ import { generateSid } from '../src/sid.js';
 // all its sessions. `maxShardBytes` (default: half the shard thread's old-generation limit) evicts first.
 
 const policy = { idleTimeoutMs: 600_000, absoluteTimeoutMs: 3_600_000 };
+// A record's head under this policy (its idle timeout is a varint: the head's length depends on it).
+const HEAD_BYTES = headBytes({
+  createdAt: 0,
+  idleTimeoutMs: policy.idleTimeoutMs,
+  idleExpiresAt: 0,
+  absoluteExpiresAt: 0,
+});
 const twoKeys = (i: number) => ({
   set: [
     ['user', encodeValue(`user-${i}`)],
@@ -36,8 +43,8 @@ describe('maxShardBytes (SessionTable)', () => {
     }
     expect(table.counters.evicted).toBeGreaterThan(1400);
     expect(table.read(user, 2000)).toBeDefined();
-    // Each session counts its overhead and its packed record: a head and two keys of 6 B of lengths each, at least.
-    expect(table.size * (SESSION_OVERHEAD_BYTES + HEAD_BYTES + 2 * 6)).toBeLessThanOrEqual(100_000);
+    // Each session counts its overhead and its packed record: a head and two keys of 2 B of lengths each, at least.
+    expect(table.size * (SESSION_OVERHEAD_BYTES + HEAD_BYTES + 2 * 2)).toBeLessThanOrEqual(100_000);
   });
 
   it('a commit that grows a session past the budget evicts others, never the session being written', () => {
@@ -94,7 +101,7 @@ describe('a shard under a tight heap limit (resourceLimits: 24 MB of old generat
     expect(after?.threadId).toBe(before?.threadId); // the same thread: it never died
     expect(after?.evicted).toBeGreaterThan(80_000);
     // Default budget: half of 24 MB, each session counted at its overhead and at least a head and two keys.
-    const counted = SESSION_OVERHEAD_BYTES + HEAD_BYTES + 2 * 6;
+    const counted = SESSION_OVERHEAD_BYTES + HEAD_BYTES + 2 * 2;
     expect(after?.sessions).toBeLessThanOrEqual(Math.ceil((12 * 1024 * 1024) / counted));
     expect(after?.heapUsedBytes).toBeLessThan(24 * 1024 * 1024);
     // The default, worked out in the shard's thread from its resourceLimits, and the bytes held under it.

@@ -1,14 +1,16 @@
 import { NotANumberError, SessionTooLargeError } from '../errors.js';
 import { readNumber, writeNumber } from './number-codec.js';
 import {
-  HEAD_BYTES,
+  bodyStart,
+  entryBounds,
+  entryBytes,
   MAX_KEY_BYTES,
   packedString,
+  readEntry,
   readInto,
   setIdleExpiresAt,
   storedKey,
-  uint16At,
-  uint32At,
+  writeEntry,
 } from './packed-record.js';
 import type { SessionDelta } from './provider.js';
 import type { ResolvedLimits } from './provider-options.js';
@@ -106,11 +108,12 @@ export function applyIncr(
   idleExpiresAt: number,
 ): { packed: string; value: number } {
   const stored = storedKey(key);
-  const start = findValue(packed, stored);
+  const found = findEntry(packed, stored);
+  const start = found ? found.valueStart : -1;
   let before = 0;
   let length = 0;
-  if (start >= 0) {
-    length = uint32At(packed, start - 4);
+  if (found) {
+    length = found.end - found.valueStart;
     const bytes = numberViews[length];
     if (bytes) for (let i = 0; i < length; i++) bytes[i] = packed.charCodeAt(start + i);
     const read = bytes && readNumber(bytes);
@@ -141,19 +144,23 @@ export function applyIncr(
   return { packed: buildEdit(packed, plan, changes, idleExpiresAt), value };
 }
 
-/** Where the value stored under `stored` starts, or -1. */
-function findValue(packed: string, stored: string): number {
-  for (let at = HEAD_BYTES; at < packed.length; ) {
-    const keyLength = uint16At(packed, at);
-    const keyEnd = at + 2 + keyLength;
-    if (keyLength === stored.length && packed.startsWith(stored, at + 2)) return keyEnd + 4;
-    at = keyEnd + 4 + uint32At(packed, keyEnd);
+// One EntryBounds for this module's walks (none calls out while it walks).
+const walk = entryBounds();
+
+/** The bounds of the entry stored under `stored` (this module's shared object: read it at once), or undefined. */
+function findEntry(packed: string, stored: string): typeof walk | undefined {
+  for (let at = bodyStart(packed); at < packed.length; at = walk.end) {
+    readEntry(packed, at, walk);
+    if (walk.keyEnd - walk.keyStart === stored.length && packed.startsWith(stored, walk.keyStart))
+      return walk;
   }
-  return -1;
+  return undefined;
 }
 
 /** What an edit makes: the record's size, keys and counted bytes, and per old entry what becomes of it. */
 interface Plan {
+  /** The record's head (kept as it is but for the idle deadline): where its keys start. */
+  readonly head: number;
   size: number;
   keys: number;
   bytes: number;
@@ -165,21 +172,19 @@ interface Plan {
 
 function planEdit(packed: string, changes: Changes): Plan {
   const found = changes.keys.map(() => false);
-  const plan: Plan = { size: HEAD_BYTES, keys: 0, bytes: 0, entries: [], found };
-  for (let at = HEAD_BYTES; at < packed.length; ) {
-    const keyLength = uint16At(packed, at);
-    const keyEnd = at + 2 + keyLength;
-    const valueLength = uint32At(packed, keyEnd);
-    const end = keyEnd + 4 + valueLength;
-    const index = changeAt(changes, packed, at + 2, keyLength);
+  const head = bodyStart(packed);
+  const plan: Plan = { head, size: head, keys: 0, bytes: 0, entries: [], found };
+  for (let at = head; at < packed.length; at = walk.end) {
+    const { keyStart, keyEnd, valueStart, end } = readEntry(packed, at, walk);
+    const keyLength = keyEnd - keyStart;
+    const index = changeAt(changes, packed, keyStart, keyLength);
     plan.entries.push(at, end, index);
-    if (index < 0) add(plan, keyLength, valueLength);
+    if (index < 0) add(plan, keyLength, end - valueStart);
     else {
       found[index] = true;
       const value = changes.values[index];
       if (value) add(plan, keyLength, value.byteLength);
     }
-    at = end;
   }
   for (let i = 0; i < found.length; i++) {
     const value = changes.values[i];
@@ -189,7 +194,7 @@ function planEdit(packed: string, changes: Changes): Plan {
 }
 
 function add(plan: Plan, keyLength: number, valueLength: number): void {
-  plan.size += 6 + keyLength + valueLength;
+  plan.size += entryBytes(keyLength, valueLength);
   plan.keys++;
   plan.bytes += keyLength + valueLength;
 }
@@ -198,9 +203,9 @@ function add(plan: Plan, keyLength: number, valueLength: number): void {
 function buildEdit(packed: string, plan: Plan, changes: Changes, idleExpiresAt: number): string {
   const old = plan.size;
   const into = readInto(packed, old);
-  into.copyWithin(0, old, old + HEAD_BYTES);
+  into.copyWithin(0, old, old + plan.head);
   setIdleExpiresAt(into, idleExpiresAt);
-  let at = HEAD_BYTES;
+  let at = plan.head;
   const { entries } = plan;
   for (let i = 0; i < entries.length; i += 3) {
     const start = entries[i] as number;
@@ -219,15 +224,4 @@ function buildEdit(packed: string, plan: Plan, changes: Changes, idleExpiresAt: 
     if (value && !plan.found[i]) at = writeEntry(into, at, changes.keys[i] as string, value);
   }
   return packedString(into, at);
-}
-
-function writeEntry(into: Buffer, at: number, key: string, value: Uint8Array): number {
-  into[at] = key.length & 0xff;
-  into[at + 1] = key.length >>> 8;
-  at += 2;
-  for (let i = 0; i < key.length; i++) into[at + i] = key.charCodeAt(i);
-  at += key.length;
-  into.writeUInt32LE(value.byteLength, at);
-  into.set(value, at + 4);
-  return at + 4 + value.byteLength;
 }

@@ -2,9 +2,9 @@ import {
   absoluteExpiresAt,
   createdAt,
   expiresAt,
-  HEAD_BYTES,
   idleExpiresAt,
   idleTimeoutMs,
+  MAX_HEAD_BYTES,
   PROBATION_FLAG,
   type RecordTimes,
   scratchOf,
@@ -47,14 +47,14 @@ export type TableChangeListener = (sid: string, record: SessionRecord | undefine
 
 /** A new, empty packed record created at `now` under `policy`, on probation (eviction.ts). */
 export function newRecord(policy: SessionPolicy, now: number): string {
-  const into = scratchOf(HEAD_BYTES);
-  writeHead(into, 0, PROBATION_FLAG, {
+  const into = scratchOf(MAX_HEAD_BYTES);
+  const head = writeHead(into, 0, PROBATION_FLAG, {
     createdAt: now,
     idleTimeoutMs: policy.idleTimeoutMs,
     idleExpiresAt: now + policy.idleTimeoutMs,
     absoluteExpiresAt: now + policy.absoluteTimeoutMs,
   });
-  return into.toString('latin1', 0, HEAD_BYTES);
+  return into.toString('latin1', 0, head);
 }
 
 /** The timestamps the contract reports for a record. */

@@ -1,16 +1,20 @@
 import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../../src/codec.js';
-import { pack } from '../../src/providers/packed-record.js';
+import { bodyStart, pack } from '../../src/providers/packed-record.js';
 import { SESSIONS_DB } from '../../src/providers/sharded/durable/lmdb-options.js';
-import { decodeStoredRecord, encodeStoredRecord } from '../../src/providers/sharded/durable/record-codec.js';
+import {
+  decodeStoredRecord,
+  encodeStoredRecord,
+  storedExpiresAt,
+} from '../../src/providers/sharded/durable/record-codec.js';
 import { createShardedProvider, type ShardedProvider } from '../../src/providers/sharded/provider.js';
 import { generateSid } from '../../src/sid.js';
 import { encodeStoredRecord01 } from '../support/record-codec-0.1.js';
 import { tempDir } from '../support/temp-dir.js';
 
-// The table now keeps each session as its durable bytes (packed-record.ts). Files written by 0.1.0, whose
-// table kept objects and Maps, must load unchanged: same layout 1 and 2, byte for byte.
+// The table keeps each session as its durable bytes (packed-record.ts, layout 3). Files written by 0.1.0 (whose
+// table kept objects and Maps) and by the table's first packed layout use layouts 1 and 2: they must load.
 // Shard workers load the build (dist/): `npm run build` first.
 
 const dirs: { remove(): void }[] = [];
@@ -36,17 +40,49 @@ const values = () =>
 const binding = { userId: 'u-1', handle: 'h'.repeat(22), label: 'phone', boundAt: now - 500 };
 
 describe('records written by 0.1.0', () => {
-  it('encode to the same bytes as 0.1.0 wrote, and decode back', () => {
-    const unbound = encodeStoredRecord01({ ...times, values: values() });
-    expect(Buffer.from(encodeStoredRecord({ packed: pack(times, values()) }))).toEqual(unbound);
-    const bound = encodeStoredRecord01({ ...times, values: values(), binding, retimed: true });
+  it('decode into the current layout; the current codec writes layouts 3 and 4 and reads them back', () => {
+    const unbound = Buffer.from(encodeStoredRecord01({ ...times, values: values() }));
+    const bound = Buffer.from(encodeStoredRecord01({ ...times, values: values(), binding, retimed: true }));
     const record = { packed: pack(times, values()), binding, retimed: true as const };
-    expect(Buffer.from(encodeStoredRecord(record))).toEqual(bound);
-    expect(decodeStoredRecord(Buffer.from(bound))).toEqual(record);
-    expect(decodeStoredRecord(Buffer.from(unbound))).toEqual({ packed: pack(times, values()) });
-    expect(() => decodeStoredRecord(Buffer.from(unbound).subarray(0, unbound.length - 3))).toThrow(
-      /truncated/,
-    );
+    expect(decodeStoredRecord(unbound)).toEqual({ packed: pack(times, values()) });
+    expect(decodeStoredRecord(bound)).toEqual(record);
+    expect([storedExpiresAt(unbound), storedExpiresAt(bound)]).toEqual([
+      times.idleExpiresAt,
+      times.idleExpiresAt,
+    ]);
+    // Layout 3 is the packed record's bytes; layout 4 puts the extras between its head and its keys.
+    const current = Buffer.from(encodeStoredRecord({ packed: record.packed }));
+    expect(current).toEqual(Buffer.from(record.packed, 'latin1'));
+    const withExtras = Buffer.from(encodeStoredRecord(record));
+    expect(withExtras[0]).toBe(4);
+    expect(withExtras.length).toBe(current.length + 2 + withExtras.readUInt16LE(bodyStart(record.packed)));
+    expect(decodeStoredRecord(withExtras)).toEqual(record);
+    expect(decodeStoredRecord(current)).toEqual({ packed: record.packed });
+    expect([storedExpiresAt(current), storedExpiresAt(withExtras)]).toEqual([
+      times.idleExpiresAt,
+      times.idleExpiresAt,
+    ]);
+  });
+
+  it('a record cut inside its last key or value is refused as truncated, in every layout', () => {
+    const emptyLast = new Map([...values()].filter(([key]) => key !== 'empty'));
+    const layouts = [
+      Buffer.from(encodeStoredRecord01({ ...times, values: emptyLast })),
+      Buffer.from(encodeStoredRecord01({ ...times, values: emptyLast, binding })),
+      Buffer.from(encodeStoredRecord({ packed: pack(times, emptyLast) })),
+      Buffer.from(encodeStoredRecord({ packed: pack(times, emptyLast), binding })),
+    ];
+    // The last entry is 'clé' and 42: 2 + 4 (or 1 + 4 + 1 in layout 3) bytes of key, then the number's byte.
+    for (const [i, bytes] of layouts.entries()) {
+      const lastEntry = bytes.length - (i < 2 ? 2 + 4 + 4 + 1 : 1 + 4 + 1 + 1);
+      for (let cut = lastEntry + 1; cut < bytes.length; cut++) {
+        expect(() => decodeStoredRecord(bytes.subarray(0, cut)), `layout ${bytes[0]} cut at ${cut}`).toThrow(
+          /truncated/,
+        );
+      }
+    }
+    expect(() => decodeStoredRecord(Buffer.from([5, ...new Uint8Array(40)]))).toThrow(/unknown layout/);
+    expect(() => decodeStoredRecord(Buffer.from([3, ...new Uint8Array(20)]))).toThrow(/unknown layout/);
   });
 
   it("a dir of 0.1.0's files loads: values, bindings and own timeouts come back", async () => {

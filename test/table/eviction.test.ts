@@ -10,6 +10,8 @@ import { generateSid } from '../../src/sid.js';
 // eviction rule's own tests are in the long tier (engine-flood.test.ts, engine-budget.test.ts).
 
 const POLICY = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 3_600_000 };
+// An empty record is its head: layout byte, three float64, and 60,001 (the idle timeout + 1) as a 3-byte varint.
+const EMPTY_RECORD_BYTES = 1 + 3 * 8 + 3;
 const value = (length: number) => new Uint8Array(length).fill(7);
 
 /** The record a table holds for `sid` (a read takes it off probation: the same length). */
@@ -87,7 +89,7 @@ describe('the eviction rule at its edges', () => {
   });
 
   it('makes room for a new session under the byte budget, to the byte', () => {
-    const empty = SESSION_OVERHEAD_BYTES + 33; // an empty record is its 33-byte head
+    const empty = SESSION_OVERHEAD_BYTES + EMPTY_RECORD_BYTES;
     const table = new SessionTable(resolveLimits({ maxShardBytes: 2 * empty }));
     const [first, second, third] = [generateSid(), generateSid(), generateSid()];
     table.init(first, POLICY, undefined, 0);
@@ -157,7 +159,7 @@ describe('the probation queue', () => {
 
   it('passes over the session being written to the next chunk of the queue', () => {
     const chunk = 4096; // ids per chunk of the queue (probation.ts)
-    const empty = SESSION_OVERHEAD_BYTES + 33; // an empty record is its 33-byte head
+    const empty = SESSION_OVERHEAD_BYTES + EMPTY_RECORD_BYTES;
     const table = new SessionTable(resolveLimits({ maxShardBytes: (chunk + 1) * empty + 100 }));
     const sids = Array.from({ length: chunk + 1 }, () => generateSid());
     for (const sid of sids) table.init(sid, POLICY, undefined, 0);

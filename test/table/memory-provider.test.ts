@@ -44,7 +44,9 @@ describe("'memory' provider: stats and gc", () => {
       expired: 1,
       evicted: 0,
       heapUsedBytes: expect.any(Number),
-      bytes: SESSION_OVERHEAD_BYTES + 33 + 2 + 1 + 4 + encodeValue('v').byteLength,
+      // The head (layout byte, three float64, 1,001 as a 2-byte varint), then 'k': a length byte, the key, a
+      // length byte, the value.
+      bytes: SESSION_OVERHEAD_BYTES + 1 + 3 * 8 + 2 + 1 + 1 + 1 + encodeValue('v').byteLength,
       maxBytes: 123_456,
     });
     expect(stats?.heapUsedBytes).toBeGreaterThan(0);

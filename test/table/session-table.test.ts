@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SessionExistsError } from '../../src/errors.js';
 import { SESSION_OVERHEAD_BYTES } from '../../src/providers/eviction.js';
-import { expiresAt, idleExpiresAt, onProbation } from '../../src/providers/packed-record.js';
+import { expiresAt, idleExpiresAt, LAYOUT, onProbation } from '../../src/providers/packed-record.js';
 import { resolveLimits } from '../../src/providers/provider-options.js';
 import type { SessionRecord } from '../../src/providers/session-record.js';
 import { SessionTable } from '../../src/providers/session-table.js';
@@ -95,7 +95,7 @@ describe('restore', () => {
     expect(table.onProbation).toBe(0);
     expect(table.size).toBe(1);
     expect(table.bytes).toBe(SESSION_OVERHEAD_BYTES + record.packed.length);
-    expect(table.read(sid, 2)).toBe(record.packed.replace(/^./, '\u0001'));
+    expect(table.read(sid, 2)).toBe(String.fromCharCode(LAYOUT) + record.packed.slice(1));
     table.restore(sid, record); // again: replaces, does not add
     expect([table.size, table.bytes]).toEqual([1, SESSION_OVERHEAD_BYTES + record.packed.length]);
     table.restore(sid, undefined);
