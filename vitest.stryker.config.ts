@@ -46,6 +46,7 @@ const groups: Record<string, string[]> = {
     'test/memory-provider.test.ts',
     'test/contract/memory.test.ts',
     'test/packed-record.test.ts',
+    'test/durable/old-records.test.ts',
     'test/expiry-index.test.ts',
     'test/expiry-index-model.test.ts',
     'test/table/*.test.ts',

@@ -31,6 +31,19 @@ describe('sharded options: edges', () => {
     }
   });
 
+  it('gives shard threads a 16 MB young generation unless resourceLimits says otherwise, keeping the rest', () => {
+    expect(resolveShardedOptions({}).resourceLimits).toEqual({ maxYoungGenerationSizeMb: 16 });
+    expect(resolveShardedOptions({ resourceLimits: { maxOldGenerationSizeMb: 64 } }).resourceLimits).toEqual({
+      maxYoungGenerationSizeMb: 16,
+      maxOldGenerationSizeMb: 64,
+    });
+    expect(
+      resolveShardedOptions({ resourceLimits: { maxYoungGenerationSizeMb: 48 } }).resourceLimits,
+    ).toEqual({
+      maxYoungGenerationSizeMb: 48,
+    });
+  });
+
   it('takes readCacheBytes (0 turns the cache off), and refuses a read cache beside dir', () => {
     expect(resolveShardedOptions({ readCacheBytes: 0 }).readCacheBytes).toBe(0);
     expect(resolveShardedOptions({ readCacheBytes: 4096 }).readCacheBytes).toBe(4096);
