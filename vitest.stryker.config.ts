@@ -47,6 +47,7 @@ const groups: Record<string, string[]> = {
     'test/contract/memory.test.ts',
     'test/packed-record.test.ts',
     'test/durable/old-records.test.ts',
+    'test/durable/record-codec-units.test.ts',
     'test/expiry-index.test.ts',
     'test/expiry-index-model.test.ts',
     'test/table/*.test.ts',

@@ -79,6 +79,41 @@ describe('pack', () => {
     }
   });
 
+  it('writes and reads lengths at the varint boundaries: 127, 128, 16,383, 16,384 bytes', () => {
+    const cases: [number, number[]][] = [
+      [127, [0x7f]],
+      [128, [0x80, 0x01]],
+      [16_383, [0xff, 0x7f]],
+      [16_384, [0x80, 0x80, 0x01]],
+    ];
+    for (const [length, lengthBytes] of cases) {
+      const value = bytes(length);
+      const packed = pack(TIMES, [
+        ['v', Uint8Array.from(value)],
+        ['n', Uint8Array.of(5)],
+      ]);
+      const head = Buffer.from(layout([3], []), 'latin1');
+      const expected = Buffer.concat([head, Buffer.from([1, 0x76, ...lengthBytes, ...value, 1, 0x6e, 1, 5])]);
+      expect(Buffer.from(packed, 'latin1').equals(expected), `a value of ${length} bytes`).toBe(true);
+      expect([...unpackValues(packed)].map(([key, v]) => [key, v.length])).toEqual([
+        ['v', length],
+        ['n', 1],
+      ]);
+      expect([keyCount(packed), valueBytes(packed)]).toEqual([2, 2 + length + 1]);
+    }
+  });
+
+  it('spells the idle timeout at its own boundaries: 0, 127 (128 is 80 01), and the largest safe integer', () => {
+    const head = (timeoutBytes: number[]) => layout(timeoutBytes, []);
+    expect(pack({ ...TIMES, idleTimeoutMs: 0 }, [])).toBe(head([0x01]));
+    const at127 = pack({ ...TIMES, idleTimeoutMs: 127 }, [['a', Uint8Array.of(1)]]);
+    expect(at127).toBe(layout([0x80, 0x01], [['a', [1], [1]]]));
+    expect([bodyStart(at127), idleTimeoutMs(at127)]).toEqual([27, 127]);
+    const float = Buffer.alloc(9);
+    float.writeDoubleLE(Number.MAX_SAFE_INTEGER, 1);
+    expect(pack({ ...TIMES, idleTimeoutMs: Number.MAX_SAFE_INTEGER }, [])).toBe(head([...float]));
+  });
+
   it('withTimes moves the keys when the head changes length, in either direction', () => {
     const values: [string, Uint8Array][] = [
       ['user', Uint8Array.of(0xa1, 0x75)],

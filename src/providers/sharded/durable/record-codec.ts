@@ -1,4 +1,11 @@
-import { bodyStart, entryBounds, LAYOUT, packStored, readEntry } from '../../packed-record.js';
+import {
+  bodyStart,
+  entryBounds,
+  LAYOUT,
+  MAX_HEAD_BYTES,
+  packStored,
+  readEntry,
+} from '../../packed-record.js';
 import type { Binding, SessionRecord } from '../../session-record.js';
 
 /**
@@ -51,12 +58,14 @@ export function storedExpiresAt(bytes: Buffer): number {
 export function decodeStoredRecord(bytes: Buffer): SessionRecord {
   checkLayout(bytes);
   const legacy = isLegacy(bytes);
-  const head = legacy ? LEGACY_HEAD_BYTES : bodyStart(bytes.toString('latin1', 0, LEGACY_HEAD_BYTES + 1));
+  const head = legacy ? LEGACY_HEAD_BYTES : bodyStart(bytes.toString('latin1', 0, MAX_HEAD_BYTES));
   let at = head;
   let extras: { b?: Binding; r?: 1 } = {};
   if (bytes[0] === LEGACY_WITH_EXTRAS || bytes[0] === LAYOUT_WITH_EXTRAS) {
     if (at + 2 > bytes.length) throw new RangeError('a stored session is truncated');
     const length = bytes.readUInt16LE(at);
+    // Cut inside the JSON, the record would be a SyntaxError from JSON.parse: say what it is.
+    if (at + 2 + length > bytes.length) throw new RangeError('a stored session is truncated');
     extras = JSON.parse(bytes.toString('utf8', at + 2, at + 2 + length));
     at += 2 + length;
   }
