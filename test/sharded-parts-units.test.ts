@@ -42,7 +42,7 @@ describe('shardOf', () => {
 });
 
 describe('sharded options', () => {
-  it('fills in the defaults: every core but one, the queue and frame sizes, the watchdog, no durability', () => {
+  it('fills in the defaults: every core but one, the queue and frame sizes, the watchdog, a 16 MB young generation, no durability', () => {
     const resolved = resolveShardedOptions({});
     expect(resolved.shards).toBe(defaultShardCount());
     expect(defaultShardCount()).toBeGreaterThanOrEqual(1);
@@ -50,7 +50,7 @@ describe('sharded options', () => {
       maxQueuedOps: 65_536,
       maxOpsPerFrame: 32,
       shardTimeoutMs: 5000,
-      resourceLimits: undefined,
+      resourceLimits: { maxYoungGenerationSizeMb: 16 },
       durable: undefined,
       gcIntervalMs: 1000,
       gcSliceMs: 2,
