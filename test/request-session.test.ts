@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../src/codec.js';
 import { OverloadedError, SessionDestroyedError, SessionTooLargeError } from '../src/errors.js';
 import { createMemoryProvider } from '../src/providers/memory.js';
-import type { SessionProvider } from '../src/providers/provider.js';
 import { RequestSession } from '../src/request-session.js';
-import type { RequestLink, SessionHost } from '../src/session-writes.js';
+import type { RequestLink } from '../src/session-writes.js';
 import { generateSid } from '../src/sid.js';
+import { recordingProvider, testHost } from './support/recording-provider.js';
 import { Clock } from './support/session-helpers.js';
 
 // A request's session and its writes, without HTTP: what travels to the provider, when, and who hears of a
@@ -13,39 +13,20 @@ import { Clock } from './support/session-helpers.js';
 
 const IDLE = 10 * 60_000;
 const ABSOLUTE = 60 * 60_000;
-type Call = [string, ...unknown[]];
 
 function harness() {
   const clock = new Clock();
   const memory = createMemoryProvider({ now: clock.now, gcIntervalMs: 0 });
-  const calls: Call[] = [];
-  const failures: Error[] = [];
-  let gate: Promise<void> | undefined;
-  const provider = new Proxy(memory, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop);
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        calls.push([String(prop), ...args]);
-        if (gate && prop !== 'read') await gate;
-        const failure = ['init', 'commit'].includes(String(prop)) ? failures.shift() : undefined;
-        if (failure) throw failure;
-        return value.apply(target, args);
-      };
-    },
-  }) as SessionProvider;
+  const recorder = recordingProvider(memory);
+  const { calls } = recorder;
   const reported: unknown[] = [];
-  const host: SessionHost = {
-    provider,
-    policy: { idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE },
-    maxTimeouts: { idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE },
-    now: clock.now,
-    maxValueBytes: 100,
-    touchAfterMs: IDLE / 10,
-    transportValue: (sid) => sid,
-    urlParam: undefined,
-    reportError: (error) => reported.push(error),
-  };
+  const policy = { idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE };
+  const host = testHost(
+    recorder.provider,
+    clock,
+    { policy, maxTimeouts: policy, maxValueBytes: 100 },
+    reported,
+  );
   const link: RequestLink & { headersWritten: boolean; destroyedCalls: number } = {
     headersWritten: false as boolean,
     lateDeliveryPossible: false,
@@ -61,19 +42,8 @@ function harness() {
     link,
     host,
     memory,
-    /** The next init/commit calls reject with these errors, in order. */
-    failWith: (...errors: Error[]) => failures.push(...errors),
-    /** Holds every write until the returned function is called. */
-    hold(): () => void {
-      let open!: () => void;
-      gate = new Promise((resolve) => {
-        open = resolve;
-      });
-      return () => {
-        gate = undefined;
-        open();
-      };
-    },
+    failWith: recorder.failWith,
+    hold: recorder.hold,
     /** A stored session with `values`, loaded as a request would (its snapshot read now). */
     async stored(values: Record<string, unknown> = {}, ageMs = 0) {
       const sid = generateSid();
@@ -86,7 +56,7 @@ function harness() {
       return new RequestSession(host, link, sid, snapshot ?? undefined);
     },
     fresh: () => new RequestSession(host, link, generateSid()),
-    names: () => calls.map(([name]) => name),
+    names: recorder.names,
   };
 }
 

@@ -8,8 +8,9 @@ import {
 import { createMemoryProvider } from '../src/providers/memory.js';
 import type { SessionProvider } from '../src/providers/provider.js';
 import { RequestSession } from '../src/request-session.js';
-import type { RequestLink, SessionHost } from '../src/session-writes.js';
+import type { RequestLink } from '../src/session-writes.js';
 import { generateSid } from '../src/sid.js';
+import { recordingProvider, testHost } from './support/recording-provider.js';
 import { Clock } from './support/session-helpers.js';
 
 // A session's store operations of issue 13 (setUser, setTimeouts: src/session-user.ts), without HTTP, on the
@@ -24,46 +25,34 @@ const MAX_ABSOLUTE = 2 * ABSOLUTE;
 function harness(overrides: Partial<Record<keyof SessionProvider, unknown>> = {}) {
   const clock = new Clock();
   const memory = createMemoryProvider({ now: clock.now, gcIntervalMs: 0 });
-  const calls: string[] = [];
-  const failures: Error[] = [];
-  const provider = new Proxy(memory, {
-    get(target, prop) {
-      if (prop in overrides) return overrides[prop as keyof SessionProvider];
-      const value = Reflect.get(target, prop);
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        calls.push(String(prop));
-        const failure = ['init', 'commit'].includes(String(prop)) ? failures.shift() : undefined;
-        if (failure) throw failure;
-        return value.apply(target, args);
-      };
-    },
-  }) as SessionProvider;
+  const recorder = recordingProvider(memory, overrides);
   const reported: unknown[] = [];
-  const host: SessionHost = {
-    provider,
-    policy: { idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE },
-    maxTimeouts: { idleTimeoutMs: MAX_IDLE, absoluteTimeoutMs: MAX_ABSOLUTE },
-    now: clock.now,
-    maxValueBytes: 1000,
-    touchAfterMs: IDLE / 10,
-    transportValue: (sid) => sid,
-    urlParam: undefined,
-    reportError: (error) => reported.push(error),
-  };
+  const host = testHost(
+    recorder.provider,
+    clock,
+    {
+      policy: { idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE },
+      maxTimeouts: { idleTimeoutMs: MAX_IDLE, absoluteTimeoutMs: MAX_ABSOLUTE },
+      maxValueBytes: 1000,
+    },
+    reported,
+  );
   const link: RequestLink = { headersWritten: false, lateDeliveryPossible: false, onDestroyed() {} };
   return {
     clock,
-    calls,
+    /** The names of the provider's calls so far. */
+    get calls() {
+      return recorder.names();
+    },
     memory,
     reported,
-    failWith: (...errors: Error[]) => failures.push(...errors),
+    failWith: recorder.failWith,
     fresh: () => new RequestSession(host, link, generateSid()),
     async stored() {
       const sid = generateSid();
       await memory.init(sid, host.policy, {});
       const snapshot = await memory.read(sid);
-      calls.length = 0;
+      recorder.calls.length = 0;
       return new RequestSession(host, link, sid, snapshot ?? undefined);
     },
   };
