@@ -17,11 +17,13 @@ const binding = { userId: 'u-1', handle: 'h'.repeat(22), boundAt: 500 };
 const values = () => new Map([['k', encodeValue('v')]]);
 
 describe('the durable record codec', () => {
-  it('stores a binding without own timeouts, and own timeouts without a binding, each as it was', () => {
+  it('stores a binding without own timeouts, own timeouts without a binding, and a bound session without keys', () => {
     const packed = pack(times, values());
+    // The last, a bound session without keys: its extras end the record.
     for (const record of [
       { packed, binding },
       { packed, retimed: true as const },
+      { packed: pack(times, []), binding },
     ]) {
       const bytes = Buffer.from(encodeStoredRecord(record));
       expect(bytes[0]).toBe(4);
@@ -49,6 +51,10 @@ describe('the durable record codec', () => {
       /unknown layout \(30 bytes, version 1\)/,
     );
     expect(() => storedExpiresAt(legacy.subarray(0, 30))).toThrow(/unknown layout/);
+    const legacyBound = Buffer.from(encodeStoredRecord01({ ...times, values: new Map(), binding }));
+    expect(() => decodeStoredRecord(legacyBound.subarray(0, 30))).toThrow(
+      /unknown layout \(30 bytes, version 2\)/,
+    );
     // A fractional idle timeout is a 0 tag and a float64: the head is 34 bytes; cut inside it.
     const tagged = Buffer.from(encodeStoredRecord({ packed: pack({ ...times, idleTimeoutMs: 0.5 }, []) }));
     expect(tagged.length).toBe(34);
@@ -63,7 +69,8 @@ describe('the durable record codec', () => {
     ];
     for (const bytes of extras) {
       const head = bytes[0] === 2 ? 33 : 26;
-      for (const cut of [head + 1, head + 2, head + 10]) {
+      const jsonEnd = head + 2 + bytes.readUInt16LE(head);
+      for (const cut of [head + 1, head + 2, head + 10, jsonEnd - 1]) {
         expect(() => decodeStoredRecord(bytes.subarray(0, cut)), `layout ${bytes[0]} cut at ${cut}`).toThrow(
           new RangeError('a stored session is truncated'),
         );
