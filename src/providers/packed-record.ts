@@ -13,8 +13,8 @@ import { varintAt, varintSize, writeVarint } from './varint.js';
  * Why a string: V8 keeps a one-byte string as a header and its bytes, one heap object, no ArrayBuffer. The
  * previous record (an object, a Map, a Uint8Array and an ArrayBuffer per value) cost ~830 B of heap per
  * session of two small keys; this costs its length plus 16 B, rounded up to 8 (see README, Performance).
- * Layout 1 (0.1.0 to 0.2) had a float64 idle timeout and fixed 16- and 32-bit lengths: 13 B more for a session
- * of two small keys, which took its string from 80 to 64 B. Strings are immutable: a write builds the next
+ * Layout 1 (0.1.0's files, and this table before layout 3) had a float64 idle timeout and fixed 16- and
+ * 32-bit lengths: 13 B more for a session of two small keys, which took its string from 80 to 64 B. Strings are immutable: a write builds the next
  * record in a scratch buffer and makes one new string of it.
  */
 export const LAYOUT = 3;
