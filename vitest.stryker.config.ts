@@ -150,6 +150,7 @@ const groups: Record<string, string[]> = {
     'test/sharded-*-units.test.ts',
     'test/sharded-provider.test.ts',
     'test/sharded-link.test.ts',
+    'test/sharded-routing.test.ts',
     'test/sharded-read-cache.test.ts',
     'test/contract/sharded-2-shards.test.ts',
   ],
