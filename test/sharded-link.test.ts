@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClosedError, InvalidArgumentError, ShardUnavailableError } from '../src/errors.js';
+import { ClosedError, InvalidArgumentError, OverloadedError, ShardUnavailableError } from '../src/errors.js';
 import { createShardedProvider, type ShardedProvider } from '../src/providers/sharded/provider.js';
 import { shardOf } from '../src/providers/sharded/shard-hash.js';
 import { generateSid } from '../src/sid.js';
@@ -89,6 +89,16 @@ describe('a shard link', () => {
     await Promise.all([p.count(), p.count(), p.count()]);
     // Three frames of one operation, then the frame of the stats call.
     expect((await batches()) - before).toBe(4);
+  });
+
+  it('refuses past maxQueuedOps with a message naming the shard and its queue', async () => {
+    const p = make({ shards: 2, maxQueuedOps: 2 });
+    await p.stats();
+    const calls = [p.count(), p.count()];
+    await expect(p.count()).rejects.toThrow(
+      new OverloadedError('session shard 0 has 2 queued operations (maxQueuedOps)'),
+    );
+    await Promise.allSettled(calls);
   });
 });
 
