@@ -1,7 +1,11 @@
 import { readdirSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ClosedError, InvalidArgumentError, OverloadedError, ShardUnavailableError } from '../src/errors.js';
-import { createShardedProvider, type ShardedProvider } from '../src/providers/sharded/provider.js';
+import {
+  createShardedProvider,
+  DEFAULT_SHARD_TIMEOUT_MS,
+  type ShardedProvider,
+} from '../src/providers/sharded/provider.js';
 import { shardOf } from '../src/providers/sharded/shard-hash.js';
 import { generateSid } from '../src/sid.js';
 
@@ -91,6 +95,21 @@ describe('a shard link', () => {
     expect((await batches()) - before).toBe(4);
   });
 
+  // The watchdog's timer outlives the frames it was armed for: when it fires with none in flight, it stops.
+  it('lets its watchdog fire after every frame was answered, and keeps serving', async () => {
+    // Only the timers of this link are faked, from before its first frame arms the watchdog.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const p = make();
+      expect(await p.count()).toBe(0); // armed, then answered: nothing in flight
+      // Past shardTimeoutMs and a starting thread's allowance: the check runs and finds no frame to judge.
+      expect(() => vi.advanceTimersByTime(DEFAULT_SHARD_TIMEOUT_MS + 5000)).not.toThrow();
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await open[0]?.count()).toBe(0);
+  });
+
   it('refuses past maxQueuedOps with a message naming the shard and its queue', async () => {
     const p = make({ shards: 2, maxQueuedOps: 2 });
     await p.stats();
@@ -168,8 +187,14 @@ describe('a shard that dies', () => {
       const running = threads(); // this shard's thread among them
       p.hangShard(0, 'drop');
       // Closed the moment the death is seen (its in-flight operations fail), before the new thread starts.
+      // An operation queued then waits for the new thread: close() fails it.
       let closing: Promise<void> | undefined;
+      let queued: Promise<unknown> | undefined;
       const lost = p.count().catch((error: unknown) => {
+        queued = p.count().then(
+          () => 'answered',
+          (failure: unknown) => failure,
+        );
         closing = p.close();
         return error;
       });
@@ -177,12 +202,29 @@ describe('a shard that dies', () => {
       await p.terminateShard(0);
       expect(await lost).toBeInstanceOf(ShardUnavailableError);
       await closing;
+      const waiting = within(5000, 'an operation queued for the new thread', queued as Promise<unknown>);
+      expect(await waiting).toBeInstanceOf(ClosedError);
       await expect(p.count()).rejects.toBeInstanceOf(ClosedError);
       // Until the old thread has ended, a timer holds the process; once it is cleared, the restart was decided.
       await until(5000, 'the dead thread ending', () => held('Timeout') <= timers);
       expect(threads(), 'a new shard thread runs after close()').toBeLessThan(running);
     },
   );
+
+  it('while it restarts: terminateShard has no thread to end, and resolves', async () => {
+    const p = make();
+    await p.stats();
+    p.hangShard(0, 'drop');
+    let terminating: Promise<void> | undefined;
+    const lost = p.count().catch((error: unknown) => {
+      terminating = p.terminateShard(0); // the death is seen, the new thread not yet started
+      return error;
+    });
+    await p.terminateShard(0);
+    expect(await lost).toBeInstanceOf(ShardUnavailableError);
+    await expect(terminating).resolves.toBeUndefined();
+    expect(await restarted(p)).toBe(0);
+  });
 
   it('restarts without a timer that overflows (Node clamps it to 1 ms and warns)', async () => {
     const warnings: Error[] = [];

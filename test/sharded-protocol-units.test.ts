@@ -82,6 +82,7 @@ describe('the frame codec, both halves in this thread', () => {
   it('refuses a frame that is not an array with ERR_MALFORMED_FRAME', () => {
     const notAFrame = encodeFrame({ 0: 1 } as unknown as unknown[]);
     expect(() => decodeFrame(notAFrame)).toThrow(SessionError);
+    expect(() => decodeFrame(notAFrame)).toThrow(expect.objectContaining({ code: 'ERR_MALFORMED_FRAME' }));
     expect(() => decodeFrame(notAFrame)).toThrow('malformed frame: not an array');
   });
 });

@@ -48,6 +48,7 @@ describe("'sharded' routing", () => {
   // start. Done as a take and a put, a read of the new id sent right behind it ran between the two.
   it('a rename within one shard is one operation: a read of the new id sent right behind it sees the session', async () => {
     const p = make({ shards: 2 });
+    expect(p.shardCount).toBe(2);
     const oldSid = sidOnShard(0, 2);
     const newSid = sidOnShard(0, 2);
     await p.init(oldSid, policy, { set: [['user', encodeValue('ann')]] });
