@@ -1,13 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../src/codec.js';
-import { ClosedError } from '../src/errors.js';
+import { ClosedError, ShardUnavailableError } from '../src/errors.js';
+import type { SessionEvent } from '../src/providers/provider.js';
 import { createShardedProvider, type ShardedProvider } from '../src/providers/sharded/provider.js';
 import { shardOf } from '../src/providers/sharded/shard-hash.js';
 import { generateSid } from '../src/sid.js';
 
 // Shard workers load the build: `npm run build` first (see src/providers/sharded/worker-path.ts).
-// Where the provider sends an operation, and what it costs the shard: each test was a surviving mutant of
-// provider.ts in the router group (issue 16) whose result was the same but whose path was not.
+// Where the provider sends an operation, and what it costs the shard, and the two faults hangShard injects: each
+// test was a surviving mutant of provider.ts in the router group (issue 16) whose result was the same but whose
+// path was not.
 
 const policy = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 };
 const open: ShardedProvider[] = [];
@@ -76,5 +78,43 @@ describe("'sharded' routing", () => {
     for (const [what, call] of calls) {
       await expect(call(), what).rejects.toBeInstanceOf(ClosedError);
     }
+  });
+});
+
+describe('hangShard', () => {
+  // The two faults differ in whether the shard's event loop still runs: a dropping shard keeps its GC tick
+  // (and its events), a looping one is stuck. The injected clock, carried by the hang's own frame, expires the
+  // session: the next tick of a shard whose loop runs sweeps it.
+  async function hung(mode: 'drop' | 'loop', shardTimeoutMs: number) {
+    let clock = Date.UTC(2026, 0, 1);
+    const p = make({ now: () => clock, gcIntervalMs: 5, shardTimeoutMs });
+    const expired: SessionEvent[] = [];
+    p.onEvents((events) => expired.push(...events.filter((e) => e.type === 'expired')));
+    const sid = generateSid();
+    await p.init(sid, policy);
+    await p.bindUser(sid, 'ann'); // bound: its expiry is an event
+    clock += policy.absoluteTimeoutMs + 1;
+    p.hangShard(0, mode);
+    return { p, expired };
+  }
+
+  it("'drop' stops the answers, not the shard: its GC tick still sweeps", async () => {
+    const { p, expired } = await hung('drop', 60_000);
+    try {
+      const since = performance.now();
+      while (expired.length === 0) {
+        if (performance.now() - since > 5000)
+          throw new Error('no expiry event from the dropping shard in 5 s');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      await p.terminateShard(0); // rather than wait a minute for the watchdog
+    }
+  });
+
+  it("'loop' stops the shard: no tick runs until the watchdog restarts it", async () => {
+    const { p, expired } = await hung('loop', 1000);
+    await expect(p.count()).rejects.toBeInstanceOf(ShardUnavailableError);
+    expect(expired, 'a stuck shard swept a session').toStrictEqual([]);
   });
 });
