@@ -145,11 +145,15 @@ const groups: Record<string, string[]> = {
     'test/contract/sharded-tiny-read-cache.test.ts',
   ],
   // The router's main-thread modules (provider, shard links, the frame codec): the in-process units, the
-  // provider's own suite and the contract on 2 shards. The shards run dist/, but every frame is built, sent,
+  // provider's own suite, a link's life around its thread, the read cache's suite (the links wire the cache
+  // and the watchdog; ~2 s) and the contract on 2 shards. The shards run dist/, but every frame is built, sent,
   // answered and decoded by src/ in this thread. The rest of 'sharded' (GC, durable) adds minutes per mutant.
   router: [
     'test/sharded-*-units.test.ts',
     'test/sharded-provider.test.ts',
+    'test/sharded-link.test.ts',
+    'test/sharded-routing.test.ts',
+    'test/sharded-read-cache.test.ts',
     'test/contract/sharded-2-shards.test.ts',
   ],
   sharded: [
