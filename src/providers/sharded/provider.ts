@@ -39,6 +39,8 @@ export class ShardedProvider implements SessionProvider {
   /** With `dir`: this process's claim on it, released at close. */
   readonly #claim: DirClaim | undefined;
   #closed = false;
+  /** Renames across shards under way: `close()` waits for them. */
+  readonly #renames = new Set<Promise<unknown>>();
   // Users, events and per-session timeouts (issue 13): see user-calls.ts.
   readonly #users = new UserCalls(
     (sid) => this.#owner(sid),
@@ -137,6 +139,21 @@ export class ShardedProvider implements SessionProvider {
     const to = this.#owner(newSid);
     // Both ids are checked (by #owner) before anything is sent.
     if (from === to) return decodeMeta(await from.call([Op.Rename, oldSid, newSid]));
+    const moving = this.#renameAcross(from, to, oldSid, newSid);
+    this.#renames.add(moving);
+    try {
+      return await moving;
+    } finally {
+      this.#renames.delete(moving);
+    }
+  }
+
+  async #renameAcross(
+    from: ShardLink,
+    to: ShardLink,
+    oldSid: string,
+    newSid: string,
+  ): Promise<SessionMeta | null> {
     const record = await from.call([Op.Take, oldSid]);
     if (record === null) return null;
     try {
@@ -212,6 +229,9 @@ export class ShardedProvider implements SessionProvider {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // A rename across shards holds its session between two shards: it lands, or goes back, before any link
+    // closes (a closed link would refuse both the put and the put back, and the session would be lost).
+    await Promise.allSettled([...this.#renames]);
     try {
       await Promise.all(this.#links.map((link) => link.close()));
     } finally {
