@@ -26,7 +26,7 @@ describe('shard watchdog', () => {
     const state = { sentAt: undefined as number | undefined, thread: thread as ShardThread | undefined };
     const stuck: { thread: ShardThread; reason: string }[] = [];
     const link: WatchedLink = {
-      oldestSentAt: () => state.sentAt,
+      waitingSince: () => state.sentAt,
       thread: () => state.thread,
       stuck: (t, reason) => stuck.push({ thread: t, reason }),
     };

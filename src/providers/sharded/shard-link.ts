@@ -40,6 +40,8 @@ export class ShardLink {
   /** Frames sent and not yet answered, oldest first; answers come back in the same order. */
   readonly #inflight: InFlight[] = [];
   #inflightOps = 0;
+  /** `performance.now()` when the last answer came: the watchdog counts from it (see shard-watchdog.ts). */
+  #lastAnswerAt = 0;
   readonly #watchdog: ShardWatchdog;
   #flushScheduled = false;
   #closed = false;
@@ -52,7 +54,10 @@ export class ShardLink {
     this.#options = options;
     this.#cache = new ReadCache(options.readCacheBytes, options.now, options.gcIntervalMs > 0);
     this.#watchdog = new ShardWatchdog(options.shard, options.shardTimeoutMs, {
-      oldestSentAt: () => this.#inflight[0]?.sentAt,
+      waitingSince: () => {
+        const oldest = this.#inflight[0];
+        return oldest && Math.max(oldest.sentAt, this.#lastAnswerAt);
+      },
       thread: () => this.#thread,
       stuck: (thread, reason) => this.#onDeath(thread, reason),
     });
@@ -202,6 +207,7 @@ export class ShardLink {
     }
     const batch = this.#inflight.shift()?.batch;
     if (!batch) return;
+    this.#lastAnswerAt = performance.now();
     this.#inflightOps -= batch.length;
     if (this.#inflight.length === 0) this.#thread?.port.unref();
     const answers = decodeFrame(buffer);

@@ -3,18 +3,23 @@ import type { ShardThread } from './shard-thread.js';
 /** How much longer than `shardTimeoutMs` a thread that is still starting may take to answer. */
 const STARTUP_ALLOWANCE_MS = 5000;
 
-/** What the watchdog looks at: the link's oldest unanswered frame and its current thread. */
+/** What the watchdog looks at: since when the link's shard owes an answer, and its current thread. */
 export interface WatchedLink {
-  /** `performance.now()` when the oldest frame still unanswered was sent; undefined when none is. */
-  oldestSentAt(): number | undefined;
+  /**
+   * `performance.now()` since when the shard owes its next answer: the later of when the oldest unanswered
+   * frame was sent and when the last answer came (frames sent together wait behind each other: a shard that
+   * keeps answering is busy, not stuck); undefined when no frame is out.
+   */
+  waitingSince(): number | undefined;
   thread(): ShardThread | undefined;
   /** The thread is stuck: end it and restart the shard. */
   stuck(thread: ShardThread, reason: string): void;
 }
 
 /**
- * A shard link's watchdog: while frames are in flight, a timer checks that the oldest was answered within
- * `shardTimeoutMs` (real time); if not, the thread is stuck (an endless loop, a lost frame) and is replaced.
+ * A shard link's watchdog: while frames are in flight, a timer checks that the shard answered within
+ * `shardTimeoutMs` (real time) of owing an answer; if not, the thread is stuck (an endless loop, a lost frame)
+ * and is replaced. A backlog of frames that takes longer than that in all, answered one after another, is not.
  */
 export class ShardWatchdog {
   #timer: NodeJS.Timeout | undefined;
@@ -40,18 +45,18 @@ export class ShardWatchdog {
     this.#timer = undefined;
   }
 
-  /** Fires while frames are in flight: if the oldest has waited past the deadline, the thread is stuck. */
+  /** Fires while frames are in flight: if the shard has owed an answer past the deadline, it is stuck. */
   readonly #check = (): void => {
     this.#timer = undefined;
-    const sentAt = this.#link.oldestSentAt();
+    const since = this.#link.waitingSince();
     const thread = this.#link.thread();
-    if (sentAt === undefined || !thread) return;
+    if (since === undefined || !thread) return;
     // Booting a thread is not being stuck (on a loaded 2-core machine it took over 400 ms): while it starts,
     // it gets STARTUP_ALLOWANCE_MS more; a frame's age counts from the start at the earliest.
     const timeout = this.#timeoutMs;
     const ready = thread.readyAt !== undefined;
     const limit = ready ? timeout : timeout + STARTUP_ALLOWANCE_MS;
-    const age = performance.now() - Math.max(sentAt, thread.readyAt ?? thread.startedAt);
+    const age = performance.now() - Math.max(since, thread.readyAt ?? thread.startedAt);
     if (age < limit) {
       this.arm(limit - age);
       return;
@@ -59,7 +64,7 @@ export class ShardWatchdog {
     // Timers run before the poll phase: if the main thread itself was blocked past the deadline, the answer
     // may be waiting on the port. setImmediate runs after the poll phase has delivered it.
     setImmediate(() => {
-      if (this.#link.oldestSentAt() !== sentAt) {
+      if (this.#link.waitingSince() !== since) {
         this.#check(); // answered after all: watch the next frame, if any
         return;
       }
