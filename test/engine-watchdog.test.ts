@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ClosedError, SessionError, ShardUnavailableError } from '../src/errors.js';
 import { createSessionManager, type SessionManager, sendSessionError, withSession } from '../src/index.js';
 import { createShardedProvider, type ShardedProvider } from '../src/providers/sharded/provider.js';
-import { shardOf } from '../src/providers/sharded/shard-hash.js';
 import { generateSid } from '../src/sid.js';
 import { type Listening, listen } from './support/session-helpers.js';
+import { sidOnShard } from './support/sharded.js';
 
 // Issue 12, item 5: a shard that stops answering (a lost frame, an endless loop) is caught by the watchdog
 // within `shardTimeoutMs`: its operations reject with ShardUnavailableError, other shards are untouched,
@@ -14,13 +14,6 @@ const policy = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 };
 const TIMEOUT_MS = 1000;
 /** What a worker's terminate and restart may add on a loaded 2-core machine. */
 const SLACK_MS = 2000;
-
-function sidOnShard(shard: number, shards: number): string {
-  for (;;) {
-    const sid = generateSid();
-    if (shardOf(sid, shards) === shard) return sid;
-  }
-}
 
 /** How the promise settled, and when (ms after `since`). */
 async function settle<T>(promise: Promise<T>, since: number) {

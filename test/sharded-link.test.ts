@@ -1,49 +1,18 @@
 import { readdirSync } from 'node:fs';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ClosedError, InvalidArgumentError, OverloadedError, ShardUnavailableError } from '../src/errors.js';
-import {
-  createShardedProvider,
-  DEFAULT_SHARD_TIMEOUT_MS,
-  type ShardedProvider,
-} from '../src/providers/sharded/provider.js';
-import { shardOf } from '../src/providers/sharded/shard-hash.js';
-import { generateSid } from '../src/sid.js';
+import { DEFAULT_SHARD_TIMEOUT_MS, type ShardedProvider } from '../src/providers/sharded/provider.js';
+import { shardedProvidersPerTest, sidOnShard, within } from './support/sharded.js';
 
 // Shard workers load the build: `npm run build` first (see src/providers/sharded/worker-path.ts).
 // A shard link's life around its thread (shard-link.ts): what holds the process and when, how a frame fills,
 // and what a death does while the link closes or restarts. Each test was a surviving mutant (issue 16).
 
-const open: ShardedProvider[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((p) => p.close()));
-});
-
-function make(options: Parameters<typeof createShardedProvider>[0] = {}): ShardedProvider {
-  const provider = createShardedProvider({ shards: 1, gcIntervalMs: 0, ...options });
-  open.push(provider);
-  return provider;
-}
+const make = shardedProvidersPerTest();
 
 /** How many of the process's referenced resources (what keeps it alive) are of this kind. */
 const held = (kind: 'MessagePort' | 'Timeout') =>
   process.getActiveResourcesInfo().filter((resource) => resource === kind).length;
-
-/** A fresh id that the given shard owns. */
-function sidOnShard(shard: number, shards: number): string {
-  for (;;) {
-    const sid = generateSid();
-    if (shardOf(sid, shards) === shard) return sid;
-  }
-}
-
-/** `promise`, or a failure naming `what` after `ms`: a hang fails at its own deadline, not the suite's. */
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not settled within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 /** Waits until `done()` holds, checking once per event-loop turn; fails after `ms`. */
 async function until(ms: number, what: string, done: () => boolean): Promise<void> {
@@ -99,15 +68,16 @@ describe('a shard link', () => {
   it('lets its watchdog fire after every frame was answered, and keeps serving', async () => {
     // Only the timers of this link are faked, from before its first frame arms the watchdog.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let p: ShardedProvider | undefined;
     try {
-      const p = make();
+      p = make();
       expect(await p.count()).toBe(0); // armed, then answered: nothing in flight
       // Past shardTimeoutMs and a starting thread's allowance: the check runs and finds no frame to judge.
       expect(() => vi.advanceTimersByTime(DEFAULT_SHARD_TIMEOUT_MS + 5000)).not.toThrow();
     } finally {
       vi.useRealTimers();
     }
-    expect(await open[0]?.count()).toBe(0);
+    expect(await p?.count()).toBe(0);
   });
 
   it('refuses past maxQueuedOps with a message naming the shard and its queue', async () => {

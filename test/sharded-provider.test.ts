@@ -10,31 +10,11 @@ import {
   ShardUnavailableError,
 } from '../src/errors.js';
 import { createShardedProvider, type ShardedProvider } from '../src/providers/sharded/provider.js';
-import { shardOf } from '../src/providers/sharded/shard-hash.js';
 import { createProvider } from '../src/registry.js';
 import { generateSid } from '../src/sid.js';
+import { sidOnShard, within } from './support/sharded.js';
 
 const policy = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 };
-
-/**
- * `promise`, or a failure naming `what` after `ms`: a test of "nothing hangs" must fail at its own short
- * deadline, not at the suite's 30-second timeout.
- */
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not settled within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-/** A fresh id that the given shard owns. */
-function sidOnShard(shard: number, shards: number): string {
-  for (;;) {
-    const sid = generateSid();
-    if (shardOf(sid, shards) === shard) return sid;
-  }
-}
 
 describe("'sharded' provider", () => {
   const open: ShardedProvider[] = [];

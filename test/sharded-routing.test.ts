@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../src/codec.js';
 import { ClosedError, ShardUnavailableError } from '../src/errors.js';
 import type { SessionEvent } from '../src/providers/provider.js';
-import { createShardedProvider, type ShardedProvider } from '../src/providers/sharded/provider.js';
-import { shardOf } from '../src/providers/sharded/shard-hash.js';
 import { generateSid } from '../src/sid.js';
+import { shardedProvidersPerTest, sidOnShard } from './support/sharded.js';
 
 // Shard workers load the build: `npm run build` first (see src/providers/sharded/worker-path.ts).
 // Where the provider sends an operation, and what it costs the shard, and the two faults hangShard injects: each
@@ -12,24 +11,7 @@ import { generateSid } from '../src/sid.js';
 // path was not.
 
 const policy = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 };
-const open: ShardedProvider[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((p) => p.close()));
-});
-
-function make(options: Parameters<typeof createShardedProvider>[0] = {}): ShardedProvider {
-  const provider = createShardedProvider({ shards: 1, gcIntervalMs: 0, ...options });
-  open.push(provider);
-  return provider;
-}
-
-/** A fresh id that the given shard owns. */
-function sidOnShard(shard: number, shards: number): string {
-  for (;;) {
-    const sid = generateSid();
-    if (shardOf(sid, shards) === shard) return sid;
-  }
-}
+const make = shardedProvidersPerTest();
 
 describe("'sharded' routing", () => {
   // The point of the read cache: a hit costs the shard nothing (readCacheHits alone counts a lookup, hit or not

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClosedError } from '../../src/errors.js';
 import { createShardedProvider, type ShardedProvider } from '../../src/providers/sharded/provider.js';
-import { shardOf } from '../../src/providers/sharded/shard-hash.js';
-import { generateSid } from '../../src/sid.js';
+import { sidOnShard } from '../support/sharded.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // A rename across shards that races close() (a graceful shutdown during a login's regenerate): the old shard
@@ -19,20 +18,12 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) dir.remove();
 });
 
-/** A fresh id owned by `shard` of two. */
-function sidOn(shard: number): string {
-  for (;;) {
-    const sid = generateSid();
-    if (shardOf(sid, 2) === shard) return sid;
-  }
-}
-
 describe('a rename across shards that races close()', () => {
   it('lands under the new id before the shards close, and the files hold it', async () => {
     const dir = tempDir('shard-rename-close-');
     dirs.push(dir);
     const first = createShardedProvider({ dir: dir.path, shards: 2, gcIntervalMs: 0 });
-    const [oldSid, newSid] = [sidOn(0), sidOn(1)];
+    const [oldSid, newSid] = [sidOnShard(0, 2), sidOnShard(1, 2)];
     await first.init(oldSid, POLICY, { set: [['user', Uint8Array.of(7)]] });
     // close() starts in the turn the increment's answer comes back, while the rename's take is out.
     let closing: Promise<void> | undefined;
@@ -55,7 +46,7 @@ describe('a rename across shards that races close()', () => {
 
   it('a rename asked for after close() started is refused, and nothing moves', async () => {
     const provider = createShardedProvider({ shards: 2, gcIntervalMs: 0 });
-    const [oldSid, newSid] = [sidOn(0), sidOn(1)];
+    const [oldSid, newSid] = [sidOnShard(0, 2), sidOnShard(1, 2)];
     await provider.init(oldSid, POLICY);
     const closing = provider.close();
     await expect(provider.rename(oldSid, newSid)).rejects.toBeInstanceOf(ClosedError);
