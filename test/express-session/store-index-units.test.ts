@@ -90,6 +90,34 @@ describe('the session index', () => {
     });
     expect(visited.sort()).toEqual([...sids].sort());
   });
+
+  it('walks every one of the 4,096 buckets, WALK_CHUNK records at a time, the last group and bucket too', async () => {
+    const base = createMemoryProvider({ gcIntervalMs: 0 });
+    opened.push(base);
+    let reading = 0;
+    let mostAtOnce = 0;
+    let reads = 0;
+    const provider = overriding(base, {
+      read: async (sid) => {
+        reads++;
+        mostAtOnce = Math.max(mostAtOnce, ++reading);
+        try {
+          return await base.read(sid);
+        } finally {
+          reading--;
+        }
+      },
+    });
+    const index = new SessionIndex(provider, keys);
+    const listed = [0, 255, 256, 3839, 3840, 4095].map((bucket) => ({ sid: generateSid(), bucket }));
+    for (const each of listed) await index.add(each);
+    const visited: string[] = [];
+    await index.walk((sid) => visited.push(sid));
+    expect(visited.sort()).toEqual(listed.map((each) => each.sid).sort());
+    expect(reads).toBe(4096 + listed.length); // every bucket record once, then each listed session
+    expect(mostAtOnce).toBe(WALK_CHUNK);
+    expect((await index.entriesOf(4090, 100)).flat()).toEqual([listed[5]?.sid]); // clipped at the last bucket
+  });
 });
 
 describe('the express-session store and its index', () => {

@@ -245,8 +245,8 @@ describe('ShardSessionStore: the index behind all/ids/length/clear', () => {
     const calls = new StoreCalls(small);
     let stored = 0;
     let refused: { id: string; error: unknown } | undefined;
-    // 256 buckets of 4 entries: some bucket fills long before 1,025 sessions.
-    for (let i = 0; i <= 256 * 4 && refused === undefined; i++) {
+    // 4,096 buckets of 4 entries: some bucket fills long before 16,385 sessions (near 1,500: birthdays).
+    for (let i = 0; i <= 4096 * 4 && refused === undefined; i++) {
       await calls.set(`s${i}`, expiringAt({ i }, clock.time + HOUR)).then(
         () => stored++,
         (error: unknown) => (refused = { id: `s${i}`, error }),

@@ -69,12 +69,23 @@ export class SessionIndex {
     return snapshot ? [...snapshot.values.keys()] : [];
   }
 
+  /** The provider ids listed by the buckets `first` to `first + count - 1` (those that exist), read at once. */
+  async entriesOf(first: number, count: number): Promise<string[][]> {
+    const reads: Promise<string[]>[] = [];
+    for (let bucket = first; bucket < Math.min(INDEX_BUCKETS, first + count); bucket++)
+      reads.push(this.entries(bucket));
+    return Promise.all(reads);
+  }
+
   /**
-   * Calls `visit` with each listed session's snapshot, a bucket at a time and at most `WALK_CHUNK` reads at once.
+   * Calls `visit` with each listed session's snapshot, `WALK_CHUNK` buckets at a time and at most `WALK_CHUNK`
+   * reads at once: a small store's 4,096 mostly empty bucket records cost 16 round trips, not 4,096.
    * The snapshots are the provider's: a session changed meanwhile may be seen before or after the change.
    */
   async walk(visit: IndexVisitor): Promise<void> {
-    for (let bucket = 0; bucket < INDEX_BUCKETS; bucket++) await this.#walkBucket(bucket, visit);
+    for (let first = 0; first < INDEX_BUCKETS; first += WALK_CHUNK) {
+      await this.#visit((await this.entriesOf(first, WALK_CHUNK)).flat(), visit);
+    }
   }
 
   /**
@@ -98,7 +109,10 @@ export class SessionIndex {
   }
 
   async #walkBucket(bucket: number, visit: IndexVisitor): Promise<void> {
-    const sids = await this.entries(bucket);
+    await this.#visit(await this.entries(bucket), visit);
+  }
+
+  async #visit(sids: readonly string[], visit: IndexVisitor): Promise<void> {
     for (let from = 0; from < sids.length; from += WALK_CHUNK) {
       const chunk = sids.slice(from, from + WALK_CHUNK);
       const snapshots = await Promise.all(chunk.map((sid) => this.#provider.read(sid)));

@@ -2,7 +2,13 @@ import { InvalidArgumentError, SessionExistsError } from '../../errors.js';
 import { TOUCH_FRACTION } from '../../options.js';
 import type { SessionDelta, SessionPolicy, SessionProvider } from '../../providers/provider.js';
 import { SessionIndex, WALK_CHUNK } from './session-index.js';
-import { INDEX_BUCKETS, type SessionKey, type StoreKeys } from './store-keys.js';
+import {
+  BUCKETS_PER_PRUNE_STEP,
+  INDEX_BUCKETS,
+  PRUNE_STEPS,
+  type SessionKey,
+  type StoreKeys,
+} from './store-keys.js';
 import {
   expiryOf,
   liveMeta,
@@ -165,19 +171,24 @@ export class SessionObjectStore {
 
   /** Destroys every session the index lists. Sessions created meanwhile may survive. */
   async clear(): Promise<void> {
-    for (let bucket = 0; bucket < INDEX_BUCKETS; bucket++) {
-      const sids = await this.#index.entries(bucket);
+    for (let first = 0; first < INDEX_BUCKETS; first += WALK_CHUNK) {
+      const lists = await this.#index.entriesOf(first, WALK_CHUNK);
+      const sids = lists.flat();
       for (let from = 0; from < sids.length; from += WALK_CHUNK) {
         await Promise.all(sids.slice(from, from + WALK_CHUNK).map((sid) => this.#provider.destroy(sid)));
       }
-      await this.#index.removeAll(bucket, sids);
+      await Promise.all(lists.map((listed, i) => this.#index.removeAll(first + i, listed)));
     }
   }
 
-  /** Removes from the index every session that is gone; resolves how many. The timer does it a bucket at a time. */
+  /** Removes from the index every session that is gone; resolves how many. The timer does it a step at a time. */
   async prune(): Promise<number> {
     let removed = 0;
-    for (let bucket = 0; bucket < INDEX_BUCKETS; bucket++) removed += await this.#index.prune(bucket);
+    // A step's buckets at once: at most BUCKETS_PER_PRUNE_STEP × WALK_CHUNK reads in flight.
+    for (let step = 0; step < PRUNE_STEPS; step++) {
+      const counts = await Promise.all(this.#stepBuckets(step).map((bucket) => this.#index.prune(bucket)));
+      for (const count of counts) removed += count;
+    }
     return removed;
   }
 
@@ -236,15 +247,25 @@ export class SessionObjectStore {
   readonly #pruneStep = (): void => {
     if (this.#pruning) return;
     this.#pruning = true;
-    const bucket = this.#pruneCursor;
-    this.#pruneCursor = (bucket + 1) % INDEX_BUCKETS;
-    this.#index.prune(bucket).then(
+    const buckets = this.#stepBuckets(this.#pruneCursor);
+    this.#pruneCursor = (this.#pruneCursor + 1) % PRUNE_STEPS;
+    pruneInTurn(this.#index, buckets).then(
       () => (this.#pruning = false),
       // A failed step (the provider closed, overloaded, or briefly unreachable) loses nothing: the entries stay
-      // listed and the next pass over this bucket removes them.
+      // listed and the next pass over these buckets removes them.
       () => (this.#pruning = false),
     );
   };
+
+  /** The buckets of one prune step. */
+  #stepBuckets(step: number): number[] {
+    return Array.from({ length: BUCKETS_PER_PRUNE_STEP }, (_, i) => step * BUCKETS_PER_PRUNE_STEP + i);
+  }
+}
+
+/** Prunes the buckets one after the other (the timer's step: its reads stay at `WALK_CHUNK` at once). */
+async function pruneInTurn(index: SessionIndex, buckets: readonly number[]): Promise<void> {
+  for (const bucket of buckets) await index.prune(bucket);
 }
 
 function policyUntil(expiresAt: number, now: number): SessionPolicy {

@@ -2,7 +2,7 @@ import { parseDuration } from '../../duration.js';
 import { InvalidOptionError } from '../../errors.js';
 import { type ProviderChoice, resolveProvider } from '../../options.js';
 import type { SessionLimits, SessionProvider } from '../../providers/provider.js';
-import { INDEX_BUCKETS, StoreKeys } from './store-keys.js';
+import { PRUNE_STEPS, StoreKeys } from './store-keys.js';
 
 /** The options of {@link ShardSessionStore} besides the provider. */
 export interface ShardSessionStoreBaseOptions {
@@ -24,9 +24,9 @@ export interface ShardSessionStoreBaseOptions {
   /** The clock, in ms since the epoch; passed to a named provider too. Default `Date.now`. */
   now?: () => number;
   /**
-   * Time between two steps of the index pruner, each of which checks one of the index's 256 buckets for
-   * sessions that are gone; in ms or like `'30s'`, 0 to turn it off (then call `prune()`). Default: one pass
-   * over the index per `ttl`, a step every `ttl / 256` held between 1 second and 1 minute.
+   * Time between two steps of the index pruner, each of which checks a 256th of the index (16 of its 4,096
+   * buckets) for sessions that are gone; in ms or like `'30s'`, 0 to turn it off (then call `prune()`).
+   * Default: one pass over the index per `ttl`, a step every `ttl / 256` held between 1 second and 1 minute.
    */
   pruneInterval?: number | string;
 }
@@ -39,7 +39,7 @@ export type ShardSessionStoreOptions = ShardSessionStoreBaseOptions & ProviderCh
 
 /**
  * Room for the index in a provider the store builds: a bucket lists up to `maxKeys` sessions, so with these
- * 256 × 65,536 = 16.7 M sessions fit. A session record itself holds three keys, and its size stays bounded by
+ * 4,096 × 65,536 = 268 M sessions fit. A session record itself holds three keys, and its size stays bounded by
  * `maxValueBytes` (64 KiB by default): raising these two limits changes nothing for sessions. Options given in
  * `providerOptions` win.
  */
@@ -77,7 +77,7 @@ export function resolveStoreOptions(options: ShardSessionStoreOptions): Resolved
     options.pruneInterval === 0
       ? 0
       : options.pruneInterval === undefined
-        ? Math.min(60_000, Math.max(1000, Math.round(ttlMs / INDEX_BUCKETS)))
+        ? Math.min(60_000, Math.max(1000, Math.round(ttlMs / PRUNE_STEPS)))
         : parseDuration('pruneInterval', options.pruneInterval);
   // Built last: nothing is started for options that are refused.
   const provider = resolveProvider({ ...options, limits: INDEX_LIMITS }, now);
