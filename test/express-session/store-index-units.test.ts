@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ShardSessionStore } from '../../src/express-session.js';
 import { SessionIndex, WALK_CHUNK } from '../../src/http/express-session/session-index.js';
 import { StoreKeys } from '../../src/http/express-session/store-keys.js';
@@ -10,18 +10,14 @@ import {
 } from '../../src/index.js';
 import { generateSid } from '../../src/sid.js';
 import { Clock, overriding } from '../support/session-helpers.js';
-import { expiringAt, StoreCalls } from '../support/store-calls.js';
+import { closedAfterEach, expiringAt, StoreCalls } from '../support/store-calls.js';
 
 // The express-session store's index (session-index.ts) and the store's edges around it, against a real
 // 'memory' provider (wrapped where a race or a failure must land at one exact step). Written for the survivors
 // of a Stryker run over session-index.ts and session-object-store.ts: each test failed with its mutants planted.
 
 const HOUR = 3_600_000;
-const opened: (ShardSessionStore | SessionProvider)[] = [];
-afterEach(async () => {
-  vi.useRealTimers();
-  for (const each of opened.splice(0)) await each.close().catch(() => undefined);
-});
+const opened = closedAfterEach();
 
 /** A store on a 'memory' provider with its GC and the pruner off, on a clock the test moves. */
 function storeOn(

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ShardSessionStore } from '../../src/express-session.js';
 import {
   INDEX_BUCKETS,
@@ -21,20 +21,15 @@ import {
   InvalidOptionError,
   isValidSid,
   SessionExistsError,
-  type SessionProvider,
 } from '../../src/index.js';
 import { Clock, overriding } from '../support/session-helpers.js';
-import { expiringAt, StoreCalls } from '../support/store-calls.js';
+import { closedAfterEach, expiringAt, StoreCalls } from '../support/store-calls.js';
 
 // The express-session store's parts, each against a real 'memory' provider: its options, the id mapping,
 // the record layout, the pruner's timer, the retries of `set`, and how a failure nobody waits for is told.
 
 const HOUR = 3_600_000;
-const opened: (ShardSessionStore | SessionProvider)[] = [];
-afterEach(async () => {
-  vi.useRealTimers();
-  for (const each of opened.splice(0)) await each.close().catch(() => undefined);
-});
+const opened = closedAfterEach();
 
 describe('express-session store options', () => {
   it('defaults: a day of ttl, a prune step every ttl/256 held between 1 s and 1 min, room for the index', async () => {

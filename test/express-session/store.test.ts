@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ShardSessionStore } from '../../src/express-session.js';
 import {
   ClosedError,
@@ -6,18 +6,14 @@ import {
   InvalidArgumentError,
   InvalidOptionError,
   isValidSid,
-  type SessionProvider,
   SessionTooLargeError,
 } from '../../src/index.js';
 import { Clock, overriding } from '../support/session-helpers.js';
-import { StoreCalls, sessionData } from '../support/store-calls.js';
+import { closedAfterEach, StoreCalls, sessionData } from '../support/store-calls.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const opened: Array<ShardSessionStore | SessionProvider> = [];
-afterEach(async () => {
-  for (const each of opened.splice(0)) await each.close().catch(() => undefined);
-});
+const opened = closedAfterEach();
 
 /** A store on a 'memory' provider the test can look into, both on one controlled clock, no timers. */
 function storeOnClock(clock: Clock, options: ConstructorParameters<typeof ShardSessionStore>[0] = {}) {

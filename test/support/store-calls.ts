@@ -1,4 +1,21 @@
 import session from 'express-session';
+import { afterEach, vi } from 'vitest';
+
+/** What a test file closes after each test: stores and providers (a failed close is ignored). */
+export type Closable = { close(): Promise<unknown> };
+
+/**
+ * The list a test pushes its stores and providers onto: after each test they are closed, and real timers are
+ * back (a test that faked them and failed would otherwise leave them on for the next).
+ */
+export function closedAfterEach(): Closable[] {
+  const opened: Closable[] = [];
+  afterEach(async () => {
+    vi.useRealTimers();
+    for (const each of opened.splice(0)) await each.close().catch(() => undefined);
+  });
+  return opened;
+}
 
 /** Session data whose cookie expires at `expires`, as express-session hands it to a store. */
 export function expiringAt(fields: Record<string, unknown>, expires: number | string | Date): object {
