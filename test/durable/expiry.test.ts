@@ -1,11 +1,12 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeValue } from '../../src/codec.js';
-import { createShardedProvider, type ShardedProvider } from '../../src/providers/sharded/provider.js';
+import { createShardedProvider } from '../../src/providers/sharded/provider.js';
 import { generateSid } from '../../src/sid.js';
 import { Clock } from '../support/session-helpers.js';
+import { durableTeardown } from '../support/sharded.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // Expiry on disk: the shards' GC tick deletes expired records in slices, so under churn the file stops
@@ -14,12 +15,7 @@ import { tempDir } from '../support/temp-dir.js';
 const ROUND = 20_000;
 const POLICY = { idleTimeoutMs: 1_000, absoluteTimeoutMs: 60_000 };
 
-const dirs: { remove(): void }[] = [];
-const providers: ShardedProvider[] = [];
-afterEach(async () => {
-  for (const provider of providers.splice(0)) await provider.close();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
+const { providers, dirs } = durableTeardown();
 
 async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 20_000;

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { open } from 'lmdb';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../../src/codec.js';
 import { StorageError } from '../../src/errors.js';
-import { createShardedProvider, type ShardedProvider } from '../../src/providers/sharded/provider.js';
+import { createShardedProvider } from '../../src/providers/sharded/provider.js';
 import { generateSid } from '../../src/sid.js';
+import { durableTeardown } from '../support/sharded.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // Every way the durable store can fail gives a typed StorageError with a clear message: at construction
@@ -16,12 +17,7 @@ import { tempDir } from '../support/temp-dir.js';
 const entry = pathToFileURL(fileURLToPath(new URL('../../dist/src/index.js', import.meta.url))).href;
 const POLICY = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 };
 
-const dirs: { remove(): void }[] = [];
-const providers: ShardedProvider[] = [];
-afterEach(async () => {
-  for (const provider of providers.splice(0)) await provider.close();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
+const { providers, dirs } = durableTeardown();
 
 function newDir(): string {
   const dir = tempDir('shard-durable-fail-');

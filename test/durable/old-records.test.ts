@@ -1,5 +1,5 @@
 import { open } from 'lmdb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../../src/codec.js';
 import { bodyStart, pack } from '../../src/providers/packed-record.js';
 import { SESSIONS_DB } from '../../src/providers/sharded/durable/lmdb-options.js';
@@ -8,21 +8,17 @@ import {
   encodeStoredRecord,
   storedExpiresAt,
 } from '../../src/providers/sharded/durable/record-codec.js';
-import { createShardedProvider, type ShardedProvider } from '../../src/providers/sharded/provider.js';
+import { createShardedProvider } from '../../src/providers/sharded/provider.js';
 import { generateSid } from '../../src/sid.js';
 import { encodeStoredRecord01 } from '../support/record-codec-0.1.js';
+import { durableTeardown } from '../support/sharded.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // The table keeps each session as its durable bytes (packed-record.ts, layout 3). Files written by 0.1.0 (whose
 // table kept objects and Maps) and by the table's first packed layout use layouts 1 and 2: they must load.
 // Shard workers load the build (dist/): `npm run build` first.
 
-const dirs: { remove(): void }[] = [];
-const providers: ShardedProvider[] = [];
-afterEach(async () => {
-  for (const provider of providers.splice(0)) await provider.close();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
+const { providers, dirs } = durableTeardown();
 
 const now = Date.now();
 const times = {

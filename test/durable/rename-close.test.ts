@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ClosedError } from '../../src/errors.js';
-import { createShardedProvider, type ShardedProvider } from '../../src/providers/sharded/provider.js';
-import { sidOnShard } from '../support/sharded.js';
+import { createShardedProvider } from '../../src/providers/sharded/provider.js';
+import { durableTeardown, sidOnShard } from '../support/sharded.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // A rename across shards that races close() (a graceful shutdown during a login's regenerate): the old shard
@@ -11,12 +11,7 @@ import { tempDir } from '../support/temp-dir.js';
 
 const POLICY = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 };
 
-const dirs: { remove(): void }[] = [];
-const open: ShardedProvider[] = [];
-afterEach(async () => {
-  for (const provider of open.splice(0)) await provider.close();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
+const { providers: open, dirs } = durableTeardown();
 
 describe('a rename across shards that races close()', () => {
   it('lands under the new id before the shards close, and the files hold it', async () => {

@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../../src/codec.js';
 import { StorageError } from '../../src/errors.js';
 import type { SessionMeta } from '../../src/providers/provider.js';
 import { createShardedProvider, type ShardedProvider } from '../../src/providers/sharded/provider.js';
 import { generateSid } from '../../src/sid.js';
 import { Clock } from '../support/session-helpers.js';
+import { durableTeardown } from '../support/sharded.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // Restart, reshard and a dead shard thread: every acknowledged session comes back from the files.
@@ -13,12 +14,7 @@ import { tempDir } from '../support/temp-dir.js';
 const POLICY = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 };
 const SHORT = { idleTimeoutMs: 5_000, absoluteTimeoutMs: 600_000 };
 
-const dirs: { remove(): void }[] = [];
-const open: ShardedProvider[] = [];
-afterEach(async () => {
-  for (const provider of open.splice(0)) await provider.close();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
+const { providers: open, dirs } = durableTeardown();
 
 function newDir(): string {
   const dir = tempDir('shard-durable-');

@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createShardedProvider, type ShardedProvider } from '../../src/providers/sharded/provider.js';
 import { generateSid } from '../../src/sid.js';
 import { Clock } from '../support/session-helpers.js';
+import { durableTeardown } from '../support/sharded.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // A user's sessions (issue 13) on durable shards: bindings and own timeouts are stored with the session, so a
@@ -10,12 +11,7 @@ import { tempDir } from '../support/temp-dir.js';
 const POLICY = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 };
 const REMEMBER = { idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 30 * 86_400_000 };
 
-const dirs: { remove(): void }[] = [];
-const open: ShardedProvider[] = [];
-afterEach(async () => {
-  for (const provider of open.splice(0)) await provider.close();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
+const { providers: open, dirs } = durableTeardown();
 
 function start(dir: string, clock: Clock, shards: number): ShardedProvider {
   const provider = createShardedProvider({ dir, shards, now: clock.now, gcIntervalMs: 0 });

@@ -40,3 +40,18 @@ export function shardedProvidersPerTest(): (
     return provider;
   };
 }
+
+/**
+ * For a durable test file: the 'sharded' providers and temp dirs its tests open, closed and removed after each
+ * test, providers first (a shard still writing must not find its files gone). Registers its own afterEach:
+ * call it once, at the top of the file.
+ */
+export function durableTeardown(): { providers: ShardedProvider[]; dirs: { remove(): void }[] } {
+  const providers: ShardedProvider[] = [];
+  const dirs: { remove(): void }[] = [];
+  afterEach(async () => {
+    for (const provider of providers.splice(0)) await provider.close();
+    for (const dir of dirs.splice(0)) dir.remove();
+  });
+  return { providers, dirs };
+}
