@@ -34,6 +34,19 @@ async function restarted(p: ShardedProvider): Promise<number> {
   }
 }
 
+/**
+ * Makes shard 0 answer nothing from now on and sends it an operation, which fails with the death the caller
+ * then causes (terminateShard). `atDeath` runs the moment that death is seen, before the new thread starts.
+ * Resolves the failure.
+ */
+function lostAtDeath(p: ShardedProvider, atDeath: () => void): Promise<unknown> {
+  p.hangShard(0, 'drop');
+  return p.count().catch((error: unknown) => {
+    atDeath();
+    return error;
+  });
+}
+
 describe('a shard link', () => {
   // Issue 11: the port is referenced only while an answer is awaited.
   it('holds the process while a frame is unanswered, up to its last answer, and never while idle', async () => {
@@ -138,12 +151,10 @@ describe('a shard that dies', () => {
   it('while it restarts: operations queued meanwhile go to the new thread', async () => {
     const p = make();
     await p.stats();
-    p.hangShard(0, 'drop');
     // Queued the moment the death is seen (its in-flight operations fail), before the new thread starts.
     let queued: Promise<number> | undefined;
-    const lost = p.count().catch((error: unknown) => {
+    const lost = lostAtDeath(p, () => {
       queued = p.count();
-      return error;
     });
     await p.terminateShard(0);
     expect(await lost).toBeInstanceOf(ShardUnavailableError);
@@ -158,18 +169,16 @@ describe('a shard that dies', () => {
       const p = make();
       await p.stats();
       const running = threads(); // this shard's thread among them
-      p.hangShard(0, 'drop');
       // Closed the moment the death is seen (its in-flight operations fail), before the new thread starts.
       // An operation queued then waits for the new thread: close() fails it.
       let closing: Promise<void> | undefined;
       let queued: Promise<unknown> | undefined;
-      const lost = p.count().catch((error: unknown) => {
+      const lost = lostAtDeath(p, () => {
         queued = p.count().then(
           () => 'answered',
           (failure: unknown) => failure,
         );
         closing = p.close();
-        return error;
       });
       const timers = held('Timeout');
       await p.terminateShard(0);
@@ -191,11 +200,9 @@ describe('a shard that dies', () => {
   it('while it restarts: terminateShard has no thread to end, and resolves', async () => {
     const p = make();
     await p.stats();
-    p.hangShard(0, 'drop');
     let terminating: Promise<void> | undefined;
-    const lost = p.count().catch((error: unknown) => {
+    const lost = lostAtDeath(p, () => {
       terminating = p.terminateShard(0); // the death is seen, the new thread not yet started
-      return error;
     });
     await p.terminateShard(0);
     expect(await lost).toBeInstanceOf(ShardUnavailableError);
