@@ -2,7 +2,8 @@
  * The session layer's CPU per request without sockets: the bench's `/read` and `/incr` routes run on node:http
  * request and response objects over an unconnected socket, 100 in flight, each request a different session of
  * `sessions` taken in turn (read-modify-write's pattern), with the bench's signed cookie and the 'memory'
- * provider; `map` is the same routes on the map server's plain Map. No client shares the CPU and no kernel
+ * provider or one shard ('sharded': process CPU, so the shard thread's counts too; 100 in flight make frames
+ * of many operations, as saturation does); `map` is the same routes on the map server's plain Map. No client shares the CPU and no kernel
  * write is timed, so the figures hold on a busy machine better than the HTTP bench's: in one run at load ~20,
  * the HTTP bench's map ranged 2x between repeats while these stayed within ~15 %.
  * Run: `npm run build && node dist/bench/session-layer.js [sessions]` (default 10,000; the cost scenario's
@@ -12,6 +13,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { encodeValue } from '../src/codec.js';
 import { createSessionManager } from '../src/manager.js';
+import type { ProviderChoice } from '../src/options.js';
 import { generateSid } from '../src/sid.js';
 import { createIdSigner } from '../src/transport/signing.js';
 import { cookieValue, readBody, send } from './servers/http-util.js';
@@ -25,11 +27,16 @@ const ROUNDS = 5;
 
 type Route = 'read' | 'incr';
 type Handler = (req: IncomingMessage, res: ServerResponse, route: Route) => Promise<void> | void;
+interface Server {
+  readonly handler: Handler;
+  readonly cookies: string[];
+  close?(): Promise<void>;
+}
 
-/** shard-session with the 'memory' provider, as bench/servers/shard.ts configures and answers it. */
-async function shardSession(): Promise<{ handler: Handler; cookies: string[] }> {
+/** shard-session with the given provider, as bench/servers/shard.ts configures and answers it. */
+async function shardSession(choice: ProviderChoice): Promise<Server> {
   const manager = createSessionManager<BenchData>({
-    provider: 'memory',
+    ...choice,
     cookieName: 'sid',
     idleTimeout: IDLE_TIMEOUT_MS,
     absoluteTimeout: ABSOLUTE_TIMEOUT_MS,
@@ -51,11 +58,11 @@ async function shardSession(): Promise<{ handler: Handler; cookies: string[] }> 
         : readBody(session.get('user'), session.get('count') ?? 0);
     send(res, 200, body);
   };
-  return { handler, cookies };
+  return { handler, cookies, close: () => manager.close() };
 }
 
 /** The map server's store and routes (bench/servers/map.ts), without its Set-Cookie for new sessions. */
-function map(): { handler: Handler; cookies: string[] } {
+function map(): Server {
   const sessions = new Map<string, { user: string; count: number; expiresAt: number }>();
   const cookies: string[] = [];
   for (let i = 0; i < SESSIONS; i++) {
@@ -74,11 +81,7 @@ function map(): { handler: Handler; cookies: string[] } {
 }
 
 /** CPU µs per request of `requests` requests, `IN_FLIGHT` at a time, sessions taken in turn. */
-async function cpuPerRequest(
-  server: { handler: Handler; cookies: string[] },
-  route: Route,
-  requests: number,
-) {
+async function cpuPerRequest(server: Server, route: Route, requests: number) {
   const socket = new Socket();
   let next = 0;
   const lane = async () => {
@@ -101,25 +104,29 @@ const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 async function main(): Promise<void> {
-  const servers = { map: map(), 'shard-memory': await shardSession() };
+  const servers: Record<string, Server> = {
+    map: map(),
+    'shard-memory': await shardSession({ provider: 'memory' }),
+    'shard-sharded-1': await shardSession({ provider: 'sharded', providerOptions: { shards: 1 } }),
+  };
   for (const route of ['read', 'incr'] as const) {
     // Warm-up: the JIT, and every cookie seen once (a cookie is remembered once it verified).
     for (const server of Object.values(servers)) await cpuPerRequest(server, route, 2 * SESSIONS);
-    const figures: Record<string, number[]> = { map: [], 'shard-memory': [] };
+    const figures = new Map<string, number[]>(Object.keys(servers).map((name) => [name, []]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, server] of Object.entries(servers)) {
-        figures[name]?.push(await cpuPerRequest(server, route, REQUESTS));
+        figures.get(name)?.push(await cpuPerRequest(server, route, REQUESTS));
       }
     }
-    const mapUs = median(figures.map ?? []);
-    const shardUs = median(figures['shard-memory'] ?? []);
+    const mapUs = median(figures.get('map') ?? []);
     const spread = (v: number[]) => `[${Math.min(...v).toFixed(1)}–${Math.max(...v).toFixed(1)}]`;
-    console.log(
-      `/${route}, ${SESSIONS} sessions: map ${mapUs.toFixed(1)} µs ${spread(figures.map ?? [])}, ` +
-        `shard-memory ${shardUs.toFixed(1)} µs ${spread(figures['shard-memory'] ?? [])}: ` +
-        `${(shardUs / mapUs).toFixed(2)}× map`,
-    );
+    const rows = [...figures].map(([name, us]) => {
+      const ratio = name === 'map' ? '' : ` ${(median(us) / mapUs).toFixed(2)}× map`;
+      return `${name} ${median(us).toFixed(1)} µs ${spread(us)}${ratio}`;
+    });
+    console.log(`/${route}, ${SESSIONS} sessions: ${rows.join(', ')}`);
   }
+  for (const server of Object.values(servers)) await server.close?.();
 }
 
 await main();
