@@ -16,30 +16,48 @@ afterEach(async () => {
   provider = undefined;
 });
 
+/** How long one frame of 32 small commits to the session takes, sent in one turn and all answered. */
+async function frameMs(p: ShardedProvider, sid: string): Promise<number> {
+  const started = performance.now();
+  await Promise.all(Array.from({ length: 32 }, (_, i) => p.commit(sid, { set: [['n', Uint8Array.of(i)]] })));
+  return performance.now() - started;
+}
+
+/** The median of three frames, after one to warm up. */
+async function typicalFrameMs(p: ShardedProvider, sid: string): Promise<number> {
+  await frameMs(p, sid);
+  const times = [await frameMs(p, sid), await frameMs(p, sid), await frameMs(p, sid)];
+  return times.sort((a, b) => a - b)[1] as number;
+}
+
 describe('the shard watchdog under a backlog', () => {
   it('does not restart a shard that answers frame after frame, though the burst takes longer than shardTimeoutMs', async () => {
     provider = createShardedProvider({
       shards: 1,
       gcIntervalMs: 0,
       readCacheBytes: 0,
-      // A frame of 32 commits to the 300 KB session takes ~40 ms at the shard: a tenth of the deadline, so a
-      // machine several times slower still passes. (With a 1 MB session a frame took ~125 ms, and a loaded CI
-      // run once saw one outlast a 250 ms deadline: a restart is then right, and the test failed.) Frames much
-      // faster would hide the bug: the old watchdog restarted only when no answer came between its timer and
-      // the next poll; at ~40 ms a frame it did so in 5 runs of 5.
       shardTimeoutMs: 400,
       maxValueBytes: 2_000_000,
       maxSessionBytes: 4_000_000,
     });
     const p = provider;
     const sid = generateSid();
-    // A session of 300 KB: each commit to it rebuilds its record, 300 KB copied at the shard, almost nothing here.
+    // Each commit to a big session rebuilds its record: its bytes copied at the shard, almost nothing here. The
+    // session is sized so a frame of 32 commits takes ~40 ms, a tenth of the deadline: frames much faster would
+    // hide the bug (the old watchdog restarted only when no answer came between its timer and the next poll; at
+    // ~40 ms a frame it did so in 5 runs of 5, at ~3 ms in 2 of 5), much slower could outlast the deadline on a
+    // loaded machine, where a restart is right. A fixed size took 40 ms a frame on one day of this VM and 16 on
+    // another (a burst of 0.6 s, too short to prove anything), so it is measured here.
     await p.init(sid, POLICY, { set: [['blob', new Uint8Array(300_000)]] });
+    const scale = 40 / (await typicalFrameMs(p, sid));
+    const blobBytes = Math.round(Math.min(1_500_000, Math.max(300_000, 300_000 * scale)));
+    await p.commit(sid, { set: [['blob', new Uint8Array(blobBytes)]] });
+    // Enough frames for ~1.6 s of work, sent in one turn: they leave at once and queue at the shard.
+    const commits = 32 * Math.min(120, Math.ceil(1_600 / (await typicalFrameMs(p, sid))));
     const [before] = await p.stats();
     const started = performance.now();
-    // 1,200 small commits in one turn: ~38 frames of 32 leave at once and queue at the shard (~1.6 s).
     const results = await Promise.allSettled(
-      Array.from({ length: 1_200 }, (_, i) => p.commit(sid, { set: [['n', Uint8Array.of(i % 100)]] })),
+      Array.from({ length: commits }, (_, i) => p.commit(sid, { set: [['n', Uint8Array.of(i % 100)]] })),
     );
     const took = performance.now() - started;
     const failed = results.filter((result) => result.status === 'rejected');
