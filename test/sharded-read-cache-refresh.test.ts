@@ -29,6 +29,14 @@ async function hits(provider: ShardedProvider): Promise<number> {
   return (await provider.stats()).reduce((sum, s) => sum + (s.readCacheHits ?? 0), 0);
 }
 
+async function cachedSessions(provider: ShardedProvider): Promise<number> {
+  return (await provider.stats()).reduce((sum, s) => sum + (s.readCacheSessions ?? 0), 0);
+}
+
+async function cachedBytes(provider: ShardedProvider): Promise<number> {
+  return (await provider.stats()).reduce((sum, s) => sum + (s.readCacheBytes ?? 0), 0);
+}
+
 /** A snapshot as plain data, its values as an ordered list: a read lists keys in the record's order. */
 function plainOf(snapshot: SessionSnapshot | null): unknown {
   return snapshot && { ...snapshot, values: [...snapshot.values].map(([k, v]) => [k, [...v]]) };
@@ -84,6 +92,24 @@ describe("'sharded' read cache, refreshed by a change's answer", () => {
     }
   });
 
+  it('counts a refreshed copy at its new size, as a read would file it, and all of it when it leaves', async () => {
+    const [cached] = pair();
+    const [other] = pair();
+    const sid = generateSid();
+    const small = { set: [['a', encodeValue(1)]] } satisfies SessionDelta;
+    await cached.init(sid, policy, small);
+    await cached.read(sid);
+    const before = await cachedBytes(cached);
+    await cached.commit(sid, { set: [['b', encodeValue('x'.repeat(1_000))]] });
+    // The same session filed by a read, in a cache of its own.
+    await other.init(sid, policy, { set: [...small.set, ['b', encodeValue('x'.repeat(1_000))]] });
+    await other.read(sid);
+    expect(await cachedBytes(cached)).toBe(await cachedBytes(other));
+    expect(await cachedBytes(cached)).toBeGreaterThan(before + 1_000);
+    await cached.destroy(sid);
+    expect(await cachedBytes(cached)).toBe(0);
+  });
+
   it('is not refreshed when another change to the session was sent before the answer', async () => {
     const [cached, plain] = pair();
     const sid = await bothRead(cached, plain, { set: [['n', encodeValue(1)]] });
@@ -100,6 +126,8 @@ describe("'sharded' read cache, refreshed by a change's answer", () => {
     const [cached, plain] = pair();
     const sid = await bothRead(cached, plain, { set: [['s', encodeValue('text')]] });
     for (const p of [cached, plain]) await expect(p.incr(sid, 's', 1)).rejects.toThrow();
+    // The copy the failed incr was to bring up to date is gone, not left behind unserved, holding budget.
+    expect(await cachedSessions(cached)).toBe(0);
     expect(plainOf(await cached.read(sid))).toEqual(plainOf(await plain.read(sid)));
     for (const p of [cached, plain]) {
       await p.read(sid);

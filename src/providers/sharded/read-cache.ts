@@ -1,30 +1,19 @@
 import type { SessionSnapshot } from '../provider.js';
+import { countedBytes, ownedValues } from './cache-entry.js';
 import { isBarrier, writesSession } from './cache-ops.js';
 import { committedValues, incrementedValues, withChange } from './cache-refresh.js';
 import { decodeMeta, decodeSnapshot, Op, type WireOp } from './protocol.js';
 
-/**
- * Bytes a cached session counts on top of its keys and values: the sid and the Map entry, the snapshot object
- * and its values Map. An estimate (as `maxShardBytes`'s is): 100,000 sessions of two small keys took 666 B of
- * heap each on Node 20, plus the 43-character sid string the cache keeps alive; counted, they make 722 B.
- */
-export const CACHE_ENTRY_OVERHEAD_BYTES = 500;
-/** Bytes each cached key counts on top of its UTF-8 length and its value's bytes (its Map slot, its view). */
-export const CACHE_KEY_OVERHEAD_BYTES = 96;
-
-/** A snapshot's bytes as counted against the budget. */
-function countedBytes(snapshot: SessionSnapshot): number {
-  let bytes = CACHE_ENTRY_OVERHEAD_BYTES;
-  for (const [key, value] of snapshot.values)
-    bytes += key.length * 2 + value.byteLength + CACHE_KEY_OVERHEAD_BYTES;
-  return bytes;
-}
-
 interface Entry {
-  readonly snapshot: SessionSnapshot;
-  readonly bytes: number;
+  snapshot: SessionSnapshot;
+  bytes: number;
   /** Read from the cache since it was filed or last passed over by the eviction hand (second chance). */
   hit: boolean;
+  /**
+   * The commit or incr in flight on the session, the only operation out on it: while set the entry is not
+   * served, and that operation's answer brings the snapshot up to date in place (`#changed`).
+   */
+  changing: WireOp | undefined;
 }
 
 /**
@@ -34,12 +23,14 @@ interface Entry {
  * answer in that order (see shard-link.ts, which calls `issued` / `answered` / `settled` / `removed`):
  * - a snapshot is filed only from a shard's read answer, and only if no operation that could change that
  *   session was sent after the read (answers come in order, so one still unanswered was sent later);
- * - an operation on a session drops its snapshot when it is queued, before it is even sent: a later read goes
- *   to the shard, behind it (a commit not awaited is still seen by the next read, as without the cache);
- * - a commit or incr keeps the snapshot it dropped aside, and its answer files it again with the change applied
- *   (cache-refresh.ts), if nothing else was sent for the session meanwhile: the snapshot held the shard's state
- *   before the change, and the change is deterministic (the answer gives the new deadlines and the sum). This is
- *   what makes the read that starts the next request of a client that just wrote a hit;
+ * - an operation on a session stops its snapshot being served when it is queued, before it is even sent: a
+ *   later read goes to the shard, behind it (a commit not awaited is still seen by the next read, as without
+ *   the cache). Most operations drop the snapshot; a commit or incr keeps it, marked as changing, and its
+ *   answer brings it up to date with the change applied (cache-refresh.ts), if nothing else was sent for the
+ *   session meanwhile (a second operation drops it): the snapshot held the shard's state before the change, and
+ *   the change is deterministic (the answer gives the new deadlines and the sum). This is what makes the read
+ *   that starts the next request of a client that just wrote a hit, without taking the entry out of its Map and
+ *   putting it back on every write;
  * - an operation that may change sessions it does not name (gc, revoke, revokeUser) empties the cache and
  *   blocks filing while it is out; sessions a shard removes as a side effect of an operation (eviction under
  *   the limits, expiry found on access) are listed in that frame's answer and dropped before anyone is told;
@@ -52,12 +43,6 @@ export class ReadCache {
   readonly #entries = new Map<string, Entry>();
   /** Operations on a session queued or in flight, by sid: its answer from a read sent earlier is not filed. */
   readonly #pending = new Map<string, number>();
-  /**
-   * Snapshots taken out of the cache by a commit or incr in flight, by sid, with that operation: its answer
-   * brings the snapshot up to date and files it again (`answered`), unless another operation on the session,
-   * a barrier or a removal came in between (they delete it here).
-   */
-  readonly #changing = new Map<string, { readonly op: WireOp; readonly snapshot: SessionSnapshot }>();
   #barriers = 0;
   #bytes = 0;
   #hits = 0;
@@ -96,7 +81,7 @@ export class ReadCache {
   /** The session's snapshot if the cache holds it alive, else undefined (ask the shard). Do not mutate it. */
   get(sid: string): SessionSnapshot | undefined {
     const entry = this.#entries.get(sid);
-    if (entry === undefined) return undefined;
+    if (entry === undefined || entry.changing !== undefined) return undefined;
     const expiresAt = entry.snapshot.expiresAt;
     // Expired (or maybe swept by the shard's tick): the shard must see this read, to remove the session
     // on access and emit its event as it would without the cache.
@@ -122,11 +107,11 @@ export class ReadCache {
 
   #issuedOn(sid: string, op: WireOp): void {
     const entry = this.#entries.get(sid);
-    // A held snapshot means no other operation on the session is out (filing waits for none).
+    // A held snapshot means no operation on the session is out but the one it is changing with, if any.
     if (entry !== undefined) {
-      this.#drop(sid, entry);
-      if (op[0] === Op.Commit || op[0] === Op.Incr) this.#changing.set(sid, { op, snapshot: entry.snapshot });
-    } else this.#changing.delete(sid);
+      if (entry.changing === undefined && (op[0] === Op.Commit || op[0] === Op.Incr)) entry.changing = op;
+      else this.#drop(sid, entry);
+    }
     this.#pending.set(sid, (this.#pending.get(sid) ?? 0) + 1);
   }
 
@@ -160,21 +145,31 @@ export class ReadCache {
    */
   #changed(op: WireOp, value: unknown): unknown {
     const sid = op[1] as string;
-    const held = this.#changing.get(sid);
     const incr = op[0] === Op.Incr && Array.isArray(value);
     const result = incr ? value[0] : value;
-    this.settled(op);
-    if (held?.op !== op || result === null || this.#barriers > 0 || this.#pending.has(sid)) return result;
-    const { snapshot } = held;
-    if (incr) {
-      const values = incrementedValues(snapshot.values, op[2] as string, result as number);
-      if (values)
-        this.#fileOwned(sid, withChange(snapshot, { ...snapshot, idleExpiresAt: value[1] }, values));
-    } else {
-      const values = committedValues(snapshot.values, op[2] as unknown[], op[3] as string[]);
-      const meta = decodeMeta(value);
-      if (values && meta) this.#fileCopy(sid, withChange(snapshot, meta, values));
+    this.#release(sid);
+    const entry = this.#entries.get(sid);
+    if (entry === undefined || entry.changing !== op) return result;
+    const { snapshot } = entry;
+    let changed: SessionSnapshot | undefined;
+    // Another operation on the session, or a barrier, would have dropped the entry: these are belts and braces.
+    if (result !== null && this.#barriers === 0 && !this.#pending.has(sid)) {
+      if (incr) {
+        const values = incrementedValues(snapshot.values, op[2] as string, result as number);
+        const { createdAt, absoluteExpiresAt } = snapshot;
+        if (values) changed = withChange(snapshot, createdAt, value[1], absoluteExpiresAt, values);
+      } else {
+        const values = committedValues(snapshot.values, op[2] as unknown[], op[3] as string[]);
+        const meta = decodeMeta(value);
+        if (values && meta) {
+          const { createdAt, idleExpiresAt, absoluteExpiresAt } = meta;
+          const owned = ownedValues(values);
+          changed = withChange(snapshot, createdAt, idleExpiresAt, absoluteExpiresAt, owned);
+        }
+      }
     }
+    if (changed === undefined) this.#drop(sid, entry);
+    else this.#refile(sid, entry, changed);
     return result;
   }
 
@@ -187,7 +182,13 @@ export class ReadCache {
   }
 
   #settledOn(sid: string, op: WireOp): void {
-    if (this.#changing.get(sid)?.op === op) this.#changing.delete(sid);
+    // Settled without the answer that would bring it up to date (a failure): the snapshot is no longer known.
+    const entry = this.#entries.get(sid);
+    if (entry !== undefined && entry.changing === op) this.#drop(sid, entry);
+    this.#release(sid);
+  }
+
+  #release(sid: string): void {
     const left = (this.#pending.get(sid) ?? 1) - 1;
     if (left === 0) this.#pending.delete(sid);
     else this.#pending.set(sid, left);
@@ -198,7 +199,6 @@ export class ReadCache {
     for (const sid of sids as string[]) {
       const entry = this.#entries.get(sid);
       if (entry !== undefined) this.#drop(sid, entry);
-      this.#changing.delete(sid);
     }
   }
 
@@ -209,30 +209,21 @@ export class ReadCache {
 
   #clearEntries(): void {
     this.#entries.clear();
-    this.#changing.clear();
     this.#bytes = 0;
   }
 
   /**
-   * Files a copy of the snapshot whose values live in one buffer of their own: the decoded ones are views into
-   * the whole answer frame, which they would keep alive. Past the budget, the eviction hand goes round the
-   * oldest entries, sparing once each one read since (CLOCK, second chance).
+   * Files a copy of the snapshot whose values live in one buffer of their own (`ownedValues`). Past the
+   * budget, the eviction hand goes round the oldest entries, sparing once each one read since (CLOCK, second
+   * chance).
    */
   #fileCopy(sid: string, snapshot: SessionSnapshot): SessionSnapshot {
     const bytes = countedBytes(snapshot);
     // A session larger than half the budget would push out every other one: not cached.
     if (bytes > this.#maxBytes / 2) return snapshot;
-    let valueBytes = 0;
-    for (const value of snapshot.values.values()) valueBytes += value.byteLength;
-    const store = new Uint8Array(valueBytes);
-    const values = new Map<string, Uint8Array>();
-    let at = 0;
-    for (const [key, value] of snapshot.values) {
-      store.set(value, at);
-      values.set(key, store.subarray(at, at + value.byteLength));
-      at += value.byteLength;
-    }
-    const owned: SessionSnapshot = { ...snapshot, values };
+    const { createdAt, idleExpiresAt, absoluteExpiresAt } = snapshot;
+    const values = ownedValues(snapshot.values);
+    const owned = withChange(snapshot, createdAt, idleExpiresAt, absoluteExpiresAt, values);
     this.#fileOwned(sid, owned, bytes);
     return owned;
   }
@@ -246,8 +237,22 @@ export class ReadCache {
     // Two reads of one session in flight both file it: the second replaces the first, counted once.
     const old = this.#entries.get(sid);
     if (old !== undefined) this.#drop(sid, old);
-    this.#entries.set(sid, { snapshot, bytes, hit: false });
+    this.#entries.set(sid, { snapshot, bytes, hit: false, changing: undefined });
     this.#bytes += bytes;
+    this.#evictPastBudget();
+  }
+
+  /** The entry's change was answered: it holds the changed snapshot and is served again, where it stands. */
+  #refile(sid: string, entry: Entry, snapshot: SessionSnapshot): void {
+    const bytes = countedBytes(snapshot);
+    if (bytes > this.#maxBytes / 2) {
+      this.#drop(sid, entry);
+      return;
+    }
+    this.#bytes += bytes - entry.bytes;
+    entry.snapshot = snapshot;
+    entry.bytes = bytes;
+    entry.changing = undefined;
     this.#evictPastBudget();
   }
 
