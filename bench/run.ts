@@ -4,9 +4,10 @@
  *
  * Every (scenario, server) runs `repeat` times, interleaved, each run in a fresh server process; the results
  * go to bench/results/ (latest.json with every run, latest.md with medians and min–max, SVG charts) and a
- * summary is printed at the end.
+ * summary is printed at the end. Until then, partial.json and partial.md hold the runs done so far, rewritten
+ * after each run: a run stopped for time (a full one takes hours) still leaves its figures.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { type BenchSettings, parseSettings, USAGE } from './harness/cli.js';
@@ -43,7 +44,14 @@ function runLine(run: RunResult): string {
   return 'done';
 }
 
-async function bench(settings: BenchSettings): Promise<BenchReport> {
+/**
+ * Runs the plan; after each run, `onRun` gets the report of the runs done so far (with `plannedRuns`), so a
+ * run stopped for time still leaves one.
+ */
+async function bench(
+  settings: BenchSettings,
+  onRun: (partial: BenchReport) => Promise<void>,
+): Promise<BenchReport> {
   const { profile } = settings;
   const entries = (SERVERS as readonly ServerEntry[]).filter((e) => settings.servers.includes(e.name));
   const skipped = await unavailable(entries);
@@ -84,6 +92,19 @@ async function bench(settings: BenchSettings): Promise<BenchReport> {
   if (interactive) bar.start(plan.length, 0, { run: '', phase: '', left: formatDuration(estimatedTotal) });
 
   const runs: RunResult[] = [];
+  const versions = describeVersions();
+  const reportOf = (): BenchReport => ({
+    machine,
+    versions,
+    profile,
+    placement,
+    reportedSharded: reportedShardedServer(),
+    servers: servers.map(describeServer),
+    skipped,
+    startedAt: startedAt.toISOString(),
+    elapsedS: Math.round((Date.now() - startedAt.getTime()) / 1000),
+    runs,
+  });
   let estimatedDone = 0;
   for (const [index, planned] of plan.entries()) {
     const name = `${planned.scenario.name} × ${planned.server} #${planned.repeat}`;
@@ -103,21 +124,16 @@ async function bench(settings: BenchSettings): Promise<BenchReport> {
     estimatedDone += estimated[index] ?? 0;
     if (interactive) bar.increment(1, { run: name, phase: 'done', left });
     else console.error(`[${index + 1}/${plan.length}] ${name}: ${runLine(run)} (ETA ${left})`);
+    if (index + 1 < plan.length) await onRun({ ...reportOf(), plannedRuns: plan.length });
   }
   if (interactive) bar.stop();
+  return reportOf();
+}
 
-  return {
-    machine,
-    versions: describeVersions(),
-    profile,
-    placement,
-    reportedSharded: reportedShardedServer(),
-    servers: servers.map(describeServer),
-    skipped,
-    startedAt: startedAt.toISOString(),
-    elapsedS: Math.round((Date.now() - startedAt.getTime()) / 1000),
-    runs,
-  };
+/** Writes the file under another name, then renames it: a reader (or a stop) never sees half of it. */
+async function writeWhole(file: string, text: string): Promise<void> {
+  await writeFile(`${file}.tmp`, text);
+  await rename(`${file}.tmp`, file);
 }
 
 async function main(): Promise<void> {
@@ -134,8 +150,15 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const report = await bench(settings);
   await mkdir(settings.outDir, { recursive: true });
+  const partialJson = join(settings.outDir, 'partial.json');
+  const partialMd = join(settings.outDir, 'partial.md');
+  const report = await bench(settings, async (partial) => {
+    await writeWhole(partialMd, renderMarkdown(partial, []));
+    await writeWhole(partialJson, `${JSON.stringify(partial, null, 2)}\n`);
+  });
+  await rm(partialJson, { force: true });
+  await rm(partialMd, { force: true });
   const charts = await renderCharts(report);
   for (const [file, svg] of charts) await writeFile(join(settings.outDir, file), svg);
   await writeFile(join(settings.outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);

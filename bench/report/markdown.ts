@@ -125,6 +125,12 @@ function header(report: BenchReport): string[] {
       `Saturating windows: ${profile.warmupS} s warm-up + ${profile.durationS} s measured; cost: ${profile.cost.warmupS} + ${profile.cost.durationS} s per route at ${num(profile.cost.rate)} req/s; population ${num(profile.population)}. ` +
       `Started ${report.startedAt}, took ${num(report.elapsedS)} s.`,
     '',
+    ...(report.plannedRuns === undefined
+      ? []
+      : [
+          `**Partial report**: ${num(report.runs.length)} of ${num(report.plannedRuns)} planned runs done (rewritten after each run; the run was stopped, or is still going). Figures are of the runs done: a (scenario, server) may have fewer runs than the profile's, or none.`,
+          '',
+        ]),
     `Machine: ${machine.cpus} × ${machine.cpuModel}, ${num(machine.totalMemoryBytes / 2 ** 30, 0)} GiB, ${machine.platform} ${machine.release}. ` +
       `Placement: ${placementText}. 1-minute load average before each run: ${loadText} (every run's is in latest.json).`,
     '',

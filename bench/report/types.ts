@@ -28,4 +28,6 @@ export interface BenchReport {
   readonly elapsedS: number;
   /** Every run, in the order it ran. */
   readonly runs: RunResult[];
+  /** Only in partial.json (written after each run until the report is done): the runs planned in all. */
+  readonly plannedRuns?: number;
 }
