@@ -154,8 +154,13 @@ async function main(): Promise<void> {
   const partialJson = join(settings.outDir, 'partial.json');
   const partialMd = join(settings.outDir, 'partial.md');
   const report = await bench(settings, async (partial) => {
-    await writeWhole(partialMd, renderMarkdown(partial, []));
-    await writeWhole(partialJson, `${JSON.stringify(partial, null, 2)}\n`);
+    // A partial report that cannot be written (a full disk, a report of odd runs) must not end a run of hours.
+    try {
+      await writeWhole(partialMd, renderMarkdown(partial, []));
+      await writeWhole(partialJson, `${JSON.stringify(partial, null, 2)}\n`);
+    } catch (error) {
+      console.error(`could not write the partial report: ${error instanceof Error ? error.message : error}`);
+    }
   });
   await rm(partialJson, { force: true });
   await rm(partialMd, { force: true });

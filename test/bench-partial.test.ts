@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -36,6 +36,17 @@ function runsIn(file: string): { runs: unknown[]; plannedRuns?: number } | undef
   return JSON.parse(readFileSync(file, 'utf8'));
 }
 
+/** Runs the CLI until it exits: its exit code and what it wrote to stderr. */
+async function runToTheEnd(out: string): Promise<{ code: unknown; stderr: string }> {
+  const child = spawn(process.execPath, [...ARGS, `--out=${out}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  return { code, stderr };
+}
+
 describe('the bench CLI, stopped or finished', () => {
   it('leaves partial.json and partial.md of the runs done when it is stopped after the first of two', async () => {
     const out = outDir();
@@ -63,17 +74,21 @@ describe('the bench CLI, stopped or finished', () => {
 
   it('replaces them with latest.json and latest.md when every run is done', async () => {
     const out = outDir();
-    const child = spawn(process.execPath, [...ARGS, `--out=${out}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const code = await new Promise((resolve) => child.on('exit', resolve));
+    const { code, stderr } = await runToTheEnd(out);
     expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
     expect(runsIn(join(out, 'latest.json'))?.runs).toHaveLength(2);
     expect(runsIn(join(out, 'latest.json'))?.plannedRuns).toBeUndefined();
     expect(readFileSync(join(out, 'latest.md'), 'utf8')).not.toContain('Partial report');
     expect(existsSync(join(out, 'partial.json'))).toBe(false);
     expect(existsSync(join(out, 'partial.md'))).toBe(false);
+  });
+
+  it('goes on when a partial report cannot be written, and still writes the finished one', async () => {
+    const out = outDir();
+    mkdirSync(join(out, 'partial.md.tmp')); // where partial.md is written first: a directory, so it fails
+    const { code, stderr } = await runToTheEnd(out);
+    expect(stderr).toContain('could not write the partial report');
+    expect(code).toBe(0);
+    expect(runsIn(join(out, 'latest.json'))?.runs).toHaveLength(2);
   });
 });
