@@ -257,8 +257,8 @@ export class ReadCache {
   }
 
   #evictPastBudget(): void {
-    // Checked before the loop starts: an iterator over a Map that sessions leave and rejoin (every filing, so
-    // every refreshing incr) first steps over the slots they left, up to the whole table at each filing.
+    // Checked before the loop starts: an iterator over a Map that sessions leave and rejoin (a read's filing,
+    // the hand's second chances) first steps over the slots they left, up to the whole table at each filing.
     if (this.#bytes <= this.#maxBytes) return;
     // Each pass over an entry either evicts it or clears its hit bit, so this ends within two rounds.
     for (const [sid, entry] of this.#entries) {
