@@ -3,9 +3,10 @@
  * request and response objects over an unconnected socket, 100 in flight, each request a different session of
  * `sessions` taken in turn (read-modify-write's pattern), with the bench's signed cookie and the 'memory'
  * provider or one shard ('sharded': process CPU, so the shard thread's counts too; 100 in flight make frames
- * of many operations, as saturation does); `map` is the same routes on the map server's plain Map. No client shares the CPU and no kernel
- * write is timed, so the figures hold on a busy machine better than the HTTP bench's: in one run at load ~20,
- * the HTTP bench's map ranged 2x between repeats while these stayed within ~15 %.
+ * of many operations, as saturation does); `map` is the same routes on the map server's plain Map. No client
+ * shares the CPU and no kernel write is timed, so the figures hold on a busy machine better than the HTTP
+ * bench's: in one run at load ~20, the HTTP bench's map ranged 2x between repeats while these stayed within
+ * ~15 %.
  * Run: `npm run build && node dist/bench/session-layer.js [sessions]` (default 10,000; the cost scenario's
  * connections use 5,000 of them).
  */

@@ -140,8 +140,9 @@ export class ReadCache {
   }
 
   /**
-   * A commit or incr answered: the snapshot it took out of the cache comes back with the change applied, if
-   * nothing else touched the session meanwhile. With a cache, an incr's answer is `[sum, idleExpiresAt]`.
+   * A commit or incr answered: the snapshot it marked as changing is brought up to date in place and served
+   * again, if nothing else touched the session meanwhile. With a cache, an incr's answer is
+   * `[sum, idleExpiresAt]`.
    */
   #changed(op: WireOp, value: unknown): unknown {
     const sid = op[1] as string;
