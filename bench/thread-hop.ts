@@ -12,6 +12,11 @@
  *   in shared memory too; this probe moves none.
  * Each figure is the process's CPU per round trip less that of the pacer alone (`none`), and the part of it on
  * each thread (from /proc/self/task, Linux only; 10 ms ticks, so run a few seconds).
+ * What it does not show: the hop's cost inside a busy server. Measured here, shared memory costs a third of a
+ * MessagePort round trip (6–8 against 22–25 µs at 6,000/s), yet a prototype of the engine with its frames and
+ * answers in SharedArrayBuffer rings (the shard in Atomics.wait, the router on Atomics.waitAsync) cost the
+ * same per paced `/incr` over HTTP as the MessagePort engine: there the wake-ups and the shard's per-frame work
+ * on cold caches dominate, not the channel (README, Performance, issue 8 round 7).
  *
  *   npm run build && node dist/bench/thread-hop.js [rate] [seconds]
  */
