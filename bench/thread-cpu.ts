@@ -9,36 +9,17 @@
  *
  *   npm run build && node dist/bench/thread-cpu.js shard-sharded-1 /incr [seconds] [rate]
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { visitEachCookieOnce } from './harness/load.js';
 import { runPaced } from './harness/paced.js';
 import { routeEach } from './harness/scenarios.js';
 import { ServerProcess } from './harness/server-process.js';
+import { threadTimes } from './harness/thread-times.js';
 
 const [server = 'shard-sharded-1', route = '/incr'] = process.argv.slice(2);
 const seconds = Number(process.argv[4] ?? 6);
 const rate = Number(process.argv[5] ?? 6_000);
 const CONNECTIONS = 50;
 const SESSIONS = 10_000;
-// /proc reports CPU time in clock ticks (USER_HZ), 100 per second on Linux.
-const US_PER_TICK = 10_000;
-
-interface ThreadTimes {
-  readonly user: number;
-  readonly system: number;
-}
-
-function threadTimes(pid: number): Map<string, ThreadTimes> {
-  const times = new Map<string, ThreadTimes>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    // Fields after the name: state is the first, utime the 12th and stime the 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    times.set(tid, { user: Number(fields[11]), system: Number(fields[12]) });
-  }
-  return times;
-}
-
 const child = await ServerProcess.start(server);
 try {
   const pid = child.pid;
@@ -53,7 +34,7 @@ try {
   const before = threadTimes(pid);
   const load = await runPaced(url, plan, { warmupS: 0, durationS: seconds, rate });
   const after = threadTimes(pid);
-  const perRequest = (ticks: number) => (ticks * US_PER_TICK) / load.ok;
+  const perRequest = (us: number) => us / load.ok;
   console.log(`${server} ${route}: ${load.ok} answers at ${rate} req/s; CPU µs per answer, by thread`);
   let user = 0;
   let system = 0;

@@ -20,14 +20,12 @@
  *
  *   npm run build && node dist/bench/thread-hop.js [rate] [seconds]
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { MessageChannel, Worker } from 'node:worker_threads';
+import { threadTimes } from './harness/thread-times.js';
 import type { HopSetup, HopVariant } from './thread-hop-worker.js';
 
 const rate = Number(process.argv[2] ?? 6_000);
 const seconds = Number(process.argv[3] ?? 4);
-// /proc reports CPU time in clock ticks (USER_HZ), 100 per second on Linux.
-const US_PER_TICK = 10_000;
 
 interface Hop {
   send(): void;
@@ -42,15 +40,9 @@ const waitAsync = (
   }
 ).waitAsync;
 
-/** CPU µs this process's threads have used so far, by thread id. */
+/** CPU µs this process's threads have used so far, user and system, by thread id. */
 function threadCpu(): Map<string, number> {
-  const times = new Map<string, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    times.set(tid, (Number(fields[11]) + Number(fields[12])) * US_PER_TICK);
-  }
-  return times;
+  return new Map([...threadTimes()].map(([tid, { user, system }]) => [tid, user + system]));
 }
 
 /** The pacer alone: every round trip is answered at once, on the main thread. */
