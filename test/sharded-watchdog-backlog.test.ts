@@ -9,6 +9,10 @@ import { generateSid } from '../src/sid.js';
 // Shard workers load the build (dist/): `npm run build` first.
 
 const POLICY = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 };
+/** The session's size is measured to make a frame ~40 ms (below), within these bounds. */
+const MAX_BLOB_BYTES = 3_000_000;
+/** Frames in one burst at most: a fast machine's frames stay short even at the largest session. */
+const MAX_FRAMES = 480;
 
 let provider: ShardedProvider | undefined;
 afterEach(async () => {
@@ -37,8 +41,8 @@ describe('the shard watchdog under a backlog', () => {
       gcIntervalMs: 0,
       readCacheBytes: 0,
       shardTimeoutMs: 400,
-      maxValueBytes: 2_000_000,
-      maxSessionBytes: 4_000_000,
+      maxValueBytes: MAX_BLOB_BYTES + 1_000,
+      maxSessionBytes: 2 * MAX_BLOB_BYTES,
     });
     const p = provider;
     const sid = generateSid();
@@ -50,20 +54,29 @@ describe('the shard watchdog under a backlog', () => {
     // another (a burst of 0.6 s, too short to prove anything), so it is measured here.
     await p.init(sid, POLICY, { set: [['blob', new Uint8Array(300_000)]] });
     const scale = 40 / (await typicalFrameMs(p, sid));
-    const blobBytes = Math.round(Math.min(1_500_000, Math.max(300_000, 300_000 * scale)));
+    const blobBytes = Math.round(Math.min(MAX_BLOB_BYTES, Math.max(300_000, 300_000 * scale)));
     await p.commit(sid, { set: [['blob', new Uint8Array(blobBytes)]] });
-    // Enough frames for ~1.6 s of work, sent in one turn: they leave at once and queue at the shard.
-    const commits = 32 * Math.min(120, Math.ceil(1_600 / (await typicalFrameMs(p, sid))));
     const [before] = await p.stats();
-    const started = performance.now();
-    const results = await Promise.allSettled(
-      Array.from({ length: commits }, (_, i) => p.commit(sid, { set: [['n', Uint8Array.of(i % 100)]] })),
-    );
-    const took = performance.now() - started;
-    const failed = results.filter((result) => result.status === 'rejected');
-    expect(failed.map((result) => String((result as PromiseRejectedResult).reason)).slice(0, 1)).toEqual([]);
-    const [after] = await p.stats();
-    expect(after?.threadId).toBe(before?.threadId); // the same thread: never restarted
+    // Frames for ~1.6 s of work, sent in one turn: they leave at once and queue at the shard. The frame time is
+    // measured between other test files' work, so a burst can still end up shorter than planned (0.72 s in one CI
+    // run): then a burst twice as long, up to three, each of which must leave the thread alone.
+    let frames = Math.min(MAX_FRAMES, Math.ceil(1_600 / (await typicalFrameMs(p, sid))));
+    let took = 0;
+    for (let burst = 0; burst < 3 && took <= 800; burst++, frames = Math.min(MAX_FRAMES, 2 * frames)) {
+      const started = performance.now();
+      const results = await Promise.allSettled(
+        Array.from({ length: 32 * frames }, (_, i) =>
+          p.commit(sid, { set: [['n', Uint8Array.of(i % 100)]] }),
+        ),
+      );
+      took = performance.now() - started;
+      const failed = results.filter((result) => result.status === 'rejected');
+      expect(failed.map((result) => String((result as PromiseRejectedResult).reason)).slice(0, 1)).toEqual(
+        [],
+      );
+      const [after] = await p.stats();
+      expect(after?.threadId).toBe(before?.threadId); // the same thread: never restarted
+    }
     // The burst must really outlast the deadline (twice over), or this test proves nothing.
     expect(took).toBeGreaterThan(800);
   });
