@@ -30,12 +30,7 @@ const REGRESSIONS: Command[][] = [
   ],
   // count() removes nothing: a gc() right after it still finds the expired session ('postgres' once swept in
   // count(), caught by a random sequence in a CI run).
-  [
-    { op: 'init', sid: 0, policy: 0, set: [] },
-    { op: 'advance', ms: 5000 },
-    { op: 'count' },
-    { op: 'gc' },
-  ],
+  [{ op: 'init', sid: 0, policy: 0, set: [] }, { op: 'advance', ms: 5000 }, { op: 'count' }, { op: 'gc' }],
   // incr on text is refused and changes nothing.
   [
     { op: 'init', sid: 0, policy: 0, set: [[0, { kind: 'text', s: '1' }]] },
