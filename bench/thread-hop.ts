@@ -103,7 +103,7 @@ async function workerHop(variant: HopVariant): Promise<Hop> {
 }
 
 /** Sends `rate` round trips a second for `seconds`; the CPU used meanwhile, per answered round trip. */
-async function paced(hop: Hop): Promise<{ total: number; main: number; answered: number }> {
+async function paced(hop: Hop): Promise<{ total: number; main: number }> {
   const before = threadCpu();
   const start = performance.now();
   const interval = 1000 / rate;
@@ -126,7 +126,7 @@ async function paced(hop: Hop): Promise<{ total: number; main: number; answered:
   const mainTid = String(process.pid);
   const main = (after.get(mainTid) ?? 0) - (before.get(mainTid) ?? 0);
   if (answered < sent) throw new Error(`${sent - answered} of ${sent} round trips were not answered`);
-  return { total: total / answered, main: main / answered, answered };
+  return { total: total / answered, main: main / answered };
 }
 
 const pacer = await paced(noHop());

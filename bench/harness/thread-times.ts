@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** /proc reports CPU time in clock ticks (USER_HZ), 100 per second on Linux: µs per tick. */
-export const US_PER_TICK = 10_000;
+const US_PER_TICK = 10_000;
 
 /** A thread's CPU time so far, in µs (10 ms steps: measure over seconds). */
 export interface ThreadTimes {
