@@ -1,8 +1,8 @@
-import { readdirSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { ClosedError, InvalidArgumentError, OverloadedError, ShardUnavailableError } from '../src/errors.js';
 import { DEFAULT_SHARD_TIMEOUT_MS, type ShardedProvider } from '../src/providers/sharded/provider.js';
 import { shardedProvidersPerTest, sidOnShard, within } from './support/sharded.js';
+import { threadNames, untilThreadsAtMost } from './support/threads.js';
 
 // Shard workers load the build: `npm run build` first (see src/providers/sharded/worker-path.ts).
 // A shard link's life around its thread (shard-link.ts): what holds the process and when, how a frame fills,
@@ -165,10 +165,9 @@ describe('a shard that dies', () => {
   it.skipIf(process.platform !== 'linux')(
     'while it restarts, then the link closes: no new thread starts',
     async () => {
-      const threads = () => readdirSync('/proc/self/task').length;
       const p = make();
       await p.stats();
-      const running = threads(); // this shard's thread among them
+      const running = threadNames().length; // this shard's thread among them
       // Closed the moment the death is seen (its in-flight operations fail), before the new thread starts.
       // An operation queued then waits for the new thread: close() fails it.
       let closing: Promise<void> | undefined;
@@ -193,7 +192,7 @@ describe('a shard that dies', () => {
       await expect(p.count()).rejects.toBeInstanceOf(ClosedError);
       // Until the old thread has ended, a timer holds the process; once it is cleared, the restart was decided.
       await until(5000, 'the dead thread ending', () => held('Timeout') <= timers);
-      expect(threads(), 'a new shard thread runs after close()').toBeLessThan(running);
+      await untilThreadsAtMost(running - 1, 5000, 'a new shard thread runs after close()');
     },
   );
 
