@@ -166,11 +166,12 @@ describe('URL transport', () => {
 describe('readCookie: every cookie of the name, each read as the cookie package reads one', () => {
   const read = (cookie: string) => readCookie({ headers: { cookie } } as IncomingMessage, 'sid');
 
-  it('gives the values of a repeated name in order: unquoted, percent-decoded, trimmed', () => {
+  it('gives the values of a repeated name in order: percent-decoded, trimmed, quotes kept', () => {
     expect(read('sid=a; sid=b')).toEqual(['a', 'b']);
-    expect(read('sid="a"; sid=b')).toEqual(['a', 'b']);
-    expect(read('sid=""; sid=b')).toEqual(['', 'b']);
-    // A quote at one end only is part of the value.
+    // Quotes are part of the value, as the cookie package reads a lone one: a quoted id is not the id set.
+    expect(read('sid="a"')).toBe('"a"');
+    expect(read('sid="a"; sid=b')).toEqual(['"a"', 'b']);
+    expect(read('sid=""; sid=b')).toEqual(['""', 'b']);
     expect(read('sid="; sid=b')).toEqual(['"', 'b']);
     expect(read('sid="a; sid=b"')).toEqual(['"a', 'b"']);
     expect(read('sid=%41; sid=b')).toEqual(['A', 'b']);

@@ -293,6 +293,8 @@ describe('hostile Cookie headers', () => {
       Buffer.from('sid'),
       Buffer.from('=; ; ;;=sid=;'),
       Buffer.from(`sid="${real}"`),
+      // Quoted and repeated: read as the lone quoted one is (the duplicate path once stripped the quotes).
+      Buffer.from(`sid="${real}"; sid=x`),
       Buffer.from(`sid=${real}.extra`),
       Buffer.from(`__proto__=1; constructor=2; hasOwnProperty=3; sid=${generateSid()}`),
       // Correctly signed, well-formed, and unknown to the store: still not adopted.

@@ -112,22 +112,16 @@ export function readCookie(req: IncomingMessage, name: string): string | readonl
   return allCookieValues(header, name);
 }
 
-/** Every value of cookie `name` in `header`, in order, read as the `cookie` package reads one. */
+/**
+ * Every value of cookie `name` in `header`, in order, each pair read by the `cookie` package itself, so that a
+ * repeated cookie reads exactly as a lone one does (trimmed of spaces and tabs, percent-decoded when it decodes,
+ * surrounding quotes kept: a quoted id is not the id that was set, alone or repeated).
+ */
 function allCookieValues(header: string, name: string): string | readonly string[] | undefined {
   const values: string[] = [];
   for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq < 0 || pair.slice(0, eq).trim() !== name) continue;
-    let value = pair.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    if (value.includes('%')) {
-      try {
-        value = decodeURIComponent(value);
-      } catch {
-        // Left as sent: it fails the id shape check.
-      }
-    }
-    values.push(value);
+    const value = parseCookie(pair)[name];
+    if (value !== undefined) values.push(value);
   }
   return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
 }
