@@ -10,6 +10,7 @@ import { tempDir } from '../support/temp-dir.js';
 // Real processes on one dir: a crash (kill -9) under load, and the one-process-per-dir rule.
 // The children load the build (npm test builds first).
 const server = fileURLToPath(new URL('../fixtures/durable/incr-server.mjs', import.meta.url));
+const closeScript = fileURLToPath(new URL('../fixtures/durable/close-script.mjs', import.meta.url));
 const built = existsSync(fileURLToPath(new URL('../../dist/src/index.js', import.meta.url)));
 
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -124,5 +125,29 @@ describe.skipIf(!built)("'sharded' with dir across processes", () => {
     const third = await startServer(dir.path);
     expect(third.line).toMatch(/^listening \d+$/);
     expect(await get(Number(third.line.split(' ')[1]), sid)).toEqual({ sid, n: 3 });
+  });
+
+  // A durable shard closes its store and exits by itself once close() lets go of it. Its thread is unref'd
+  // while idle: unless it holds the process until it has exited, a script whose last step is
+  // `await provider.close()` ends first (an unsettled top-level await: exit code 13, nothing after close runs).
+  it("a script's `await provider.close()` returns before the process ends, and the next open reads what it wrote", async () => {
+    const dir = tempDir('shard-durable-script-');
+    dirs.push(dir);
+    const child = spawn(process.execPath, [closeScript, dir.path], { stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(child);
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+    });
+    let errors = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      errors += chunk;
+    });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect({ code, output, errors }).toEqual({
+      code: 0,
+      output: 'closed\nread 42\nclosed again\n',
+      errors: '',
+    });
   });
 });

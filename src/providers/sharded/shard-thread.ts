@@ -85,10 +85,15 @@ export class ShardThread {
     await (thread ? thread.terminate().then(noop, noop) : destroyed);
   }
 
-  /** Resolves when the thread has exited (at once if there is none). */
+  /**
+   * Resolves when the thread has exited (at once if there is none). Until then the thread holds the process:
+   * an idle shard's thread is unref'd, and a durable one closing its store by itself would otherwise let a
+   * script end before its `await provider.close()` returned.
+   */
   exited(): Promise<void> {
     const thread = this.#pool.threads[0];
     if (!thread || thread.threadId === -1) return Promise.resolve();
+    thread.ref();
     return new Promise((resolve) => thread.once('exit', () => resolve()));
   }
 
