@@ -3,9 +3,9 @@ import { defineConfig } from 'vitest/config';
 /**
  * The long tier: tests of scale, endurance and packaging, each a quarter of a minute or more on a 2-core
  * machine (a million sessions swept, heap budgets filled to the limit, soak periods, npm pack + install +
- * tsc of a fresh project, the bench harness driving real servers). They guard what they guard in CI
- * (`npm run test:long`, run by `.ci/run` after `npm test`) and on demand, and stay out of `npm test`, which is
- * the inner loop and stays near two minutes. A file belongs here for its cost, never because it is flaky.
+ * tsc of a fresh project, the bench harness driving real servers, the bench probes run to their end). They
+ * guard what they guard in CI (`npm run test:long`, run by `.ci/run` after `npm test`) and on demand, and stay
+ * out of `npm test`, which is the inner loop and stays near two minutes. A file belongs here for its cost, never because it is flaky.
  */
 const LONG_TESTS = [
   'test/packaging.test.ts',
@@ -18,6 +18,7 @@ const LONG_TESTS = [
   'test/durable/expiry.test.ts',
   'test/durable/restart-property.test.ts',
   'test/bench.test.ts',
+  'test/bench-probes.test.ts',
 ];
 
 export default defineConfig({
