@@ -81,6 +81,25 @@ describe('__Host- and __Secure- cookie names', () => {
   });
 });
 
+describe("sameSite: 'none'", () => {
+  it("writes the cookie Secure with 'auto' too (browsers reject SameSite=None without it), and reads it back", async () => {
+    const url = await start({ cookie: { sameSite: 'none' } });
+    const created = await fetch(`${url}/set?key=user&value=ann`);
+    const [line] = created.headers.getSetCookie();
+    expect(line).toMatch(/; Secure/);
+    expect(line).toMatch(/; SameSite=None/);
+    const cookie = (line as string).split(';')[0] as string;
+    const read = (await (await fetch(`${url}/get?key=user`, { headers: { cookie } })).json()) as {
+      value: string;
+    };
+    expect(read.value).toBe('ann');
+    // The other SameSite values keep 'auto': plain HTTP, no Secure.
+    const lax = await start({ cookie: { sameSite: 'strict' } });
+    const [plain] = (await fetch(`${lax}/set?key=user&value=ann`)).headers.getSetCookie();
+    expect(plain).not.toMatch(/Secure/);
+  });
+});
+
 describe("Secure 'auto' behind a TLS proxy that is not trusted", () => {
   const warningsOf = (spy: { mock: { calls: unknown[][] } }) =>
     spy.mock.calls.filter(

@@ -195,3 +195,30 @@ describe('the cost of reading the id', () => {
     expect(seen.id).not.toBe(live);
   });
 });
+
+describe('a slid deadline refreshes only the cookie the client sent', () => {
+  // The deadline slides noticeably after a tenth of the idle timeout: from then on a request's response would
+  // carry a refreshed cookie. An id that came in a link or a header must not become this browser's cookie
+  // (someone else's link would pin their session here, and a live cookie then wins over every later link).
+  const link = (id: string) => `/get?key=user&sid=${id}`;
+  for (const [transports, how, path, headers] of [
+    [['url', 'cookie'], 'a link', link, () => ({})],
+    // A dead cookie of the name beside the link: still not the id that is refreshed.
+    [['url', 'cookie'], 'a link, a dead cookie beside it', link, () => ({ cookie: `sid=${generateSid()}` })],
+    [['header', 'cookie'], 'a header', () => '/get?key=user', (id: string) => ({ 'x-session-id': id })],
+  ] as const) {
+    it(`${transports.join(' + ')}: an id that came in ${how} gets no Set-Cookie; in the cookie, a new Max-Age`, async () => {
+      let clock = Date.now();
+      const url = await start({ transports: [...transports], idleTimeout: '60s', now: () => clock });
+      const { id } = await sessionOf(url, 'owner');
+      clock += 7_000;
+      const elsewhere = await get(url, path(id), headers(id));
+      expect(elsewhere).toMatchObject({ id, value: 'owner' });
+      expect(elsewhere.setCookie).toEqual([]);
+      clock += 7_000;
+      const byCookie = await get(url, '/get?key=user', { cookie: `sid=${id}` });
+      expect(byCookie).toMatchObject({ id, value: 'owner' });
+      expect(byCookie.setCookie).toEqual([expect.stringMatching(new RegExp(`^sid=${id}; Max-Age=60;`))]);
+    });
+  }
+});

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { InvalidOptionError } from '../errors.js';
 import type { HeaderSink } from './before-headers.js';
-import type { IdOutcome, IdTransport } from './id-transport.js';
+import type { CarriesId, IdOutcome, IdTransport } from './id-transport.js';
 
 /** Cookie attributes of the session cookie. */
 export interface SessionCookieOptions {
@@ -12,7 +12,7 @@ export interface SessionCookieOptions {
   domain?: string;
   /**
    * `Secure`: `'auto'` (default) sets it on TLS requests and, with `trustProxy`, on `X-Forwarded-Proto: https`;
-   * always with a `__Host-` or `__Secure-` cookie name.
+   * always with a `__Host-` or `__Secure-` cookie name, and with `sameSite: 'none'`.
    */
   secure?: 'auto' | boolean;
   /** `SameSite`. Default `'lax'`. */
@@ -41,8 +41,8 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * The cookie transport (the default): reads the id from the `Cookie` header and writes it with `Set-Cookie`
- * when it is new or changed, again with a new `Max-Age` when the deadline slid, and as an expired cookie
- * when the session was destroyed. Every response that read a session adds `Vary: Cookie`.
+ * when it is new or changed, again with a new `Max-Age` when the deadline slid (only if the id came in the
+ * cookie), and as an expired cookie when the session was destroyed. Every response that read a session adds `Vary: Cookie`.
  * Its options are validated here, at construction, with the `cookie` library's own rules, so a bad
  * attribute is an `InvalidOptionError` now rather than a 500 on every request later.
  */
@@ -54,8 +54,9 @@ export function createCookieTransport(options: CookieTransportOptions): IdTransp
   const attributes = validateCookieOptions(options.cookie);
   checkPrefixRules(name, attributes);
   const trustProxy = options.trustProxy;
-  // A browser drops a prefixed cookie that is not Secure: for such a name, 'auto' means always.
-  const alwaysSecure = attributes.secure === true || prefixOf(name) !== undefined;
+  // A browser drops a prefixed cookie, or a SameSite=None one, that is not Secure: for those, 'auto' means always.
+  const alwaysSecure =
+    attributes.secure === true || prefixOf(name) !== undefined || attributes.sameSite === 'none';
   let warned = false;
   const secure = (req: IncomingMessage): boolean => {
     if (alwaysSecure) return true;
@@ -76,10 +77,14 @@ export function createCookieTransport(options: CookieTransportOptions): IdTransp
   return {
     name: 'cookie',
     read: (req) => readCookie(req, name),
-    write(sink: HeaderSink, req: IncomingMessage, outcome: IdOutcome): void {
+    write(sink: HeaderSink, req: IncomingMessage, outcome: IdOutcome, carries: CarriesId): void {
       sink.addVary('Cookie');
       if (outcome.kind === 'live') {
         if (!outcome.changed && !outcome.rolled) return;
+        // A slid deadline refreshes the cookie the client sent (re-signed with the current secret), never one it
+        // did not send: an id that came in a link or a header (someone else's link, an API client) is not made
+        // this browser's cookie.
+        if (!outcome.changed && !carries(readCookie(req, name), outcome.value)) return;
         const maxAge = attributes.persistent
           ? { maxAge: Math.max(0, Math.ceil(outcome.expiresInMs / 1000)) }
           : {};

@@ -40,6 +40,13 @@ export interface IdTransport {
    * plain string: the common case allocates no array.
    */
   read(req: IncomingMessage): string | readonly string[] | undefined;
-  /** Writes what the response must carry about the id; runs once, just before the headers go out. */
-  write(sink: HeaderSink, req: IncomingMessage, outcome: IdOutcome): void;
+  /**
+   * Writes what the response must carry about the id; runs once, just before the headers go out. `carries`
+   * tells whether values this transport read from the request hold the id of `value` (whichever secret signed
+   * them): a transport that only refreshes what the client already holds asks it.
+   */
+  write(sink: HeaderSink, req: IncomingMessage, outcome: IdOutcome, carries: CarriesId): void;
 }
+
+/** Whether the transported values `sent` (as `read` gave them) hold the same id as the transported `value`. */
+export type CarriesId = (sent: string | readonly string[] | undefined, value: string) => boolean;

@@ -4,7 +4,7 @@ import { isValidSid } from '../sid.js';
 import type { HeaderSink } from './before-headers.js';
 import { createCookieTransport, type SessionCookieOptions } from './cookie.js';
 import { createHeaderTransport } from './header.js';
-import type { IdOutcome, IdTransport, TransportName } from './id-transport.js';
+import type { CarriesId, IdOutcome, IdTransport, TransportName } from './id-transport.js';
 import { createIdSigner, type IdSigner } from './signing.js';
 import { createUrlTransport, DEFAULT_SESSION_PARAM } from './url.js';
 
@@ -103,8 +103,17 @@ export class IdTransports {
 
   /** Lets every transport write what the response must carry about the id. */
   write(sink: HeaderSink, req: IncomingMessage, outcome: IdOutcome): void {
-    for (const transport of this.#list) transport.write(sink, req, outcome);
+    for (const transport of this.#list) transport.write(sink, req, outcome, this.#carries);
   }
+
+  /** One function for every response (no closure per request); asked only when a transport needs it. */
+  readonly #carries: CarriesId = (sent, value) => {
+    if (sent === undefined) return false;
+    const sid = this.#verify(value);
+    if (sid === undefined) return false;
+    if (typeof sent === 'string') return this.#verify(sent) === sid;
+    return sent.some((one) => this.#verify(one) === sid);
+  };
 }
 
 function validateNames(transports: readonly TransportName[] | undefined): readonly TransportName[] {
