@@ -74,10 +74,19 @@ describe("transports ['url', 'cookie']: a live cookie wins", () => {
     expect((await get(url, `/get?key=user&sid=${owner.id}`, deadCookie)).value).toBe('ann');
   });
 
-  it('ignores the id in the URL on a cross-site (or same-site) navigation', async () => {
+  it('ignores the id in the URL on a cross-site (or same-site) navigation, or an unknown Sec-Fetch-Site', async () => {
     const url = await start({ transports: ['url', 'cookie'] });
     const owner = await sessionOf(url, 'ann');
-    for (const site of ['cross-site', 'same-site']) {
+    // Browsers send one lower-case token: any other spelling, a repeat or an unknown token is not believed.
+    for (const site of [
+      'cross-site',
+      'same-site',
+      'Cross-Site',
+      'NONE',
+      'same-origin, same-origin',
+      'bogus',
+      '',
+    ]) {
       const seen = await get(url, `/get?key=user&sid=${owner.id}`, { 'sec-fetch-site': site });
       expect(seen.value, site).toBeNull();
       expect(seen.id, site).not.toBe(owner.id);

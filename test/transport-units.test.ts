@@ -148,6 +148,8 @@ describe('URL transport', () => {
     expect(read('/p?a=1&sid=abc&b=2')).toBe('abc');
     expect(read('/p?sid=abc#frag')).toBe('abc');
     expect(read('/p?x=1#sid=abc')).toBeUndefined();
+    expect(read('/p#?sid=abc')).toBeUndefined(); // a '?' inside the fragment is no query
+    expect(read('/p#frag?sid=abc')).toBeUndefined();
     expect(read('?sid=abc')).toBe('abc');
     expect(read('sid=abc')).toBeUndefined(); // no query at all
     expect(read('/p?sid=abc&sid=abc')).toBeUndefined(); // repeated: ambiguous

@@ -31,23 +31,26 @@ export function createUrlTransport(param: string = DEFAULT_SESSION_PARAM): IdTra
 const URL_PARAM = /^[A-Za-z0-9._~-]+$/;
 
 /**
- * True when the browser says the request comes from a page of another origin (`Sec-Fetch-Site` `cross-site`
- * or `same-site`). The links this module rewrites never leave the page's origin, so an id in the URL of such
- * a request was put there by someone else: following it would log the visitor into that person's session.
- * `same-origin`, `none` (typed, bookmarked) and no header (older clients) are believed.
+ * True unless the browser says the request comes from this origin or from the user (`Sec-Fetch-Site`
+ * `same-origin`, or `none`: typed, bookmarked), or sends no such header (older clients). The links this module
+ * rewrites never leave the page's origin, so an id in the URL of a `cross-site` or `same-site` request was put
+ * there by someone else: following it would log the visitor into that person's session. Browsers send one
+ * lower-case value; any other spelling (`Cross-Site`, a repeated header, an unknown token) is not believed.
  */
 function isFromAnotherSite(req: IncomingMessage): boolean {
   const site = req.headers['sec-fetch-site'];
-  return site === 'cross-site' || site === 'same-site';
+  return site !== undefined && site !== 'same-origin' && site !== 'none';
 }
 
 /** The value of query parameter `param` in the request URL, or undefined (a repeated parameter is ignored). */
 function readQueryParam(req: IncomingMessage, param: string): string | undefined {
   const url = req.url;
   if (typeof url !== 'string') return undefined;
+  // A '?' after a '#' is the fragment's, not a query (browsers never send a fragment; a raw client may).
+  const hash = hashIndex(url, 0);
   const q = url.indexOf('?');
-  if (q < 0) return undefined;
-  const search = url.slice(q + 1, hashIndex(url, q + 1));
+  if (q < 0 || q > hash) return undefined;
+  const search = url.slice(q + 1, hash);
   let params: URLSearchParams;
   try {
     params = new URLSearchParams(search);
