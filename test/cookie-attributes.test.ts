@@ -31,7 +31,10 @@ type Case = { cookie: SessionCookieOptions; cookieName?: string; trustProxy?: bo
 /** What the Set-Cookie lines of a case must say, besides the name=value pair and Max-Age. */
 function expectedAttributes(c: Case): Record<string, string | true> {
   const o = c.cookie;
-  const secure = o.secure === true || ((o.secure ?? 'auto') === 'auto' && c.trustProxy === true && c.https);
+  // 'auto' is Secure over (trusted) https, and always with SameSite=None, which browsers reject without it.
+  const secure =
+    o.secure === true ||
+    ((o.secure ?? 'auto') === 'auto' && ((c.trustProxy === true && c.https) || o.sameSite === 'none'));
   const sameSite = o.sameSite === undefined ? 'lax' : o.sameSite;
   return {
     path: o.path ?? '/',
