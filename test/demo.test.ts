@@ -148,7 +148,7 @@ describe('demo routes', () => {
     expect(await response.text()).toContain('name="username"');
   });
 
-  it('POST /login refuses empty, too long or unparseable usernames with 400', async () => {
+  it('POST /login refuses empty, too long, unparseable or control-character usernames with 400', async () => {
     const browser = new Browser(listening.url);
     const csrf = tokenIn(await browser.text('/login'));
     const bad: [string, Record<string, string>?][] = [
@@ -157,6 +157,10 @@ describe('demo routes', () => {
       [`username=${'x'.repeat(65)}&csrf=${csrf}`],
       [`username=%E0%A4%A&csrf=${csrf}`],
       [`username=a&username=b&csrf=${csrf}`],
+      // Control characters: NUL (the user index refuses it, after the id had changed: a 500 and a broken
+      // session), CR LF.
+      [`username=a%00b&csrf=${csrf}`],
+      [`username=a%0D%0Ab&csrf=${csrf}`],
       [`other=1&csrf=${csrf}`],
       [JSON.stringify({ username: 'ann', csrf }), { 'content-type': 'application/json' }],
       [`username=ann&csrf=${csrf}`, {}],
@@ -208,6 +212,19 @@ describe('demo routes', () => {
       expect(response.status).toBe(403);
     }
     expect(await victim.text('/')).toContain('Hello, victim');
+  });
+
+  it('the login form keeps one token on every page that shows it: a home page viewed later does not replace it', async () => {
+    const browser = new Browser(listening.url);
+    const fromLoginPage = tokenIn(await browser.text('/login'));
+    expect(tokenIn(await browser.text('/'))).toBe(fromLoginPage);
+    const response = await browser.fetch('/login', {
+      method: 'POST',
+      headers: { ...URLENCODED, 'sec-fetch-site': 'same-origin' },
+      body: `username=tab&csrf=${fromLoginPage}`,
+    });
+    expect(response.status).toBe(303);
+    expect(await browser.text('/')).toContain('Hello, tab');
   });
 
   it('HEAD /count answers like GET without counting', async () => {
@@ -329,8 +346,15 @@ describe('demo routes', () => {
     expect(await sessionsOf(browsers[0] as Browser)).toHaveLength(2);
     expect(await sessionsOf(browsers[2] as Browser)).toHaveLength(2);
 
+    // Revoking this very device ends it like a logout: the response drops the cookie too.
+    const own = (await sessionsOf(browsers[0] as Browser))?.find((s) => s.current)?.handle as string;
+    const self = await post(browsers[0] as Browser, '/sessions/revoke', { handle: own });
+    expect(self.headers.getSetCookie()).toEqual([expect.stringMatching(/^sid=; Max-Age=0;/)]);
+    expect(await (browsers[0] as Browser).cookie('sid')).toBeUndefined();
+
     const everywhere = await post(browsers[2] as Browser, '/logout-everywhere', {});
     expect(everywhere.status).toBe(303);
+    expect(everywhere.headers.getSetCookie()).toEqual([expect.stringMatching(/^sid=; Max-Age=0;/)]);
     for (const browser of browsers) expect(await sessionsOf(browser)).toBeUndefined();
     expect(await sessionsOf(other)).toHaveLength(1);
   });
@@ -353,6 +377,68 @@ describe('demo routes', () => {
 
   it('escapes HTML', () => {
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;');
+  });
+});
+
+describe('bodies the demo does not want are never read', () => {
+  // A request timeout far above the bounds below: a connection closed within them was closed by the answer,
+  // not by the timeout, while the client was still sending.
+  let slow: Demo;
+  let slowListening: Listening;
+  beforeAll(async () => {
+    slow = createDemoServer({ manager: { provider: 'memory' }, requestTimeoutMs: 30_000 });
+    slowListening = await listenServer(slow.server);
+  });
+  afterAll(async () => {
+    await slowListening.close();
+    await slow.manager.close();
+  });
+
+  const chunk = `400\r\n${'z'.repeat(1024)}\r\n`;
+  const requestOf = (line: string, headers: string) => `${line} HTTP/1.1\r\nHost: x\r\n${headers}\r\n`;
+
+  it('refuses any declared length over 1 KiB with 413, whatever the route or content type, and closes', async () => {
+    for (const [line, type] of [
+      ['POST /login', 'text/plain'],
+      ['POST /logout', ''],
+      ['POST /nope', 'application/json'],
+    ]) {
+      const headers = `${type ? `Content-Type: ${type}\r\n` : ''}Content-Length: 100000000\r\n`;
+      const answer = await raw(slowListening.url, requestOf(line as string, headers), () => 'y'.repeat(1000));
+      expect(answer.text, line).toMatch(/^HTTP\/1\.1 413 /);
+      expect(answer.ms, line).toBeLessThan(5_000);
+    }
+  });
+
+  it('answers a refused or unrouted chunked body (403, 400, 404) and closes instead of draining it', async () => {
+    const cases: [string, string, RegExp][] = [
+      [
+        'POST /logout',
+        'Content-Type: application/x-www-form-urlencoded\r\nSec-Fetch-Site: cross-site\r\n',
+        / 403 /,
+      ],
+      ['POST /login', 'Content-Type: text/plain\r\n', / 400 /],
+      ['POST /nope', '', / 404 /],
+    ];
+    for (const [line, headers, status] of cases) {
+      const bytes = requestOf(line, `${headers}Transfer-Encoding: chunked\r\n`) + chunk;
+      const answer = await raw(slowListening.url, bytes, () => chunk);
+      expect(answer.text.split('\r\n')[0], line).toMatch(status);
+      expect(answer.ms, line).toBeLessThan(5_000);
+    }
+  });
+
+  it('answers Expect: 100-continue with 413, not 100 Continue, when the declared body is too large', async () => {
+    const headers =
+      'Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n';
+    const answer = await raw(slowListening.url, requestOf('POST /login', headers));
+    expect(answer.text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer.text).not.toContain('100 Continue');
+    // Within the limit, the client is invited to send its form as before.
+    const form = 'Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\n';
+    const continued = `${form}Expect: 100-continue\r\nConnection: close\r\n`;
+    const small = await raw(slowListening.url, `${requestOf('POST /login', continued)}username=a`);
+    expect(small.text).toMatch(/^HTTP\/1\.1 100 Continue/);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   type SessionManagerOptions,
   sendSessionError,
 } from '../../src/index.js';
+import { badRequest, forbidden, HTML, redirect, send, TEXT, tooLarge } from './answers.js';
 import { deviceLabel, devicesOf, hasUserIndex } from './devices.js';
 import { field, readForm } from './forms.js';
 import {
@@ -16,7 +17,7 @@ import {
   securityHeaders,
   tokensMatch,
 } from './guard.js';
-import { escapeHtml, homePage, loginForm, MAX_USERNAME_LENGTH, page } from './pages.js';
+import { homePage, loginForm, MAX_USERNAME_LENGTH, page } from './pages.js';
 
 export { escapeHtml } from './pages.js';
 
@@ -45,10 +46,11 @@ export interface Demo {
   close(): Promise<void>;
 }
 
-// Any form body longer than this cannot hold a valid login: refuse it (413) instead of reading it.
+// Any form body longer than this cannot hold a valid login: refuse it (413) instead of reading it. No route
+// takes a larger body of any kind, so a declared length over it is refused before routing.
 const MAX_FORM_BODY_BYTES = 1024;
-const HTML = 'text/html; charset=utf-8';
-const TEXT = 'text/plain; charset=utf-8';
+// Control characters (NUL, CR, LF …) have no place in a name shown on pages, and the user index refuses NUL.
+const CONTROL_CHARACTER = /\p{Cc}/u;
 
 /** Builds the demo app: the classic chapter's login and counter pages, over shard-session. */
 export function createDemoServer(options: DemoOptions = {}): Demo {
@@ -70,11 +72,13 @@ export function createDemoServer(options: DemoOptions = {}): Demo {
       // hold a connection half a minute longer than the timeout says).
       connectionsCheckingInterval: Math.min(1_000, headersTimeout),
     },
-    (req, res) => {
-      securityHeaders(res);
-      route(manager, req, res).catch((error: unknown) => sendSessionError(res, error));
-    },
+    (req, res) => handle(manager, req, res),
   );
+  // `Expect: 100-continue`: a body the demo would refuse is refused before the client is invited to send it.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!declaredTooLarge(req)) res.writeContinue();
+    handle(manager, req, res);
+  });
   return {
     server,
     manager,
@@ -86,6 +90,17 @@ export function createDemoServer(options: DemoOptions = {}): Demo {
       await manager.close();
     },
   };
+}
+
+function handle(manager: SessionManager<DemoData>, req: IncomingMessage, res: ServerResponse): void {
+  securityHeaders(res);
+  if (declaredTooLarge(req)) tooLarge(res, MAX_FORM_BODY_BYTES);
+  else route(manager, req, res).catch((error: unknown) => sendSessionError(res, error));
+}
+
+/** A `Content-Length` over what any route takes: refused unread, whatever the route or content type. */
+function declaredTooLarge(req: IncomingMessage): boolean {
+  return Number(req.headers['content-length']) > MAX_FORM_BODY_BYTES;
 }
 
 async function route(manager: SessionManager<DemoData>, req: IncomingMessage, res: ServerResponse) {
@@ -132,8 +147,11 @@ async function login(manager: SessionManager<DemoData>, req: IncomingMessage, re
   if (!form) return;
   if (!tokensMatch(field(form, 'csrf'), cookieValue(req, LOGIN_TOKEN_COOKIE))) return forbidden(res);
   const username = field(form, 'username');
-  if (!username || [...username].length > MAX_USERNAME_LENGTH) {
-    return badRequest(res, `The username must be 1 to ${MAX_USERNAME_LENGTH} characters.`);
+  if (!username || [...username].length > MAX_USERNAME_LENGTH || CONTROL_CHARACTER.test(username)) {
+    return badRequest(
+      res,
+      `The username must be 1 to ${MAX_USERNAME_LENGTH} characters, none of them a control character.`,
+    );
   }
   const session = await manager.start(req, res);
   // A new id at login, keeping the data (the counter): whoever planted or saw the old id gets nothing.
@@ -149,7 +167,7 @@ async function login(manager: SessionManager<DemoData>, req: IncomingMessage, re
   // Stored before the redirect goes out: with DATABASE_URL, the next request may reach another demo process,
   // and only this process's own reads are ordered after a commit it has merely sent.
   await session.save();
-  res.appendHeader('Set-Cookie', `${LOGIN_TOKEN_COOKIE}=; Path=/login; Max-Age=0`);
+  res.appendHeader('Set-Cookie', `${LOGIN_TOKEN_COOKIE}=; Path=/; Max-Age=0`);
   redirect(res, '/');
 }
 
@@ -194,6 +212,8 @@ async function revokeDevice(
     if (which === 'all') await manager.revokeUser(username);
     else if (/^[A-Za-z0-9_-]{22}$/.test(handle)) await manager.revoke(username, handle);
     else return badRequest(res, 'No such device.');
+    // This device was among them: its session is gone, and the response tells the browser to drop the cookie.
+    if (which === 'all' || handle === session.handle) await session.destroy();
   }
   redirect(res, '/');
 }
@@ -203,21 +223,17 @@ async function readPost(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<Map<string, string[]> | undefined> {
+  // A refusal does not read the body it refuses: send() closes the connection after answering.
   if (isCrossSite(req)) {
-    req.resume();
     forbidden(res);
     return undefined;
   }
   const form = await readForm(req, MAX_FORM_BODY_BYTES);
   if (form === 'too-large') {
-    // Do not read the rest: answer and close the connection.
-    res.setHeader('Connection', 'close');
-    send(res, 413, TEXT, `Payload Too Large: forms here are at most ${MAX_FORM_BODY_BYTES} bytes.\n`);
-    res.once('finish', () => req.socket.destroy());
+    tooLarge(res, MAX_FORM_BODY_BYTES);
     return undefined;
   }
   if (form === 'not-a-form' || form === 'malformed') {
-    req.resume();
     badRequest(res, 'Send the form as application/x-www-form-urlencoded.');
     return undefined;
   }
@@ -240,30 +256,4 @@ function cookieValue(req: IncomingMessage, name: string): string | undefined {
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
   return undefined;
-}
-
-function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', type);
-  res.setHeader('Cache-Control', 'no-store');
-  res.end(body);
-}
-
-function redirect(res: ServerResponse, location: string): void {
-  res.statusCode = 303;
-  res.setHeader('Location', location);
-  res.end();
-}
-
-function badRequest(res: ServerResponse, message: string): void {
-  send(
-    res,
-    400,
-    HTML,
-    page('Bad request', `<p>${escapeHtml(message)}</p><p><a href="/login">Log in</a></p>`),
-  );
-}
-
-function forbidden(res: ServerResponse): void {
-  send(res, 403, TEXT, 'Forbidden: this form must be sent from this site, with its token.\n');
 }

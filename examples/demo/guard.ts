@@ -59,5 +59,7 @@ export function tokensMatch(sent: string | undefined, expected: string | undefin
 export const LOGIN_TOKEN_COOKIE = 'login_csrf';
 
 export function loginTokenCookie(token: string, secure: boolean): string {
-  return `${LOGIN_TOKEN_COOKIE}=${token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600${secure ? '; Secure' : ''}`;
+  // Path=/: the home page shows the login form too, and must reuse the token the client holds rather than
+  // overwrite it (an open login tab would then post a stale one and get 403).
+  return `${LOGIN_TOKEN_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600${secure ? '; Secure' : ''}`;
 }
