@@ -189,6 +189,37 @@ describe('ShardSessionStore: expiry', () => {
     expect(await calls.get('a')).toMatchObject({ n: 1 });
   });
 
+  it('always writes a touch that shortens the expiry or changes the cookie, however little the expiry moved', async () => {
+    const clock = new Clock();
+    const { calls } = storeOnClock(clock);
+    const cookie = (expires: number, fields: Record<string, unknown>) => ({
+      n: 1,
+      cookie: { expires: new Date(expires), path: '/', ...fields },
+    });
+    await calls.set('a', cookie(clock.time + 30 * DAY, { originalMaxAge: 30 * DAY }));
+    // "Remember me" turned off: the lifetime shrinks from 30 days to 3 s (a move backwards, not a slide).
+    await calls.get('a');
+    await calls.touch('a', cookie(clock.time + 3000, { originalMaxAge: 3000 }));
+    expect(await calls.get('a')).toMatchObject({ cookie: { originalMaxAge: 3000 } });
+    // Only an attribute changes, the expiry stays where it is.
+    await calls.touch('a', cookie(clock.time + 3000, { originalMaxAge: 3000, sameSite: 'strict' }));
+    expect(await calls.get('a')).toMatchObject({ cookie: { sameSite: 'strict' } });
+    clock.advance(3000);
+    expect(await calls.get('a')).toBeUndefined();
+  });
+
+  it('never brings back an expired session by a touch, with or without a read before it', async () => {
+    const clock = new Clock();
+    const { calls } = storeOnClock(clock);
+    for (const readFirst of [false, true]) {
+      await calls.set('a', expiringAt({ n: 1 }, clock.time + 300));
+      clock.advance(600); // within the provider's slack: it still holds the record
+      if (readFirst) expect(await calls.get('a')).toBeUndefined();
+      await calls.touch('a', expiringAt({ n: 1 }, clock.time + 60_000));
+      expect(await calls.get('a'), `read first: ${readFirst}`).toBeUndefined();
+    }
+  });
+
   it('ends a session whose lifetime shrank at its new expiry, though the provider would keep it longer', async () => {
     const clock = new Clock();
     const { calls } = storeOnClock(clock);

@@ -10,11 +10,13 @@ import {
   type StoreKeys,
 } from './store-keys.js';
 import {
+  cookieAttributesOf,
   expiryOf,
   liveMeta,
   replaceDelta,
   type StoredMeta,
   sessionOf,
+  storedCookieAttributes,
   touchDelta,
 } from './stored-session.js';
 
@@ -30,6 +32,13 @@ const NO_ABSOLUTE_TIMEOUT_MS = 100 * 365 * 86_400_000;
 
 /** Sessions whose stored expiry a `get` remembers for the `touch` that follows in the same request. */
 const READ_EXPIRIES = 10_000;
+
+/** What a `get` read of a session, for the `touch` that follows it. */
+interface LastRead {
+  readonly expiresAt: number;
+  /** Its cookie's attributes but the expiry ({@link cookieAttributesOf}). */
+  readonly cookie: string;
+}
 
 /** How many times `set` retries when a concurrent create or destroy of the same id got in between. */
 const SET_ATTEMPTS = 3;
@@ -67,8 +76,11 @@ export class SessionObjectStore {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #pruneTimer: NodeJS.Timeout | undefined;
-  /** Provider id → stored expiry, of sessions just read: what lets a touch skip a write it does not need. */
-  readonly #readExpiries = new Map<string, number>();
+  /**
+   * Provider id → stored expiry and cookie attributes, of sessions just read: what lets a touch skip a write it
+   * does not need, and tells it a session it would touch has expired.
+   */
+  readonly #lastRead = new Map<string, LastRead>();
   #pruneCursor = 0;
   #pruning = false;
 
@@ -92,7 +104,7 @@ export class SessionObjectStore {
     const snapshot = await this.#provider.read(key.sid);
     const meta = snapshot ? liveMeta(snapshot, id as string, this.#now()) : undefined;
     if (snapshot === null || meta === undefined) return undefined;
-    this.#rememberExpiry(key.sid, meta.expiresAt);
+    this.#remember(key.sid, meta);
     return sessionOf(snapshot, meta);
   }
 
@@ -103,7 +115,7 @@ export class SessionObjectStore {
     const expiresAt = expiryOf(checkSession(session), now, this.#ttlMs);
     if (expiresAt <= now) return this.destroy(id);
     const replace = replaceDelta(id as string, session as object, expiresAt);
-    this.#readExpiries.delete(key.sid);
+    this.#lastRead.delete(key.sid);
     for (let attempt = 1; ; attempt++) {
       const meta = await this.#provider.commit(key.sid, replace);
       if (meta) {
@@ -120,17 +132,26 @@ export class SessionObjectStore {
   }
 
   /**
-   * Replaces the cookie and expiry of the session under `id` with `session`'s, without rewriting its data, unless
-   * the `get` before it found them less than `TOUCH_FRACTION` of the lifetime behind. Never creates a session.
+   * Replaces the cookie and expiry of the session under `id` with `session`'s, without rewriting its data. Skips
+   * the write when the `get` before it found the same cookie attributes and an expiry less than `TOUCH_FRACTION`
+   * of the lifetime behind (a shorter expiry or a changed cookie is always written; without a `get` before it,
+   * it reads the session and writes). Never creates a session, and never brings back one whose expiry passed.
    */
   async touch(id: unknown, session: unknown): Promise<void> {
     const key = this.#keys.session(id);
     const now = this.#now();
     const expiresAt = expiryOf(checkSession(session), now, this.#ttlMs);
     if (expiresAt <= now) return this.destroy(id);
-    const stored = this.#readExpiries.get(key.sid);
-    this.#readExpiries.delete(key.sid);
-    if (stored !== undefined && expiresAt - stored <= (expiresAt - now) * TOUCH_FRACTION) return;
+    const read = this.#lastRead.get(key.sid);
+    this.#lastRead.delete(key.sid);
+    // Gone, or expired by express-session's rules (the provider keeps it a little longer): nothing to touch.
+    if (read === undefined ? !(await this.#isLive(key.sid, id as string, now)) : read.expiresAt <= now)
+      return;
+    if (read !== undefined) {
+      const slid = expiresAt - read.expiresAt;
+      const unchanged = read.cookie === cookieAttributesOf(session as object);
+      if (unchanged && slid >= 0 && slid <= (expiresAt - now) * TOUCH_FRACTION) return;
+    }
     const meta = await this.#provider.commit(key.sid, touchDelta(id as string, session as object, expiresAt));
     if (meta && meta.expiresAt < expiresAt) await this.#extend(key.sid, expiresAt);
   }
@@ -198,12 +219,18 @@ export class SessionObjectStore {
     await this.#provider.close();
   }
 
-  #rememberExpiry(sid: string, expiresAt: number): void {
-    this.#readExpiries.delete(sid);
-    this.#readExpiries.set(sid, expiresAt);
+  #remember(sid: string, meta: StoredMeta): void {
+    this.#lastRead.delete(sid);
+    this.#lastRead.set(sid, { expiresAt: meta.expiresAt, cookie: storedCookieAttributes(meta) });
     // Bounded by the requests in flight, not by the population: the oldest entry goes first.
-    if (this.#readExpiries.size > READ_EXPIRIES)
-      this.#readExpiries.delete(this.#readExpiries.keys().next().value as string);
+    if (this.#lastRead.size > READ_EXPIRIES)
+      this.#lastRead.delete(this.#lastRead.keys().next().value as string);
+  }
+
+  /** Whether a session no `get` read lately is there and unexpired: a touch must not bring one back. */
+  async #isLive(sid: string, id: string, now: number): Promise<boolean> {
+    const snapshot = await this.#provider.read(sid);
+    return snapshot !== null && liveMeta(snapshot, id, now) !== undefined;
   }
 
   #keyOf(id: unknown): SessionKey | undefined {

@@ -116,6 +116,25 @@ function cookieOf(session: object): unknown {
   return cookie && typeof cookie.toJSON === 'function' ? withoutUndefined(cookie.toJSON()) : cookie;
 }
 
+/**
+ * The attributes of a session's cookie but its expiry, as one string: equal for two sessions whose cookies
+ * differ at most in `expires` (a rolling touch), different when `maxAge`, `sameSite`, `httpOnly` … changed.
+ */
+export function cookieAttributesOf(session: object): string {
+  return attributesOf(cookieOf(session));
+}
+
+/** {@link cookieAttributesOf} for a cookie as a record stores it (`meta`'s third field). */
+export function storedCookieAttributes(meta: StoredMeta): string {
+  return attributesOf(meta.cookie);
+}
+
+function attributesOf(cookie: unknown): string {
+  if (cookie === null || typeof cookie !== 'object') return String(cookie);
+  const { expires: _expires, ...attributes } = cookie as Record<string, unknown>;
+  return JSON.stringify(attributes);
+}
+
 /** What JSON.stringify keeps of an object: the fields that are not undefined. */
 function withoutUndefined(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
