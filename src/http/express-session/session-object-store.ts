@@ -1,6 +1,7 @@
 import { InvalidArgumentError, SessionExistsError } from '../../errors.js';
 import { TOUCH_FRACTION } from '../../options.js';
 import type { SessionDelta, SessionPolicy, SessionProvider } from '../../providers/provider.js';
+import { RecentReads } from './recent-reads.js';
 import { SessionIndex, WALK_CHUNK } from './session-index.js';
 import {
   BUCKETS_PER_PRUNE_STEP,
@@ -16,7 +17,6 @@ import {
   replaceDelta,
   type StoredMeta,
   sessionOf,
-  storedCookieAttributes,
   touchDelta,
 } from './stored-session.js';
 
@@ -29,16 +29,6 @@ const EXPIRY_SLACK_MS = 1000;
 
 /** No absolute timeout in express-session: a century, to stay a finite number for every provider. */
 const NO_ABSOLUTE_TIMEOUT_MS = 100 * 365 * 86_400_000;
-
-/** Sessions whose stored expiry a `get` remembers for the `touch` that follows in the same request. */
-const READ_EXPIRIES = 10_000;
-
-/** What a `get` read of a session, for the `touch` that follows it. */
-interface LastRead {
-  readonly expiresAt: number;
-  /** Its cookie's attributes but the expiry ({@link cookieAttributesOf}). */
-  readonly cookie: string;
-}
 
 /** How many times `set` retries when a concurrent create or destroy of the same id got in between. */
 const SET_ATTEMPTS = 3;
@@ -76,11 +66,7 @@ export class SessionObjectStore {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #pruneTimer: NodeJS.Timeout | undefined;
-  /**
-   * Provider id → stored expiry and cookie attributes, of sessions just read: what lets a touch skip a write it
-   * does not need, and tells it a session it would touch has expired.
-   */
-  readonly #lastRead = new Map<string, LastRead>();
+  readonly #recentReads = new RecentReads();
   #pruneCursor = 0;
   #pruning = false;
 
@@ -104,7 +90,7 @@ export class SessionObjectStore {
     const snapshot = await this.#provider.read(key.sid);
     const meta = snapshot ? liveMeta(snapshot, id as string, this.#now()) : undefined;
     if (snapshot === null || meta === undefined) return undefined;
-    this.#remember(key.sid, meta);
+    this.#recentReads.remember(key.sid, meta);
     return sessionOf(snapshot, meta);
   }
 
@@ -115,7 +101,7 @@ export class SessionObjectStore {
     const expiresAt = expiryOf(checkSession(session), now, this.#ttlMs);
     if (expiresAt <= now) return this.destroy(id);
     const replace = replaceDelta(id as string, session as object, expiresAt);
-    this.#lastRead.delete(key.sid);
+    this.#recentReads.forget(key.sid);
     for (let attempt = 1; ; attempt++) {
       const meta = await this.#provider.commit(key.sid, replace);
       if (meta) {
@@ -142,8 +128,7 @@ export class SessionObjectStore {
     const now = this.#now();
     const expiresAt = expiryOf(checkSession(session), now, this.#ttlMs);
     if (expiresAt <= now) return this.destroy(id);
-    const read = this.#lastRead.get(key.sid);
-    this.#lastRead.delete(key.sid);
+    const read = this.#recentReads.take(key.sid);
     // Gone, or expired by express-session's rules (the provider keeps it a little longer): nothing to touch.
     if (read === undefined ? !(await this.#isLive(key.sid, id as string, now)) : read.expiresAt <= now)
       return;
@@ -217,14 +202,6 @@ export class SessionObjectStore {
   async close(): Promise<void> {
     clearInterval(this.#pruneTimer);
     await this.#provider.close();
-  }
-
-  #remember(sid: string, meta: StoredMeta): void {
-    this.#lastRead.delete(sid);
-    this.#lastRead.set(sid, { expiresAt: meta.expiresAt, cookie: storedCookieAttributes(meta) });
-    // Bounded by the requests in flight, not by the population: the oldest entry goes first.
-    if (this.#lastRead.size > READ_EXPIRIES)
-      this.#lastRead.delete(this.#lastRead.keys().next().value as string);
   }
 
   /** Whether a session no `get` read lately is there and unexpired: a touch must not bring one back. */
