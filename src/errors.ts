@@ -54,15 +54,30 @@ export class NotANumberError extends SessionError {
   }
 }
 
+/** Seconds a client is asked to wait after a 503 from an overloaded or unavailable store. */
+export const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * A failure that passes by itself: the store's queue is full, a shard is restarting, an external store is
+ * unreachable, this process is shutting down. It carries what an HTTP error handler needs to say so, in the
+ * fields Express's default handler (finalhandler) and Fastify's read: status 503 and a `Retry-After` header. The
+ * adapters answer it so themselves when it happens while the session loads; these fields cover one thrown by a
+ * handler (`await session.incr(...)`, `save()`), which reaches the framework's error handler.
+ */
+export abstract class RetryableError extends SessionError {
+  readonly statusCode = 503;
+  readonly headers: Readonly<Record<string, string>> = { 'Retry-After': String(RETRY_AFTER_SECONDS) };
+}
+
 /** A shard's queue of pending operations is full. HTTP adapters answer 503 with Retry-After. */
-export class OverloadedError extends SessionError {
+export class OverloadedError extends RetryableError {
   constructor(message = 'session store overloaded: too many queued operations') {
     super('ERR_OVERLOADED', message);
   }
 }
 
 /** The shard that owns the id died while the operation was pending; it is being restarted. */
-export class ShardUnavailableError extends SessionError {
+export class ShardUnavailableError extends RetryableError {
   constructor(message = 'session shard unavailable') {
     super('ERR_SHARD_UNAVAILABLE', message);
   }
@@ -72,7 +87,7 @@ export class ShardUnavailableError extends SessionError {
  * The external store (Redis, PostgreSQL) did not answer in time, or refused the connection. The provider
  * reconnects by itself; HTTP adapters answer 503 with Retry-After.
  */
-export class StoreUnavailableError extends SessionError {
+export class StoreUnavailableError extends RetryableError {
   constructor(message = 'session store unavailable') {
     super('ERR_STORE_UNAVAILABLE', message);
   }
@@ -100,7 +115,7 @@ export class StorageError extends SessionError {
 export type StorageErrorCode = 'ERR_STORAGE' | 'ERR_STORAGE_LOCKED' | 'ERR_STORAGE_FULL';
 
 /** The provider or manager was closed. */
-export class ClosedError extends SessionError {
+export class ClosedError extends RetryableError {
   constructor(message = 'session store is closed') {
     super('ERR_CLOSED', message);
   }

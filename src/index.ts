@@ -9,7 +9,7 @@
 export { decodeValue, encodeValue } from './codec.js';
 export { parseDuration } from './duration.js';
 export * from './errors.js';
-export { isRetryable, RETRY_AFTER_SECONDS, sendSessionError } from './http/errors.js';
+export { isRetryable, sendSessionError } from './http/errors.js';
 export { type SessionHandler, withSession } from './http/node.js';
 export { createSessionManager, type ManagerStats, type SessionManager } from './manager.js';
 export {

@@ -17,7 +17,7 @@ import {
   StoreUnavailableError,
   withSession,
 } from '../src/index.js';
-import { Browser, type Listening, listenServer } from './support/session-helpers.js';
+import { Browser, type Listening, listenServer, overriding } from './support/session-helpers.js';
 
 type Data = { count: number; user: string };
 
@@ -184,6 +184,27 @@ describe('Fastify plugin', () => {
     await expect(app.register(fastifySessionPlugin, {} as never)).rejects.toBeInstanceOf(InvalidOptionError);
   });
 
+  it("refuses options that are not its own or Fastify's (@fastify/session's secret, cookieName …)", async () => {
+    manager = createSessionManager<Data>({ provider: 'memory' });
+    for (const extra of [
+      { secret: 'x'.repeat(32) },
+      { cookieName: 'my.sid' },
+      { cookie: { secure: true } },
+    ]) {
+      const app = Fastify();
+      await expect(
+        app.register(fastifySessionPlugin, { manager, ...extra } as never),
+        Object.keys(extra)[0],
+      ).rejects.toThrow(new RegExp(`unknown option '${Object.keys(extra)[0]}' of fastifySessionPlugin`));
+      await app.close();
+    }
+    // Fastify's own register options reach the plugin too, and are fine.
+    const app = Fastify();
+    fastify = app;
+    await app.register(fastifySessionPlugin, { manager, prefix: '/app', logLevel: 'warn' });
+    await app.ready();
+  });
+
   it("keeps the app's own Set-Cookie next to the session cookie", async () => {
     const browser = await startFastify();
     const response = await browser.fetch('/other-cookie');
@@ -230,3 +251,66 @@ function overloadedAndBroken() {
     },
   };
 }
+
+describe("a failure that passes by itself, thrown by the handler, reaches the framework's default error handler as 503", () => {
+  // The adapters answer such a failure themselves while the session loads; once the handler runs, it is the
+  // framework's to answer, and the error carries what its default handler sends: 503 and Retry-After.
+  const saveFailing = (error: Error) =>
+    overriding(createSessionManager({ provider: 'memory' }).provider, { init: () => Promise.reject(error) });
+  const retryable = [
+    new OverloadedError(),
+    new ShardUnavailableError(),
+    new StoreUnavailableError(),
+    new ClosedError(),
+  ];
+
+  it('Express (finalhandler)', async () => {
+    for (const error of retryable) {
+      manager = createSessionManager<Data>({ provider: saveFailing(error) });
+      const app = express();
+      app.use(createExpressMiddleware(manager));
+      app.get('/save', async (req, res, next) => {
+        try {
+          const session = getSession<Data>(req);
+          session.set('user', 'ann');
+          await session.save();
+          res.send('saved');
+        } catch (failure) {
+          next(failure);
+        }
+      });
+      server = await listenServer(createServer(app));
+      const response = await fetch(`${server.url}/save`);
+      expect(response.status, error.name).toBe(503);
+      expect(response.headers.get('retry-after'), error.name).toBe('1');
+      await server.close();
+      await manager.close();
+    }
+    server = undefined;
+    manager = undefined;
+  });
+
+  it('Fastify', async () => {
+    for (const error of retryable) {
+      manager = createSessionManager<Data>({ provider: saveFailing(error) });
+      const app = Fastify();
+      fastify = app;
+      await app.register(fastifySessionPlugin, { manager });
+      app.get('/save', async (request) => {
+        request.session.set('user', 'ann');
+        await request.session.save();
+        return 'saved';
+      });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const response = await fetch(`http://127.0.0.1:${port}/save`);
+      expect(response.status, error.name).toBe(503);
+      expect(response.headers.get('retry-after'), error.name).toBe('1');
+      await app.close();
+      await manager.close();
+    }
+    fastify = undefined;
+    manager = undefined;
+  });
+});

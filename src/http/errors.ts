@@ -1,21 +1,15 @@
 import type { ServerResponse } from 'node:http';
-import { ClosedError, OverloadedError, ShardUnavailableError, StoreUnavailableError } from '../errors.js';
+import { RETRY_AFTER_SECONDS, RetryableError } from '../errors.js';
 
-/** Seconds a client is asked to wait after a 503 from an overloaded or unavailable store. */
-export const RETRY_AFTER_SECONDS = 1;
+export { RETRY_AFTER_SECONDS };
 
 /**
  * True for the failures that pass by themselves — the store's queue is full, a shard is restarting, an
  * external store is unreachable, this process is shutting down (its store closed: another instance behind
  * the balancer can answer) — which every adapter answers with 503 + Retry-After rather than 500.
  */
-export function isRetryable(error: unknown): boolean {
-  return (
-    error instanceof OverloadedError ||
-    error instanceof ShardUnavailableError ||
-    error instanceof StoreUnavailableError ||
-    error instanceof ClosedError
-  );
+export function isRetryable(error: unknown): error is RetryableError {
+  return error instanceof RetryableError;
 }
 
 /**

@@ -26,10 +26,21 @@ export interface FastifySessionPluginOptions {
   manager: SessionManager<any>;
 }
 
+// Fastify hands its own register options (`prefix`, `logLevel`, `logSerializers`) to the plugin beside ours.
+const OPTION_NAMES = new Set(['manager', 'prefix', 'logLevel', 'logSerializers']);
+
 const plugin: FastifyPluginAsync<FastifySessionPluginOptions> = async (app, options) => {
   const manager = options?.manager;
   if (!manager || typeof manager.start !== 'function') {
     throw new InvalidOptionError('fastifySessionPlugin needs { manager } (from createSessionManager)');
+  }
+  // @fastify/session's options (secret, cookieName, cookie …) are the manager's here: refused, not ignored.
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.has(name)) {
+      throw new InvalidOptionError(
+        `unknown option '${name}' of fastifySessionPlugin: cookie, secrets and timeouts are options of createSessionManager`,
+      );
+    }
   }
   app.decorateRequest('session', null as unknown as Session<RequestSessionData>);
   app.addHook('onRequest', async (request, reply) => {
@@ -43,17 +54,22 @@ const plugin: FastifyPluginAsync<FastifySessionPluginOptions> = async (app, opti
   });
 };
 
-// What fastify-plugin does: skip encapsulation so request.session exists in every route, whatever
-// context registered the plugin, and name the plugin for Fastify's dependency checks.
+// What fastify-plugin does: skip encapsulation, so that request.session exists in every route of the context
+// that registered the plugin and of its children (registered at the root: every route), and name the plugin
+// for Fastify's dependency checks.
 const meta = plugin as unknown as Record<symbol, unknown>;
 meta[Symbol.for('skip-override')] = true;
 meta[Symbol.for('fastify.display-name')] = 'shard-session';
 meta[Symbol.for('plugin-meta')] = { name: 'shard-session', fastify: '5.x' };
 
 /**
- * Fastify plugin that sets `request.session` in every route (it applies across encapsulation, like a plugin
- * wrapped in fastify-plugin). A failure that passes by itself (overload, a shard restarting, an unreachable store) is
- * answered 503 with Retry-After; other failures go to Fastify's error handler.
+ * Fastify plugin that sets `request.session` in every route of the context that registers it and its children,
+ * as a plugin wrapped in fastify-plugin does: register it at the root for every route (inside a plugin, routes
+ * outside that plugin get no session). A failure that passes by itself (overload, a shard restarting, an
+ * unreachable store) is answered 503 with Retry-After while the session loads; thrown later by the handler, it
+ * reaches Fastify's error handler carrying `statusCode` 503 and that header, which the default handler sends.
+ * Other failures go to Fastify's error handler. Options other than `manager` (and Fastify's `prefix`,
+ * `logLevel`, `logSerializers`) are refused with `InvalidOptionError`.
  *
  * ```ts
  * await app.register(fastifySessionPlugin, { manager });
