@@ -37,6 +37,10 @@ export class RequestContext<Data extends object> implements RequestLink {
     this.destroyed = true;
   }
 
+  onDestroyFailed(): void {
+    this.destroyed = false;
+  }
+
   /** The before-headers hook (see transport/before-headers.ts). */
   beforeHeaders(sink: HeaderSink): void {
     this.#headersGoingOut(this, sink);

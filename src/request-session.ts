@@ -218,7 +218,13 @@ export class RequestSession<Data extends object = SessionData> implements Sessio
     this.#binding = undefined;
     this.#link.onDestroyed();
     if (!this.writes.stored) return;
-    await this.#host.provider.destroy(this.writes.sid);
+    try {
+      await this.#host.provider.destroy(this.writes.sid);
+    } catch (error) {
+      // The store still holds the session: the client keeps its cookie, to log out again once the store is back.
+      this.#link.onDestroyFailed();
+      throw error;
+    }
   }
 
   touch(): void {

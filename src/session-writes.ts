@@ -26,6 +26,11 @@ export interface RequestLink {
   readonly lateDeliveryPossible: boolean;
   /** Called when the session is destroyed, so the response expires the cookie. */
   onDestroyed(): void;
+  /**
+   * Called when the store failed to delete it: the store still holds the session, so the response must not
+   * expire the cookie (the client could not log out again).
+   */
+  onDestroyFailed(): void;
 }
 
 const DELETED = Symbol('deleted');

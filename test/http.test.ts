@@ -314,3 +314,35 @@ describe("a failure that passes by itself, thrown by the handler, reaches the fr
     manager = undefined;
   });
 });
+
+describe('a logout the store could not do', () => {
+  it('answers 503 and keeps the cookie (the session is still there), so the client can log out again', async () => {
+    let storeAway = false;
+    const memory = createSessionManager({ provider: 'memory' }).provider;
+    const provider = overriding(memory, {
+      destroy: (sid) => (storeAway ? Promise.reject(new StoreUnavailableError()) : memory.destroy(sid)),
+    });
+    manager = createSessionManager<Data>({ provider });
+    server = await listenServer(
+      createServer(
+        withSession(manager, async (req, res, session) => {
+          if (req.url === '/login') session.set('user', 'ann');
+          if (req.url === '/logout') await session.destroy();
+          res.end(`user=${session.destroyed ? '' : (session.get('user') ?? '')}`);
+        }),
+      ),
+    );
+    const browser = new Browser(server.url);
+    await browser.text('/login');
+    storeAway = true;
+    const failed = await browser.fetch('/logout');
+    expect(failed.status).toBe(503);
+    expect(failed.headers.getSetCookie()).toEqual([]);
+    expect(await browser.text('/')).toBe('user=ann');
+    storeAway = false;
+    const loggedOut = await browser.fetch('/logout');
+    expect(loggedOut.status).toBe(200);
+    expect(loggedOut.headers.getSetCookie()).toEqual([expect.stringMatching(/^sid=; Max-Age=0;/)]);
+    expect(await browser.text('/')).toBe('user=');
+  });
+});

@@ -34,6 +34,7 @@ function harness() {
     onDestroyed() {
       this.destroyedCalls++;
     },
+    onDestroyFailed() {},
   };
   return {
     clock,

@@ -37,7 +37,12 @@ function harness(overrides: Partial<Record<keyof SessionProvider, unknown>> = {}
     },
     reported,
   );
-  const link: RequestLink = { headersWritten: false, lateDeliveryPossible: false, onDestroyed() {} };
+  const link: RequestLink = {
+    headersWritten: false,
+    lateDeliveryPossible: false,
+    onDestroyed() {},
+    onDestroyFailed() {},
+  };
   return {
     clock,
     /** The names of the provider's calls so far. */
