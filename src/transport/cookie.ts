@@ -42,7 +42,8 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /**
  * The cookie transport (the default): reads the id from the `Cookie` header and writes it with `Set-Cookie`
  * when it is new or changed, again with a new `Max-Age` when the deadline slid (only if the id came in the
- * cookie), and as an expired cookie when the session was destroyed. Every response that read a session adds `Vary: Cookie`.
+ * cookie), and as an expired cookie when the session was destroyed. Every response that read a session adds
+ * `Vary: Cookie`.
  * Its options are validated here, at construction, with the `cookie` library's own rules, so a bad
  * attribute is an `InvalidOptionError` now rather than a 500 on every request later.
  */
