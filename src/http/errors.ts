@@ -1,7 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { RETRY_AFTER_SECONDS, RetryableError } from '../errors.js';
-
-export { RETRY_AFTER_SECONDS };
+import { RetryableError } from '../errors.js';
 
 /**
  * True for the failures that pass by themselves — the store's queue is full, a shard is restarting, an
@@ -23,8 +21,9 @@ export function sendSessionError(res: ServerResponse, error: unknown): void {
     return;
   }
   const retryable = isRetryable(error);
-  res.statusCode = retryable ? 503 : 500;
-  if (retryable) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  // A retryable error carries its answer (503, Retry-After), as the frameworks' error handlers read it.
+  res.statusCode = retryable ? error.statusCode : 500;
+  if (retryable) for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
   res.end(retryable ? 'Service Unavailable: session store unavailable\n' : 'Internal Server Error\n');

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { InvalidOptionError } from '../errors.js';
 import type { SessionManager } from '../manager.js';
 import type { Session, SessionData } from '../session.js';
-import { isRetryable, RETRY_AFTER_SECONDS } from './errors.js';
+import { isRetryable } from './errors.js';
 
 /**
  * The shape of `request.session` under Fastify. Augment it to type your data app-wide:
@@ -48,7 +48,7 @@ const plugin: FastifyPluginAsync<FastifySessionPluginOptions> = async (app, opti
       request.session = await manager.start(request.raw, reply.raw);
     } catch (error) {
       if (!isRetryable(error)) throw error;
-      reply.code(503).header('Retry-After', String(RETRY_AFTER_SECONDS));
+      reply.code(error.statusCode).headers(error.headers);
       return reply.send({ error: 'Service Unavailable', message: 'session store unavailable' });
     }
   });

@@ -3,12 +3,13 @@ import {
   ClosedError,
   InvalidArgumentError,
   OverloadedError,
+  RETRY_AFTER_SECONDS,
   SessionError,
   ShardUnavailableError,
   StorageError,
   StoreUnavailableError,
 } from '../../src/errors.js';
-import { isRetryable, RETRY_AFTER_SECONDS, sendSessionError } from '../../src/http/errors.js';
+import { isRetryable, sendSessionError } from '../../src/http/errors.js';
 import { type Listening, listen } from '../support/session-helpers.js';
 
 let server: Listening | undefined;
