@@ -8,7 +8,7 @@ import {
 } from '../../src/index.js';
 import { badRequest, forbidden, HTML, redirect, send, TEXT, tooLarge } from './answers.js';
 import { deviceLabel, devicesOf, hasUserIndex } from './devices.js';
-import { field, readForm } from './forms.js';
+import { declaresMoreThan, field, readForm } from './forms.js';
 import {
   isCrossSite,
   LOGIN_TOKEN_COOKIE,
@@ -76,7 +76,7 @@ export function createDemoServer(options: DemoOptions = {}): Demo {
   );
   // `Expect: 100-continue`: a body the demo would refuse is refused before the client is invited to send it.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (!declaredTooLarge(req)) res.writeContinue();
+    if (!declaresMoreThan(req, MAX_FORM_BODY_BYTES)) res.writeContinue();
     handle(manager, req, res);
   });
   return {
@@ -94,13 +94,9 @@ export function createDemoServer(options: DemoOptions = {}): Demo {
 
 function handle(manager: SessionManager<DemoData>, req: IncomingMessage, res: ServerResponse): void {
   securityHeaders(res);
-  if (declaredTooLarge(req)) tooLarge(res, MAX_FORM_BODY_BYTES);
+  // No route takes a larger body of any kind: refused unread, whatever the route or content type.
+  if (declaresMoreThan(req, MAX_FORM_BODY_BYTES)) tooLarge(res, MAX_FORM_BODY_BYTES);
   else route(manager, req, res).catch((error: unknown) => sendSessionError(res, error));
-}
-
-/** A `Content-Length` over what any route takes: refused unread, whatever the route or content type. */
-function declaredTooLarge(req: IncomingMessage): boolean {
-  return Number(req.headers['content-length']) > MAX_FORM_BODY_BYTES;
 }
 
 async function route(manager: SessionManager<DemoData>, req: IncomingMessage, res: ServerResponse) {

@@ -14,11 +14,15 @@ export async function readForm(
 ): Promise<Map<string, string[]> | FormFailure | 'malformed'> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') return 'not-a-form';
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return 'too-large';
+  if (declaresMoreThan(req, limit)) return 'too-large';
   const body = await readBody(req, limit);
   if (body === undefined) return 'too-large';
   return parseForm(body) ?? 'malformed';
+}
+
+/** True when the request's `Content-Length` says its body is over `limit` bytes (refuse it unread). */
+export function declaresMoreThan(req: IncomingMessage, limit: number): boolean {
+  return Number(req.headers['content-length']) > limit;
 }
 
 /**
