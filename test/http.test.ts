@@ -34,6 +34,20 @@ afterEach(async () => {
   manager = undefined;
 });
 
+/** The answer to a failure that passes by itself: 503, with Retry-After. */
+function expectRetryLater(response: globalThis.Response, what: string): void {
+  expect(response.status, what).toBe(503);
+  expect(response.headers.get('retry-after'), what).toBe('1');
+}
+
+/** Starts `app` on a free port of 127.0.0.1; resolves its base URL. */
+async function listenFastify(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return `http://127.0.0.1:${port}`;
+}
+
 /** A provider whose reads fail with `error` for one chosen id and otherwise defers to memory. */
 function failingProvider(base: SessionProvider, failingSid: string, error: Error): SessionProvider {
   return {
@@ -154,10 +168,7 @@ describe('Fastify plugin', () => {
     app.setErrorHandler((error, _request, reply) => {
       reply.code(418).send(error instanceof SessionError ? error.code : 'other');
     });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    return new Browser(`http://127.0.0.1:${port}`);
+    return new Browser(await listenFastify(app));
   }
 
   it('counts, logs in with a regenerated id, and logs out, in every encapsulation context', async () => {
@@ -241,9 +252,7 @@ function overloadedAndBroken() {
     provider,
     async expectMapped(base: string, brokenStatus = 418) {
       for (const { sid, error } of retryable) {
-        const response = await fetch(`${base}/`, { headers: { cookie: `sid=${sid}` } });
-        expect(response.status, error.name).toBe(503);
-        expect(response.headers.get('retry-after'), error.name).toBe('1');
+        expectRetryLater(await fetch(`${base}/`, { headers: { cookie: `sid=${sid}` } }), error.name);
       }
       const broken = await fetch(`${base}/`, { headers: { cookie: `sid=${brokenSid}` } });
       expect(broken.status).toBe(brokenStatus);
@@ -280,9 +289,7 @@ describe("a failure that passes by itself, thrown by the handler, reaches the fr
         }
       });
       server = await listenServer(createServer(app));
-      const response = await fetch(`${server.url}/save`);
-      expect(response.status, error.name).toBe(503);
-      expect(response.headers.get('retry-after'), error.name).toBe('1');
+      expectRetryLater(await fetch(`${server.url}/save`), error.name);
       await server.close();
       await manager.close();
     }
@@ -301,12 +308,7 @@ describe("a failure that passes by itself, thrown by the handler, reaches the fr
         await request.session.save();
         return 'saved';
       });
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      const address = app.server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      const response = await fetch(`http://127.0.0.1:${port}/save`);
-      expect(response.status, error.name).toBe(503);
-      expect(response.headers.get('retry-after'), error.name).toBe('1');
+      expectRetryLater(await fetch(`${await listenFastify(app)}/save`), error.name);
       await app.close();
       await manager.close();
     }
@@ -336,7 +338,7 @@ describe('a logout the store could not do', () => {
     await browser.text('/login');
     storeAway = true;
     const failed = await browser.fetch('/logout');
-    expect(failed.status).toBe(503);
+    expectRetryLater(failed, 'a failed logout');
     expect(failed.headers.getSetCookie()).toEqual([]);
     expect(await browser.text('/')).toBe('user=ann');
     storeAway = false;
